@@ -1,0 +1,183 @@
+/**
+ * The one configuration loader: defaults, then an optional JSON file, then environment variables, then validation.
+ * Nothing else in the project reads process.env. Every setting is documented in the README's configuration table;
+ * an invalid value fails at start with a message naming the setting.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import type { MediaType, Modality } from '../datasets/types.js';
+
+export type ExecutionProvider = 'cpu' | 'cuda' | 'auto';
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type ReadAccess = 'open' | 'key';
+/** Expected feature dimension per modality; a modality absent from the map is not accepted for that media type. */
+export type FeatureDims = Partial<Record<Modality, number>>;
+
+export interface Config {
+  /** `file:./path.db` (SQLite) or `postgresql://...`. */
+  databaseUrl: string;
+  port: number;
+  host: string;
+  /** Where trained model artefacts (ONNX files, metadata) are written and read. */
+  modelDir: string;
+  /** onnxruntime execution provider: cpu, cuda, or auto (cuda when available, else cpu, with one log line). */
+  executionProvider: ExecutionProvider;
+  /** onnxruntime intra-op threads; 0 lets onnxruntime choose. */
+  ortThreads: number;
+  /** Feature dimensions per media type and modality (paper section 2.2). */
+  features: Record<MediaType, FeatureDims>;
+  logLevel: LogLevel;
+  /** `open`: queries need no key; `key`: queries need a key with the `read` scope (or any scope above it). */
+  readAccess: ReadAccess;
+  /** Development mode: error responses carry stack traces. */
+  development: boolean;
+  /** Largest batch accepted by registerPosts / recordInteractions / upsertUsers. */
+  maxBatch: number;
+}
+
+export const defaults: Readonly<Config> = Object.freeze({
+  databaseUrl: 'file:./data/memer.db',
+  port: 4000,
+  host: '127.0.0.1',
+  modelDir: './data/models',
+  executionProvider: 'auto',
+  ortThreads: 0,
+  features: {
+    video: { visual: 2048, audio: 128, text: 100, aux: 8 },
+    image: { visual: 2208, text: 100, aux: 8 },
+  },
+  logLevel: 'info',
+  readAccess: 'open',
+  development: false,
+  maxBatch: 1000,
+});
+
+export class ConfigError extends Error {
+  constructor(
+    readonly setting: string,
+    message: string,
+  ) {
+    super(`invalid configuration ${setting}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Environment variable -> config key. The same keys are accepted in the JSON file. */
+export const envNames = {
+  DATABASE_URL: 'databaseUrl',
+  PORT: 'port',
+  HOST: 'host',
+  MEMER_MODEL_DIR: 'modelDir',
+  MEMER_EXECUTION_PROVIDER: 'executionProvider',
+  MEMER_ORT_THREADS: 'ortThreads',
+  MEMER_FEATURES_VIDEO: 'features.video',
+  MEMER_FEATURES_IMAGE: 'features.image',
+  LOG_LEVEL: 'logLevel',
+  MEMER_READ_ACCESS: 'readAccess',
+  MEMER_DEV: 'development',
+  MEMER_MAX_BATCH: 'maxBatch',
+} as const;
+
+const MODALITY_NAMES: readonly Modality[] = ['visual', 'audio', 'text', 'aux'];
+
+/** "visual=2048,audio=128,text=100,aux=8" -> { visual: 2048, ... } */
+export function parseFeatureDims(setting: string, text: string): FeatureDims {
+  const dims: FeatureDims = {};
+  for (const part of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const [name, value] = part.split('=').map((s) => s.trim());
+    if (!MODALITY_NAMES.includes(name as Modality)) throw new ConfigError(setting, `unknown modality "${name}" (expected ${MODALITY_NAMES.join(', ')})`);
+    dims[name as Modality] = positiveInt(setting, value);
+  }
+  if (!dims.visual && !dims.text && !dims.audio && !dims.aux) throw new ConfigError(setting, 'names no modality');
+  return dims;
+}
+
+function positiveInt(setting: string, value: unknown, allowZero = false): number {
+  const n = typeof value === 'number' ? value : Number(String(value).trim());
+  if (!Number.isInteger(n) || n < (allowZero ? 0 : 1)) throw new ConfigError(setting, `expected a ${allowZero ? 'non-negative' : 'positive'} integer, got "${value}"`);
+  return n;
+}
+
+function oneOf<T extends string>(setting: string, value: unknown, allowed: readonly T[]): T {
+  if (!allowed.includes(value as T)) throw new ConfigError(setting, `expected one of ${allowed.join(', ')}, got "${value}"`);
+  return value as T;
+}
+
+function bool(setting: string, value: unknown): boolean {
+  if (typeof value === 'boolean') return value;
+  const s = String(value).toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(s)) return true;
+  if (['0', 'false', 'no', 'off', ''].includes(s)) return false;
+  throw new ConfigError(setting, `expected true or false, got "${value}"`);
+}
+
+type Raw = Record<string, unknown>;
+
+function readFile(path: string): Raw {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new ConfigError('MEMER_CONFIG', `cannot read ${path}: ${(err as Error).message}`);
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError('MEMER_CONFIG', `${path} must hold a JSON object`);
+  const raw: Raw = {};
+  for (const [key, value] of Object.entries(parsed as Raw)) {
+    if (key === 'features' && value && typeof value === 'object') {
+      for (const [media, dims] of Object.entries(value as Raw)) raw[`features.${media}`] = dims;
+    } else raw[key] = value;
+  }
+  return raw;
+}
+
+/**
+ * Build the configuration from `env` (default process.env). The JSON file is MEMER_CONFIG, or ./memer.config.json
+ * when present. `overrides` (e.g. from CLI flags) win over everything.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const raw: Raw = {};
+  const file = env.MEMER_CONFIG ?? (existsSync('memer.config.json') ? 'memer.config.json' : undefined);
+  if (file) Object.assign(raw, readFile(file));
+  const settingOf: Record<string, string> = {};
+  for (const [name, key] of Object.entries(envNames)) {
+    settingOf[key] = name;
+    if (env[name] !== undefined && env[name] !== '') raw[key] = env[name];
+  }
+  if (env.NODE_ENV === 'development' && raw.development === undefined) raw.development = true;
+  const known = new Set<string>(Object.values(envNames));
+  for (const key of Object.keys(raw)) if (!known.has(key)) throw new ConfigError(key, `unknown setting in ${file}`);
+
+  const get = (key: string) => raw[key];
+  const name = (key: string) => settingOf[key];
+  const featureDims = (media: MediaType): FeatureDims => {
+    const v = get(`features.${media}`);
+    if (v === undefined) return { ...defaults.features[media] };
+    if (typeof v === 'string') return parseFeatureDims(name(`features.${media}`), v);
+    const dims: FeatureDims = {};
+    for (const [m, d] of Object.entries(v as Raw)) {
+      if (!MODALITY_NAMES.includes(m as Modality)) throw new ConfigError(name(`features.${media}`), `unknown modality "${m}"`);
+      dims[m as Modality] = positiveInt(name(`features.${media}`), d);
+    }
+    return dims;
+  };
+
+  const databaseUrl = String(get('databaseUrl') ?? defaults.databaseUrl);
+  if (!/^(file:|postgres(ql)?:\/\/)/.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL', 'must start with file: (SQLite) or postgresql:// (PostgreSQL)');
+  }
+  const port = get('port') === undefined ? defaults.port : positiveInt('PORT', get('port'), true);
+  if (port > 65535) throw new ConfigError('PORT', `expected 0..65535, got ${port}`);
+  const config: Config = {
+    databaseUrl,
+    port,
+    host: String(get('host') ?? defaults.host),
+    modelDir: String(get('modelDir') ?? defaults.modelDir),
+    executionProvider: oneOf('MEMER_EXECUTION_PROVIDER', get('executionProvider') ?? defaults.executionProvider, ['cpu', 'cuda', 'auto'] as const),
+    ortThreads: get('ortThreads') === undefined ? defaults.ortThreads : positiveInt('MEMER_ORT_THREADS', get('ortThreads'), true),
+    features: { video: featureDims('video'), image: featureDims('image') },
+    logLevel: oneOf('LOG_LEVEL', get('logLevel') ?? defaults.logLevel, ['debug', 'info', 'warn', 'error'] as const),
+    readAccess: oneOf('MEMER_READ_ACCESS', get('readAccess') ?? defaults.readAccess, ['open', 'key'] as const),
+    development: get('development') === undefined ? defaults.development : bool('MEMER_DEV', get('development')),
+    maxBatch: get('maxBatch') === undefined ? defaults.maxBatch : positiveInt('MEMER_MAX_BATCH', get('maxBatch')),
+  };
+  return Object.freeze({ ...config, ...overrides });
+}

@@ -1,0 +1,17 @@
+/**
+ * The one error type of the dataset layer: every malformed input is reported with the file and the 1-based line where
+ * the offending record starts (line 0 = the file as a whole, e.g. a missing file or a bad .npy header).
+ */
+export class DatasetError extends Error {
+  constructor(
+    /** Path of the offending file, as given to the reader. */
+    readonly file: string,
+    /** 1-based line number of the record (0 when the problem is not tied to one line). */
+    readonly line: number,
+    /** What is wrong, without the location. */
+    readonly reason: string,
+  ) {
+    super(line > 0 ? `${file}:${line}: ${reason}` : `${file}: ${reason}`);
+    this.name = 'DatasetError';
+  }
+}

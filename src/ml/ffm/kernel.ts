@@ -1,0 +1,182 @@
+/**
+ * The FFM hot loop (libffm's algorithm): forward score, logistic loss, and a fused gradient + AdaGrad update, over
+ * rows in CSR layout. No allocation and no closures per row; everything is a flat typed array.
+ *
+ * Glossary
+ *   m            number of fields; f(j) is the field of feature j
+ *   k            latent factors
+ *   x            one row: features j with values x_j (1 when values are absent)
+ *   r            instance normalisation, 1 / sum_j x_j^2 (1 when normalisation is off)
+ *   w_{j,f}      latent vector of feature j towards field f (k floats)
+ *   G_{j,f}      AdaGrad sum of squared gradients of w_{j,f} (k floats, initialised to 1 as in libffm)
+ *   phi(x)       sum_{j1<j2} (w_{j1,f(j2)} . w_{j2,f(j1)}) x_j1 x_j2 r      (the logit)
+ *   y            +1 for label 1, -1 for label 0
+ *   loss         log(1 + exp(-y phi))
+ *   kappa        d loss / d phi = -y / (1 + exp(y phi))
+ *   g_{j1,f2}    lambda w_{j1,f2} + kappa x_j1 x_j2 r w_{j2,f1}               (and symmetrically for j2)
+ *   update       G += g^2 ;  w -= eta g / sqrt(G)
+ *
+ * Weight layout (interleaved, feature-major then field): block(j, f) starts at (j m + f) 2k; w_{j,f} is
+ * [block, block + k) and G_{j,f} is [block + k, block + 2k), so an update touches two adjacent cache-line runs.
+ */
+
+/** The CSR columns the kernel reads (see FfmData in data.ts). */
+export interface KernelRows {
+  readonly offsets: Int32Array;
+  readonly features: Int32Array;
+  readonly fields: Uint8Array;
+  readonly values: Float32Array | null;
+  readonly labels: Uint8Array;
+}
+
+/** Floats per feature in the weight array: m fields x (k weights + k accumulators). */
+export function featureStride(m: number, k: number): number {
+  return m * 2 * k;
+}
+
+/** r for one row: 1 / sum x_j^2 when normalising (1 for an empty row), else 1. */
+function rowScale(rows: KernelRows, s: number, e: number, normalize: boolean): number {
+  if (!normalize) return 1;
+  const vals = rows.values;
+  if (vals === null) return e > s ? 1 / (e - s) : 1;
+  let sq = 0;
+  for (let a = s; a < e; a++) sq += vals[a] * vals[a];
+  return sq > 0 ? 1 / sq : 1;
+}
+
+/** phi(x) for row i. */
+export function rowLogit(W: Float32Array, rows: KernelRows, i: number, m: number, k: number, normalize: boolean): number {
+  const { offsets, features, fields, values } = rows;
+  const k2 = 2 * k;
+  const stride = m * k2;
+  const s = offsets[i];
+  const e = offsets[i + 1];
+  const r = rowScale(rows, s, e, normalize);
+  let t = 0;
+  for (let a = s; a < e; a++) {
+    const baseA = features[a] * stride;
+    const fa = fields[a];
+    const va = values === null ? 1 : values[a];
+    for (let b = a + 1; b < e; b++) {
+      const wa = baseA + fields[b] * k2;
+      const wb = features[b] * stride + fa * k2;
+      const v = va * (values === null ? 1 : values[b]) * r;
+      let dot = 0;
+      for (let d = 0; d < k; d++) dot += W[wa + d] * W[wb + d];
+      t += dot * v;
+    }
+  }
+  return t;
+}
+
+/** log(1 + exp(z)), stable for large |z|. */
+export function softplus(z: number): number {
+  return z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z));
+}
+
+/**
+ * One epoch slice: for idx in [from, to) train on row order[idx] (or row idx when order is null) with a fused
+ * gradient + AdaGrad step. Returns the summed training loss of the rows (computed before each row's update).
+ */
+export function trainSpan(
+  W: Float32Array,
+  rows: KernelRows,
+  order: Int32Array | null,
+  from: number,
+  to: number,
+  m: number,
+  k: number,
+  eta: number,
+  lambda: number,
+  normalize: boolean,
+): number {
+  const { offsets, features, fields, values, labels } = rows;
+  const k2 = 2 * k;
+  const stride = m * k2;
+  let lossSum = 0;
+  for (let idx = from; idx < to; idx++) {
+    const i = order === null ? idx : order[idx];
+    const s = offsets[i];
+    const e = offsets[i + 1];
+    const r = rowScale(rows, s, e, normalize);
+    // Forward.
+    let t = 0;
+    for (let a = s; a < e; a++) {
+      const baseA = features[a] * stride;
+      const fa = fields[a];
+      const va = values === null ? r : values[a] * r;
+      for (let b = a + 1; b < e; b++) {
+        const wa = baseA + fields[b] * k2;
+        const wb = features[b] * stride + fa * k2;
+        let dot = 0;
+        for (let d = 0; d < k; d++) dot += W[wa + d] * W[wb + d];
+        t += dot * (values === null ? va : va * values[b]);
+      }
+    }
+    // Logistic loss and kappa = d loss / d phi.
+    const y = labels[i] === 1 ? 1 : -1;
+    const z = -y * t;
+    let kappa: number;
+    if (z > 0) {
+      const ez = Math.exp(-z);
+      lossSum += z + Math.log1p(ez);
+      kappa = -y / (1 + ez);
+    } else {
+      const ez = Math.exp(z);
+      lossSum += Math.log1p(ez);
+      kappa = (-y * ez) / (1 + ez);
+    }
+    // Backward, fused with AdaGrad: both gradients of a pair use the pre-update weights (as libffm's SSE code).
+    for (let a = s; a < e; a++) {
+      const baseA = features[a] * stride;
+      const fa = fields[a];
+      const va = values === null ? r : values[a] * r;
+      for (let b = a + 1; b < e; b++) {
+        const wa = baseA + fields[b] * k2;
+        const wb = features[b] * stride + fa * k2;
+        const kv = kappa * (values === null ? va : va * values[b]);
+        for (let d = 0; d < k; d++) {
+          const w1 = W[wa + d];
+          const w2 = W[wb + d];
+          const g1 = lambda * w1 + kv * w2;
+          const g2 = lambda * w2 + kv * w1;
+          const G1 = W[wa + k + d] + g1 * g1;
+          const G2 = W[wb + k + d] + g2 * g2;
+          W[wa + k + d] = G1;
+          W[wb + k + d] = G2;
+          W[wa + d] = w1 - (eta * g1) / Math.sqrt(G1);
+          W[wb + d] = w2 - (eta * g2) / Math.sqrt(G2);
+        }
+      }
+    }
+  }
+  return lossSum;
+}
+
+/**
+ * The gradient that trainSpan applies for row i, written out unfused: out[block + d] for each weight w_{j,f}[d] the
+ * row touches (same indexing as W; entries for untouched weights are left as they were). Used by the finite-difference
+ * test; the objective it differentiates is loss(x) + lambda/2 sum over touched pairs (|w_{j1,f2}|^2 + |w_{j2,f1}|^2).
+ */
+export function rowGradient(W: Float32Array, rows: KernelRows, i: number, m: number, k: number, lambda: number, normalize: boolean, out: Float64Array): void {
+  const { offsets, features, fields, values, labels } = rows;
+  const k2 = 2 * k;
+  const stride = m * k2;
+  const s = offsets[i];
+  const e = offsets[i + 1];
+  const r = rowScale(rows, s, e, normalize);
+  const t = rowLogit(W, rows, i, m, k, normalize);
+  const y = labels[i] === 1 ? 1 : -1;
+  const kappa = -y / (1 + Math.exp(y * t));
+  for (let a = s; a < e; a++) {
+    for (let b = a + 1; b < e; b++) {
+      const wa = features[a] * stride + fields[b] * k2;
+      const wb = features[b] * stride + fields[a] * k2;
+      const v = (values === null ? 1 : values[a] * values[b]) * r;
+      for (let d = 0; d < k; d++) {
+        out[wa + d] += lambda * W[wa + d] + kappa * v * W[wb + d];
+        out[wb + d] += lambda * W[wb + d] + kappa * v * W[wa + d];
+      }
+    }
+  }
+}
