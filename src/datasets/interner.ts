@@ -8,9 +8,9 @@ export class ByteInterner {
   /** The distinct ids in first-seen order; index = dense id. */
   readonly ids: string[] = [];
   private slots = new Int32Array(1024).fill(-1);
-  private hashes = new Int32Array(512);
-  private keyStart = new Int32Array(512);
-  private keyEnd = new Int32Array(512);
+  private hashes: Int32Array<ArrayBuffer> = new Int32Array(512);
+  private keyStart: Int32Array<ArrayBuffer> = new Int32Array(512);
+  private keyEnd: Int32Array<ArrayBuffer> = new Int32Array(512);
   private arena = Buffer.allocUnsafe(1 << 16);
   private arenaLen = 0;
 
@@ -108,7 +108,7 @@ export class ByteInterner {
   }
 }
 
-function growInt32(a: Int32Array): Int32Array {
+function growInt32(a: Int32Array): Int32Array<ArrayBuffer> {
   const b = new Int32Array(a.length * 2);
   b.set(a);
   return b;
