@@ -185,6 +185,6 @@ export function toOnnx(graph: Graph, opts: EmitOptions): Uint8Array {
 export function readOnnxMetadata(bytes: Uint8Array): Record<string, string> {
   const model = onnx.ModelProto.decode(bytes);
   const out: Record<string, string> = {};
-  for (const p of model.metadataProps) out[p.key] = p.value;
+  for (const p of model.metadataProps) if (p.key) out[p.key] = p.value ?? '';
   return out;
 }

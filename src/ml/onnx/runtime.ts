@@ -1,0 +1,149 @@
+/**
+ * The one owner of onnxruntime-node sessions. Everything that runs an ONNX model (training steps, evaluation, served
+ * model versions) asks an OnnxRuntime for a Session.
+ *
+ * - Execution provider: 'cpu', 'cuda', or 'auto' (try CUDA, fall back to CPU with one log line). The npm package ships
+ *   only the CPU provider; on a GPU machine with internet, install the CUDA 12 provider with
+ *   `ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install` (or reinstall the package with that
+ *   variable set and its install script allowed).
+ * - Threads: intra-op and inter-op thread counts per session, from the constructor (this module never reads process.env).
+ * - Model versions: `load(key, source)` loads each key once and shares the pending load; a failed load is forgotten so
+ *   a later call retries it. The lifecycle of a key is a discriminated union (loading / ready).
+ */
+import { readFile } from 'node:fs/promises';
+import * as ort from 'onnxruntime-node';
+import { readOnnxMetadata } from '../graph/onnx.js';
+import { Session, type ProviderName } from './session.js';
+
+export type ProviderChoice = 'cpu' | 'cuda' | 'auto';
+
+export interface RuntimeOptions {
+  /** execution provider; 'auto' tries CUDA first */
+  readonly provider: ProviderChoice;
+  /** threads inside one op (ORT intraOpNumThreads); 0 lets onnxruntime choose */
+  readonly intraOpThreads: number;
+  /** threads across independent ops (ORT interOpNumThreads) */
+  readonly interOpThreads: number;
+  /** where the provider fallback line (and nothing else) is written */
+  readonly log: (line: string) => void;
+}
+
+export const DEFAULT_RUNTIME_OPTIONS: RuntimeOptions = Object.freeze({
+  provider: 'cpu',
+  intraOpThreads: 0,
+  interOpThreads: 1,
+  log: (line: string) => process.stderr.write(`${line}\n`),
+});
+
+export type ModelSource = Uint8Array | string | (() => Promise<Uint8Array>);
+
+export type ModelState =
+  | { status: 'loading'; promise: Promise<Session> }
+  | { status: 'ready'; session: Session };
+
+export const CUDA_INSTALL_HINT =
+  'the CUDA execution provider is not installed; on a GPU machine with internet run ' +
+  '`ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install`';
+
+export class OnnxRuntime {
+  readonly options: RuntimeOptions;
+  private readonly models = new Map<string, ModelState>();
+  /** Provider resolved by the first 'auto' session (so the fallback is logged once). */
+  private resolved: ProviderName | undefined;
+
+  constructor(options: Partial<RuntimeOptions> = {}) {
+    this.options = Object.freeze({ ...DEFAULT_RUNTIME_OPTIONS, ...options });
+    if (!['cpu', 'cuda', 'auto'].includes(this.options.provider)) throw new Error(`unknown provider "${this.options.provider}"`);
+    if (this.options.provider === 'cpu') this.resolved = 'cpu';
+  }
+
+  /** Providers the installed onnxruntime-node reports, e.g. [{ name: 'cuda', bundled: false }]. */
+  static supportedBackends(): { name: string; bundled: boolean }[] {
+    return ort.listSupportedBackends();
+  }
+
+  private sessionOptions(provider: ProviderName): ort.InferenceSession.SessionOptions {
+    const o: ort.InferenceSession.SessionOptions = {
+      executionProviders: provider === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
+      interOpNumThreads: this.options.interOpThreads,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+      logSeverityLevel: 3,
+    };
+    if (this.options.intraOpThreads > 0) o.intraOpNumThreads = this.options.intraOpThreads;
+    return o;
+  }
+
+  /** A new, uncached session (training and evaluation graphs); `label` names it in errors. */
+  async createSession(model: Uint8Array | string, label = 'model'): Promise<Session> {
+    const bytes = typeof model === 'string' ? new Uint8Array(await readFile(model)) : model;
+    const metadata = readOnnxMetadata(bytes);
+    const want: ProviderName = this.resolved ?? (this.options.provider === 'cuda' || this.options.provider === 'auto' ? 'cuda' : 'cpu');
+    if (want === 'cuda') {
+      try {
+        const inner = await ort.InferenceSession.create(bytes, this.sessionOptions('cuda'));
+        this.resolved = 'cuda';
+        return new Session(inner, label, 'cuda', metadata);
+      } catch (e) {
+        if (this.options.provider === 'cuda') throw new Error(`${label}: cannot use provider cuda (${(e as Error).message.split('\n')[0]}); ${CUDA_INSTALL_HINT}`);
+        this.resolved = 'cpu';
+        this.options.log(`onnx runtime: provider auto -> cpu (${CUDA_INSTALL_HINT})`);
+      }
+    }
+    const inner = await ort.InferenceSession.create(bytes, this.sessionOptions('cpu'));
+    return new Session(inner, label, 'cpu', metadata);
+  }
+
+  /** Load model version `key` once; concurrent callers share the load; a failed load is forgotten (retry by calling again). */
+  load(key: string, source: ModelSource): Promise<Session> {
+    const state = this.models.get(key);
+    if (state) return state.status === 'ready' ? Promise.resolve(state.session) : state.promise;
+    const promise = (async () => {
+      const bytes = typeof source === 'function' ? await source() : source;
+      return this.createSession(bytes, key);
+    })();
+    this.models.set(key, { status: 'loading', promise });
+    promise.then(
+      (session) => {
+        if (this.models.get(key)?.status === 'loading') this.models.set(key, { status: 'ready', session });
+      },
+      () => {
+        if (this.models.get(key)?.status === 'loading') this.models.delete(key);
+      },
+    );
+    return promise;
+  }
+
+  /** The state of a key, or undefined if it was never loaded (or its load failed). */
+  state(key: string): ModelState | undefined {
+    return this.models.get(key);
+  }
+
+  /** A ready session, or undefined. */
+  get(key: string): Session | undefined {
+    const s = this.models.get(key);
+    return s?.status === 'ready' ? s.session : undefined;
+  }
+
+  async unload(key: string): Promise<void> {
+    const s = this.models.get(key);
+    this.models.delete(key);
+    if (!s) return;
+    switch (s.status) {
+      case 'ready':
+        await s.session.dispose();
+        return;
+      case 'loading':
+        await s.promise.then((x) => x.dispose(), () => undefined);
+        return;
+      default: {
+        const never: never = s;
+        throw new Error(`unreachable state ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  async dispose(): Promise<void> {
+    for (const key of [...this.models.keys()]) await this.unload(key);
+  }
+}
