@@ -4,6 +4,9 @@ import { CliError, ExitCode, type Command } from './command.js';
 /** Every command, loaded on demand so `memer --help` stays fast. Keep alphabetical. */
 const commands: Record<string, () => Promise<{ command: Command }>> = {
   bench: () => import('./commands/bench.js'),
+  db: () => import('./commands/db.js'),
+  keys: () => import('./commands/keys.js'),
+  serve: () => import('./commands/serve.js'),
 };
 
 function usage(): string {

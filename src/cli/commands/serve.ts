@@ -1,0 +1,41 @@
+import { providerOf } from '../../data/provider.js';
+import { createLogger } from '../../lib/logger.js';
+import { startApp } from '../../server/app.js';
+import { CliError, ExitCode, type Command } from '../command.js';
+import { cliConfig } from '../context.js';
+
+export const command: Command = {
+  summary: 'run the GraphQL service (migrates an empty database first)',
+  help: [
+    'Usage: memer serve [--port N] [--host H]',
+    '',
+    'Serves GraphQL at http://HOST:PORT/graphql and a health check at /healthz. The database named by DATABASE_URL',
+    '(default file:./data/memer.db) is migrated first. On the embedded SQLite default, the first start creates an',
+    'admin API key named "development" and prints it once. Stops cleanly on SIGINT / SIGTERM.',
+    '',
+    'Options:',
+    '  --port N   listen port (default PORT or 4000; 0 picks a free one)',
+    '  --host H   listen address (default HOST or 127.0.0.1)',
+  ].join('\n'),
+  options: { port: { type: 'string' }, host: { type: 'string' } },
+  async run({ values }) {
+    const port = values.port === undefined ? undefined : Number(values.port);
+    if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new CliError(`--port must be 0..65535, got ${values.port}`, ExitCode.USAGE);
+    const config = cliConfig({ ...(port !== undefined ? { port } : {}), ...(values.host ? { host: values.host as string } : {}) });
+    const logger = createLogger(config.logLevel);
+    const app = await startApp(config, logger);
+    if (providerOf(config.databaseUrl) === 'sqlite' && (await app.services.keys.count()) === 0) {
+      const { key } = await app.services.keys.create(['admin'], 'development');
+      console.log(`Created a development API key (admin scope). It is shown only once:\n\n  ${key}\n`);
+    }
+    console.log(`memer is serving GraphQL at ${app.url}  (database: ${config.databaseUrl.split('?')[0].replace(/\/\/[^@]*@/, '//')})`);
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    logger.info('shutting down');
+    await app.stop();
+    return ExitCode.OK;
+  },
+};

@@ -1,0 +1,43 @@
+/** Shared set-up for commands that work on the database: config, migrations, services. */
+import { ConfigError, loadConfig, type Config } from '../config/config.js';
+import { openDatabase } from '../data/db.js';
+import { migrate } from '../data/migrate.js';
+import { Services } from '../domain/services.js';
+import { AppError, ErrorCode } from '../errors.js';
+import { CliError, ExitCode } from './command.js';
+
+export function cliConfig(overrides: Partial<Config> = {}): Config {
+  try {
+    return loadConfig(process.env, overrides);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliError(err.message, ExitCode.USAGE);
+    throw err;
+  }
+}
+
+/** Runs `work` with services over the configured database (migrated first), closing it afterwards. */
+export async function withServices<T>(work: (services: Services) => Promise<T>, config = cliConfig()): Promise<T> {
+  await migrate(config.databaseUrl);
+  const db = await openDatabase(config.databaseUrl);
+  try {
+    return await work(new Services(db, config));
+  } catch (err) {
+    if (err instanceof AppError) throw new CliError(err.message, exitCodeOf(err.code));
+    throw err;
+  } finally {
+    await db.close();
+  }
+}
+
+export function exitCodeOf(code: ErrorCode): ExitCode {
+  switch (code) {
+    case ErrorCode.BAD_USER_INPUT:
+      return ExitCode.BAD_INPUT;
+    case ErrorCode.NOT_FOUND:
+      return ExitCode.NOT_FOUND;
+    case ErrorCode.CONFLICT:
+      return ExitCode.CONFLICT;
+    default:
+      return ExitCode.FAILURE;
+  }
+}

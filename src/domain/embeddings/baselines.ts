@@ -1,0 +1,84 @@
+/**
+ * The paper's initialisation baselines (section 3.1.2), per signal:
+ *   GLOBAL_AVG  mean of all MATURE post embeddings of the signal;
+ *   TAG_AVG     per tag, mean of the MATURE embeddings of posts with that tag; a post with several tags gets the
+ *               mean of its tags' averages (tags without mature posts are skipped; none left -> no TAG_AVG);
+ *   RANDOM      N(0, 1/d) per component, seeded by the post id and signal name, so it is stable across requests.
+ * Averages are cached per signal and recomputed when the set of MATURE embeddings changes, which is detected by a
+ * cheap (count, max updatedAt) stamp query, so a retrain by another process or replica is picked up.
+ */
+import { createHash } from 'node:crypto';
+import type { Prisma } from '../../data/db.js';
+import { bytesToVector } from '../../lib/vectors.js';
+import { Rng } from '../../ml/random.js';
+
+export const DEFAULT_DIM = 32;
+
+interface Averages {
+  stamp: string;
+  dim: number;
+  global: Float32Array | null;
+  byTag: Map<string, Float32Array>;
+}
+
+export class BaselineCache {
+  private readonly cache = new Map<number, Averages>();
+  private readonly pending = new Map<number, Promise<Averages>>();
+
+  constructor(private readonly prisma: Prisma) {}
+
+  /** Averages for a signal, recomputed only if the stored MATURE embeddings changed since the last call. */
+  async averages(signalKey: number): Promise<Averages> {
+    const agg = await this.prisma.postEmbedding.aggregate({ where: { signalId: signalKey, source: 'MATURE' }, _count: { _all: true }, _max: { updatedAt: true } });
+    const stamp = `${agg._count._all}:${agg._max.updatedAt?.getTime() ?? 0}`;
+    const cached = this.cache.get(signalKey);
+    if (cached?.stamp === stamp) return cached;
+    let job = this.pending.get(signalKey);
+    if (!job) {
+      job = this.compute(signalKey, stamp).finally(() => this.pending.delete(signalKey));
+      this.pending.set(signalKey, job);
+    }
+    const fresh = await job;
+    this.cache.set(signalKey, fresh);
+    return fresh;
+  }
+
+  private async compute(signalKey: number, stamp: string): Promise<Averages> {
+    const rows = await this.prisma.postEmbedding.findMany({
+      where: { signalId: signalKey, source: 'MATURE' },
+      select: { vector: true, post: { select: { tags: { select: { tag: true } } } } },
+    });
+    if (rows.length === 0) return { stamp, dim: DEFAULT_DIM, global: null, byTag: new Map() };
+    const dim = rows[0].vector.byteLength / 4;
+    const global = new Float64Array(dim);
+    const sums = new Map<string, { sum: Float64Array; n: number }>();
+    for (const row of rows) {
+      const v = bytesToVector(row.vector);
+      for (let j = 0; j < dim; j++) global[j] += v[j];
+      for (const { tag } of row.post.tags) {
+        let s = sums.get(tag);
+        if (!s) sums.set(tag, (s = { sum: new Float64Array(dim), n: 0 }));
+        for (let j = 0; j < dim; j++) s.sum[j] += v[j];
+        s.n++;
+      }
+    }
+    const mean = (sum: Float64Array, n: number) => Float32Array.from(sum, (x) => x / n);
+    return { stamp, dim, global: mean(global, rows.length), byTag: new Map([...sums].map(([tag, s]) => [tag, mean(s.sum, s.n)])) };
+  }
+}
+
+/** Mean of the tag averages of the given tags; null when none of them has mature posts. */
+export function tagAverage(averages: Averages, tags: readonly string[]): Float32Array | null {
+  const found = tags.map((t) => averages.byTag.get(t)).filter((v): v is Float32Array => v !== undefined);
+  if (found.length === 0) return null;
+  const out = new Float32Array(averages.dim);
+  for (const v of found) for (let j = 0; j < out.length; j++) out[j] += v[j] / found.length;
+  return out;
+}
+
+export function randomEmbedding(postId: string, signal: string, dim: number): Float32Array {
+  const seed = createHash('sha256').update(`${postId}\u0000${signal}`).digest().readInt32LE(0);
+  const rng = new Rng(seed);
+  const sd = 1 / Math.sqrt(dim);
+  return Float32Array.from({ length: dim }, () => rng.normal(0, sd));
+}

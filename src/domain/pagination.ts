@@ -1,0 +1,40 @@
+/**
+ * Relay-style cursor pagination. Cursors are opaque base64url JSON of the sort key of the last row, so they never
+ * expose internal keys and stay valid while rows are inserted before or after them.
+ */
+import { badInput } from '../errors.js';
+
+export const MAX_PAGE = 100;
+
+export interface Page<T> {
+  nodes: T[];
+  cursors: string[];
+  hasNextPage: boolean;
+  endCursor: string | null;
+}
+
+export function encodeCursor(key: readonly (string | number)[]): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+export function decodeCursor(cursor: string, arity: number): (string | number)[] {
+  try {
+    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (Array.isArray(key) && key.length === arity && key.every((k) => typeof k === 'string' || typeof k === 'number')) return key;
+  } catch {
+    /* fall through */
+  }
+  throw badInput(`invalid cursor "${cursor}"`, { argument: 'after' });
+}
+
+export function checkFirst(first: number): number {
+  if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE) throw badInput(`first must be between 1 and ${MAX_PAGE}, got ${first}`, { argument: 'first' });
+  return first;
+}
+
+/** Rows were fetched with `take: first + 1`; trim the extra one and build the page. */
+export function toPage<T>(rows: T[], first: number, keyOf: (row: T) => (string | number)[]): Page<T> {
+  const nodes = rows.slice(0, first);
+  const cursors = nodes.map((n) => encodeCursor(keyOf(n)));
+  return { nodes, cursors, hasNextPage: rows.length > first, endCursor: cursors.at(-1) ?? null };
+}

@@ -1,0 +1,83 @@
+/**
+ * Checks and normalises a post registration before anything is written: id, tags and text within limits, a feature
+ * vector per configured modality of the right length with finite values inside float16's range (features are stored
+ * as float16). The payload hash is taken over the normalised, quantised form, so a retry with the same numbers is
+ * recognised as the same registration.
+ */
+import { createHash } from 'node:crypto';
+import type { Config } from '../../config/config.js';
+import { floatsToHalves } from '../../datasets/float16.js';
+import { badInput } from '../../errors.js';
+import { halvesToBytes } from '../../lib/vectors.js';
+import { mediaTypeNames, modalityNames, type MediaType, type Modality } from '../types.js';
+
+export const LIMITS = Object.freeze({
+  idLength: 128,
+  tags: 32,
+  tagLength: 64,
+  textLength: 10_000,
+  /** Largest magnitude float16 can hold. */
+  featureMagnitude: 65504,
+});
+
+export interface PostInput {
+  id: string;
+  mediaType: MediaType;
+  tags?: string[] | null;
+  text?: string | null;
+  createdAt?: Date | null;
+  features?: Partial<Record<'visual' | 'audio' | 'text' | 'aux', number[] | null>> | null;
+}
+
+export interface NormalizedPost {
+  externalId: string;
+  mediaType: MediaType;
+  tags: string[];
+  text: string;
+  createdAt: Date;
+  features: { modality: Modality; dim: number; data: Uint8Array<ArrayBuffer> }[];
+  payloadHash: string;
+}
+
+const ID_PATTERN = /^[\x21-\x7e]+$/;
+
+export function validateId(kind: string, id: string, path: string): string {
+  if (typeof id !== 'string' || id.length === 0 || id.length > LIMITS.idLength || !ID_PATTERN.test(id)) {
+    throw badInput(`${kind} id must be 1-${LIMITS.idLength} printable ASCII characters without spaces, got ${JSON.stringify(id)}`, { path });
+  }
+  return id;
+}
+
+export function normalizePost(input: PostInput, config: Config, path = 'input', now = new Date()): NormalizedPost {
+  const externalId = validateId('post', input.id, `${path}.id`);
+  const tags = [...new Set((input.tags ?? []).map((t) => t.trim().toLowerCase()))].sort();
+  if (tags.length > LIMITS.tags) throw badInput(`at most ${LIMITS.tags} tags, got ${tags.length}`, { path: `${path}.tags` });
+  for (const t of tags) if (t.length === 0 || t.length > LIMITS.tagLength) throw badInput(`tags must be 1-${LIMITS.tagLength} characters, got ${JSON.stringify(t)}`, { path: `${path}.tags` });
+  const text = input.text ?? '';
+  if (text.length > LIMITS.textLength) throw badInput(`text is longer than ${LIMITS.textLength} characters`, { path: `${path}.text` });
+  const createdAt = input.createdAt ?? now;
+  if (Number.isNaN(createdAt.getTime())) throw badInput('createdAt is not a valid date', { path: `${path}.createdAt` });
+
+  const expected = config.features[mediaTypeNames[input.mediaType]];
+  const features: NormalizedPost['features'] = [];
+  const hash = createHash('sha256');
+  for (const modality of Object.keys(modalityNames) as Modality[]) {
+    const name = modalityNames[modality];
+    const values = input.features?.[name];
+    if (values == null) continue;
+    const at = `${path}.features.${name}`;
+    const dim = expected[name];
+    if (!dim) throw badInput(`${name} features are not accepted for ${input.mediaType} posts`, { path: at });
+    if (values.length !== dim) throw badInput(`${name} features of a ${input.mediaType} post must have ${dim} values, got ${values.length}`, { path: at });
+    for (let i = 0; i < values.length; i++) {
+      const x = values[i];
+      if (!Number.isFinite(x) || Math.abs(x) > LIMITS.featureMagnitude) throw badInput(`${name}[${i}] must be a finite number within +-${LIMITS.featureMagnitude}, got ${x}`, { path: at });
+    }
+    const data = halvesToBytes(floatsToHalves(values, new Uint16Array(dim)));
+    features.push({ modality, dim, data });
+    hash.update(name).update(data);
+  }
+  // A registration without createdAt means "now": leave it out of the hash so that its retry still matches.
+  hash.update(JSON.stringify([externalId, input.mediaType, tags, text, input.createdAt ? createdAt.toISOString() : null]));
+  return { externalId, mediaType: input.mediaType, tags, text, createdAt, features, payloadHash: hash.digest('hex') };
+}

@@ -1,0 +1,116 @@
+/**
+ * Registering and reading posts. A registration batch is validated whole before the transaction starts, then written
+ * in one transaction (post rows, tags, features); replaying a registration with the same payload returns the stored
+ * post, a different payload under the same id is a CONFLICT and nothing of the batch is written.
+ */
+import type { Config } from '../../config/config.js';
+import type { Prisma, Tx } from '../../data/db.js';
+import { retryOnUniqueViolation } from '../../data/retry.js';
+import { conflict } from '../../errors.js';
+import { checkFirst, decodeCursor, toPage, type Page } from '../pagination.js';
+import type { MediaType, PostRecord } from '../types.js';
+import { normalizePost, type NormalizedPost, type PostInput } from './post.validation.js';
+
+type PostRow = { id: number; externalId: string; mediaType: MediaType; text: string; createdAt: Date; registeredAt: Date; tags: { tag: string }[] };
+
+export function toPostRecord(row: PostRow): PostRecord {
+  return {
+    key: row.id,
+    id: row.externalId,
+    mediaType: row.mediaType,
+    tags: row.tags.map((t) => t.tag).sort(),
+    text: row.text,
+    createdAt: row.createdAt,
+    registeredAt: row.registeredAt,
+  };
+}
+
+const withTags = { tags: { select: { tag: true } } } as const;
+
+export interface RegisterResult {
+  post: PostRecord;
+  /** False when the post already existed with the same payload (an idempotent retry). */
+  created: boolean;
+}
+
+export interface PostFilter {
+  mediaType?: MediaType | null;
+  tag?: string | null;
+  createdAfter?: Date | null;
+  createdBefore?: Date | null;
+}
+
+export class PostsService {
+  constructor(
+    private readonly prisma: Prisma,
+    private readonly config: Config,
+  ) {}
+
+  /** Validates every input, then writes the new posts in one transaction. Results follow the input order. */
+  async register(inputs: PostInput[], path = 'inputs'): Promise<RegisterResult[]> {
+    const normalized = inputs.map((input, i) => normalizePost(input, this.config, inputs.length === 1 && path === 'input' ? path : `${path}[${i}]`));
+    const unique = new Map<string, NormalizedPost>();
+    for (const p of normalized) {
+      const seen = unique.get(p.externalId);
+      if (seen && seen.payloadHash !== p.payloadHash) throw conflict(`post ${p.externalId} appears twice in the batch with different payloads`, { id: p.externalId });
+      unique.set(p.externalId, p);
+    }
+    const created = await retryOnUniqueViolation(() =>
+      this.prisma.$transaction((tx) => this.writeNew(tx as Tx, [...unique.values()]), { timeout: 60_000, maxWait: 30_000 }),
+    );
+    const rows = await this.prisma.post.findMany({ where: { externalId: { in: [...unique.keys()] } }, include: withTags });
+    const byId = new Map(rows.map((r) => [r.externalId, toPostRecord(r)]));
+    return normalized.map((p) => ({ post: byId.get(p.externalId)!, created: created.has(p.externalId) }));
+  }
+
+  private async writeNew(tx: Tx, posts: NormalizedPost[]): Promise<Set<string>> {
+    const existing = await tx.post.findMany({ where: { externalId: { in: posts.map((p) => p.externalId) } }, select: { externalId: true, payloadHash: true } });
+    const hashes = new Map(existing.map((e) => [e.externalId, e.payloadHash]));
+    for (const p of posts) {
+      const hash = hashes.get(p.externalId);
+      if (hash !== undefined && hash !== p.payloadHash) {
+        throw conflict(`post ${p.externalId} is already registered with a different payload`, { id: p.externalId });
+      }
+    }
+    const fresh = posts.filter((p) => !hashes.has(p.externalId));
+    if (fresh.length === 0) return new Set();
+    const rows = await tx.post.createManyAndReturn({
+      data: fresh.map((p) => ({ externalId: p.externalId, mediaType: p.mediaType, text: p.text, createdAt: p.createdAt, payloadHash: p.payloadHash })),
+      select: { id: true, externalId: true },
+    });
+    const keyOf = new Map(rows.map((r) => [r.externalId, r.id]));
+    const tags = fresh.flatMap((p) => p.tags.map((tag) => ({ postId: keyOf.get(p.externalId)!, tag })));
+    if (tags.length) await tx.postTag.createMany({ data: tags });
+    const features = fresh.flatMap((p) => p.features.map((f) => ({ postId: keyOf.get(p.externalId)!, modality: f.modality, dtype: 'FLOAT16' as const, dim: f.dim, data: f.data })));
+    if (features.length) await tx.postFeature.createMany({ data: features });
+    return new Set(fresh.map((p) => p.externalId));
+  }
+
+  async byIds(ids: readonly string[]): Promise<(PostRecord | null)[]> {
+    const rows = await this.prisma.post.findMany({ where: { externalId: { in: [...ids] } }, include: withTags });
+    const byId = new Map(rows.map((r) => [r.externalId, toPostRecord(r)]));
+    return ids.map((id) => byId.get(id) ?? null);
+  }
+
+  /** Newest first (createdAt, then id, descending). */
+  async list(first: number, after: string | null | undefined, filter: PostFilter = {}): Promise<Page<PostRecord>> {
+    checkFirst(first);
+    const where: Record<string, unknown>[] = [];
+    if (filter.mediaType) where.push({ mediaType: filter.mediaType });
+    if (filter.tag) where.push({ tags: { some: { tag: filter.tag.trim().toLowerCase() } } });
+    if (filter.createdAfter) where.push({ createdAt: { gte: filter.createdAfter } });
+    if (filter.createdBefore) where.push({ createdAt: { lt: filter.createdBefore } });
+    if (after) {
+      const [ms, id] = decodeCursor(after, 2) as [number, string];
+      const at = new Date(ms);
+      where.push({ OR: [{ createdAt: { lt: at } }, { createdAt: at, externalId: { lt: id } }] });
+    }
+    const rows = await this.prisma.post.findMany({
+      where: { AND: where },
+      orderBy: [{ createdAt: 'desc' }, { externalId: 'desc' }],
+      take: first + 1,
+      include: withTags,
+    });
+    return toPage(rows.map(toPostRecord), first, (p) => [p.createdAt.getTime(), p.id]);
+  }
+}

@@ -1,0 +1,82 @@
+/** Users, addressed by the client's own ids. Unknown users seen in interactions are created on the fly. */
+import type { Config } from '../../config/config.js';
+import type { Prisma, Tx } from '../../data/db.js';
+import { retryOnUniqueViolation } from '../../data/retry.js';
+import { badInput } from '../../errors.js';
+import { checkFirst, decodeCursor, toPage, type Page } from '../pagination.js';
+import { validateId } from '../posts/post.validation.js';
+import type { UserRecord } from '../types.js';
+
+export interface UserInput {
+  id: string;
+  /** JSON object of attributes; replaces the stored one. */
+  attributes?: Record<string, unknown> | null;
+}
+
+type UserRow = { id: number; externalId: string; attributes: string; createdAt: Date };
+
+function toUserRecord(row: UserRow): UserRecord {
+  return { key: row.id, id: row.externalId, attributes: JSON.parse(row.attributes) as Record<string, unknown>, createdAt: row.createdAt };
+}
+
+const MAX_ATTRIBUTES_BYTES = 16_384;
+
+export class UsersService {
+  constructor(
+    private readonly prisma: Prisma,
+    private readonly config: Config,
+  ) {}
+
+  async upsert(inputs: UserInput[]): Promise<UserRecord[]> {
+    if (inputs.length > this.config.maxBatch) throw badInput(`at most ${this.config.maxBatch} users per call, got ${inputs.length}`, { path: 'inputs' });
+    const prepared = inputs.map((u, i) => {
+      validateId('user', u.id, `inputs[${i}].id`);
+      const attrs = u.attributes ?? {};
+      if (typeof attrs !== 'object' || Array.isArray(attrs)) throw badInput('attributes must be a JSON object', { path: `inputs[${i}].attributes` });
+      const json = JSON.stringify(attrs);
+      if (json.length > MAX_ATTRIBUTES_BYTES) throw badInput(`attributes exceed ${MAX_ATTRIBUTES_BYTES} bytes`, { path: `inputs[${i}].attributes` });
+      return { externalId: u.id, attributes: json, given: u.attributes != null };
+    });
+    await retryOnUniqueViolation(() =>
+      this.prisma.$transaction(async (tx) => {
+        for (const u of prepared) {
+          await tx.user.upsert({
+            where: { externalId: u.externalId },
+            create: { externalId: u.externalId, attributes: u.attributes },
+            update: u.given ? { attributes: u.attributes } : {},
+          });
+        }
+      }),
+    );
+    const rows = await this.prisma.user.findMany({ where: { externalId: { in: prepared.map((u) => u.externalId) } } });
+    const byId = new Map(rows.map((r) => [r.externalId, toUserRecord(r)]));
+    return prepared.map((u) => byId.get(u.externalId)!);
+  }
+
+  /** Internal keys of these users, creating the missing ones (inside the caller's transaction). */
+  static async ensure(tx: Tx, externalIds: string[]): Promise<Map<string, number>> {
+    const ids = [...new Set(externalIds)];
+    const found = await tx.user.findMany({ where: { externalId: { in: ids } }, select: { id: true, externalId: true } });
+    const keys = new Map(found.map((u) => [u.externalId, u.id]));
+    const missing = ids.filter((id) => !keys.has(id));
+    if (missing.length) {
+      const created = await tx.user.createManyAndReturn({ data: missing.map((externalId) => ({ externalId })), select: { id: true, externalId: true } });
+      for (const u of created) keys.set(u.externalId, u.id);
+    }
+    return keys;
+  }
+
+  async byIds(ids: readonly string[]): Promise<(UserRecord | null)[]> {
+    const rows = await this.prisma.user.findMany({ where: { externalId: { in: [...ids] } } });
+    const byId = new Map(rows.map((r) => [r.externalId, toUserRecord(r)]));
+    return ids.map((id) => byId.get(id) ?? null);
+  }
+
+  /** Ordered by id. */
+  async list(first: number, after?: string | null): Promise<Page<UserRecord>> {
+    checkFirst(first);
+    const where = after ? { externalId: { gt: decodeCursor(after, 1)[0] as string } } : {};
+    const rows = await this.prisma.user.findMany({ where, orderBy: { externalId: 'asc' }, take: first + 1 });
+    return toPage(rows.map(toUserRecord), first, (u) => [u.id]);
+  }
+}

@@ -1,0 +1,48 @@
+import { Arg, Authorized, Ctx, Field, ID, Int, Mutation, ObjectType, Query, Resolver } from 'type-graphql';
+import type { Context } from '../context.js';
+import { toConnection } from '../types/connection.js';
+import { InteractionInput, UserInput } from '../types/inputs.js';
+import { User, UserConnection } from '../types/user.type.js';
+
+@ObjectType()
+export class RecordInteractionsResult {
+  @Field(() => Int)
+  recorded!: number;
+
+  @Field(() => Int, { description: 'Users that did not exist before and were created.' })
+  usersCreated!: number;
+
+  @Field(() => Int, { description: 'Distinct post and signal pairs whose statistics were updated.' })
+  posts!: number;
+}
+
+@Resolver(() => User)
+export class UserResolver {
+  @Query(() => User, { nullable: true })
+  async user(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<User | null> {
+    return (await ctx.services.users.byIds([id]))[0];
+  }
+
+  @Query(() => UserConnection, { description: 'Users ordered by id.' })
+  async users(
+    @Ctx() ctx: Context,
+    @Arg('first', () => Int, { defaultValue: 20, description: '1 to 100.' }) first: number,
+    @Arg('after', () => String, { nullable: true }) after?: string | null,
+  ): Promise<UserConnection> {
+    return toConnection(await ctx.services.users.list(first, after));
+  }
+
+  @Authorized('write')
+  @Mutation(() => [User], { description: 'Create users or replace their attributes.' })
+  async upsertUsers(@Arg('inputs', () => [UserInput]) inputs: UserInput[], @Ctx() ctx: Context): Promise<User[]> {
+    return ctx.services.users.upsert(inputs);
+  }
+
+  @Authorized('write')
+  @Mutation(() => RecordInteractionsResult, {
+    description: 'Record a batch of interactions in one transaction; unknown users are created. Any invalid element fails the whole batch.',
+  })
+  async recordInteractions(@Arg('inputs', () => [InteractionInput]) inputs: InteractionInput[], @Ctx() ctx: Context): Promise<RecordInteractionsResult> {
+    return ctx.services.interactions.record(inputs);
+  }
+}
