@@ -19,6 +19,7 @@
  * Weight layout (interleaved, feature-major then field): block(j, f) starts at (j m + f) 2k; w_{j,f} is
  * [block, block + k) and G_{j,f} is [block + k, block + 2k), so an update touches two adjacent cache-line runs.
  */
+import { Rng } from '../random.js';
 
 /** The CSR columns the kernel reads (see FfmData in data.ts). */
 export interface KernelRows {
@@ -74,14 +75,22 @@ export function softplus(z: number): number {
   return z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z));
 }
 
+/** Per-thread scratch: the weight offsets of each pair of the current row and its x_j1 x_j2 r. */
+let pairA = new Int32Array(64);
+let pairB = new Int32Array(64);
+let pairV = new Float64Array(64);
+
+/** Rows ahead whose weight blocks are touched early so that their cache misses overlap the current row's work. */
+const PREFETCH_DISTANCE = 2;
+
 /**
- * One epoch slice: for idx in [from, to) train on row order[idx] (or row idx when order is null) with a fused
- * gradient + AdaGrad step. Returns the summed training loss of the rows (computed before each row's update).
+ * Trains on rows [from, to) in order with a fused gradient + AdaGrad step; returns the summed training loss of the
+ * rows (each computed before its own update). `maxRowLength` bounds the entries per row.
  */
 export function trainSpan(
   W: Float32Array,
   rows: KernelRows,
-  order: Int32Array | null,
+  maxRowLength: number,
   from: number,
   to: number,
   m: number,
@@ -91,29 +100,61 @@ export function trainSpan(
   normalize: boolean,
 ): number {
   const { offsets, features, fields, values, labels } = rows;
+  const maxPairs = (maxRowLength * (maxRowLength - 1)) / 2;
+  if (pairA.length < maxPairs) {
+    pairA = new Int32Array(maxPairs);
+    pairB = new Int32Array(maxPairs);
+    pairV = new Float64Array(maxPairs);
+  }
+  const PA = pairA, PB = pairB, PV = pairV;
   const k2 = 2 * k;
   const stride = m * k2;
   let lossSum = 0;
-  for (let idx = from; idx < to; idx++) {
-    const i = order === null ? idx : order[idx];
+  let sink = 0;
+  for (let i = from; i < to; i++) {
     const s = offsets[i];
     const e = offsets[i + 1];
+    // Software prefetch: load one float of each cache line of the weight blocks a later row will use.
+    const ip = i + PREFETCH_DISTANCE;
+    if (ip < to) {
+      const s2 = offsets[ip], e2 = offsets[ip + 1];
+      for (let a = s2; a < e2; a++) {
+        const baseA = features[a] * stride;
+        const fa = fields[a] * k2;
+        for (let b = a + 1; b < e2; b++) {
+          const wa = baseA + fields[b] * k2;
+          const wb = features[b] * stride + fa;
+          for (let c = 0; c < k2; c += 16) sink += W[wa + c] + W[wb + c];
+        }
+      }
+    }
     const r = rowScale(rows, s, e, normalize);
-    // Forward.
+    // Forward; remember each pair's weight offsets and scale for the backward pass.
     let t = 0;
+    let np = 0;
     for (let a = s; a < e; a++) {
       const baseA = features[a] * stride;
-      const fa = fields[a];
+      const fa = fields[a] * k2;
       const va = values === null ? r : values[a] * r;
       for (let b = a + 1; b < e; b++) {
         const wa = baseA + fields[b] * k2;
-        const wb = features[b] * stride + fa * k2;
-        let dot = 0;
-        for (let d = 0; d < k; d++) dot += W[wa + d] * W[wb + d];
-        t += dot * (values === null ? va : va * values[b]);
+        const wb = features[b] * stride + fa;
+        const v = values === null ? va : va * values[b];
+        PA[np] = wa;
+        PB[np] = wb;
+        PV[np] = v;
+        np++;
+        let d0 = 0, d1 = 0;
+        let d = 0;
+        for (; d + 1 < k; d += 2) {
+          d0 += W[wa + d] * W[wb + d];
+          d1 += W[wa + d + 1] * W[wb + d + 1];
+        }
+        if (d < k) d0 += W[wa + d] * W[wb + d];
+        t += (d0 + d1) * v;
       }
     }
-    // Logistic loss and kappa = d loss / d phi.
+    // Logistic loss and kappa = d loss / d phi, stable for large |phi|.
     const y = labels[i] === 1 ? 1 : -1;
     const z = -y * t;
     let kappa: number;
@@ -126,31 +167,58 @@ export function trainSpan(
       lossSum += Math.log1p(ez);
       kappa = (-y * ez) / (1 + ez);
     }
-    // Backward, fused with AdaGrad: both gradients of a pair use the pre-update weights (as libffm's SSE code).
-    for (let a = s; a < e; a++) {
-      const baseA = features[a] * stride;
-      const fa = fields[a];
-      const va = values === null ? r : values[a] * r;
-      for (let b = a + 1; b < e; b++) {
-        const wa = baseA + fields[b] * k2;
-        const wb = features[b] * stride + fa * k2;
-        const kv = kappa * (values === null ? va : va * values[b]);
-        for (let d = 0; d < k; d++) {
-          const w1 = W[wa + d];
-          const w2 = W[wb + d];
-          const g1 = lambda * w1 + kv * w2;
-          const g2 = lambda * w2 + kv * w1;
-          const G1 = W[wa + k + d] + g1 * g1;
-          const G2 = W[wb + k + d] + g2 * g2;
-          W[wa + k + d] = G1;
-          W[wb + k + d] = G2;
-          W[wa + d] = w1 - (eta * g1) / Math.sqrt(G1);
-          W[wb + d] = w2 - (eta * g2) / Math.sqrt(G2);
-        }
+    // Backward fused with AdaGrad. Both gradients of a pair use the pre-update weights (as libffm's SSE code);
+    // eta g1 / sqrt(G1) and eta g2 / sqrt(G2) share one division: eta / (sqrt(G1) sqrt(G2)).
+    for (let p = 0; p < np; p++) {
+      const wa = PA[p];
+      const wb = PB[p];
+      const kv = kappa * PV[p];
+      for (let d = 0; d < k; d++) {
+        const w1 = W[wa + d];
+        const w2 = W[wb + d];
+        const g1 = lambda * w1 + kv * w2;
+        const g2 = lambda * w2 + kv * w1;
+        const G1 = W[wa + k + d] + g1 * g1;
+        const G2 = W[wb + k + d] + g2 * g2;
+        W[wa + k + d] = G1;
+        W[wb + k + d] = G2;
+        const s1 = Math.sqrt(G1);
+        const s2 = Math.sqrt(G2);
+        const step = eta / (s1 * s2);
+        W[wa + d] = w1 - g1 * s2 * step;
+        W[wb + d] = w2 - g2 * s1 * step;
       }
     }
   }
-  return lossSum;
+  // `sink` keeps the prefetch loads alive; it is a finite sum of weights, never NaN unless the weights are.
+  return sink !== sink ? NaN : lossSum;
+}
+
+/**
+ * One thread's share of an epoch: the blocks blockOrder[bFrom .. bTo) of `blockSize` consecutive rows each. Rows are
+ * shuffled once when the training set is laid out; each epoch visits blocks in a new random order, so reads of the
+ * row columns stay sequential (random row order measured 0.7M vs 1.2M rows/s on one thread).
+ */
+export function trainBlocks(
+  W: Float32Array,
+  rows: KernelRows & { readonly rows: number; readonly maxRowLength: number },
+  blockOrder: Int32Array,
+  bFrom: number,
+  bTo: number,
+  blockSize: number,
+  m: number,
+  k: number,
+  eta: number,
+  lambda: number,
+  normalize: boolean,
+): number {
+  let loss = 0;
+  for (let q = bFrom; q < bTo; q++) {
+    const from = blockOrder[q] * blockSize;
+    const to = Math.min(rows.rows, from + blockSize);
+    loss += trainSpan(W, rows, rows.maxRowLength, from, to, m, k, eta, lambda, normalize);
+  }
+  return loss;
 }
 
 /**
@@ -179,4 +247,12 @@ export function rowGradient(W: Float32Array, rows: KernelRows, i: number, m: num
       }
     }
   }
+}
+
+/** The block visiting order of one epoch; identical in every thread because it depends only on seed and epoch. */
+export function epochBlockOrder(blocks: number, seed: number, epoch: number, shuffle: boolean): Int32Array {
+  const order = new Int32Array(blocks);
+  for (let i = 0; i < blocks; i++) order[i] = i;
+  if (shuffle) new Rng((seed ^ Math.imul(epoch + 1, 0x9e3779b1)) | 0).shuffle(order);
+  return order;
 }

@@ -1,0 +1,103 @@
+/**
+ * A trained FFM: the feature space, the hyper-parameters and the interleaved weight array (see kernel.ts for the
+ * layout), with prediction and latent-vector access.
+ *
+ * Glossary
+ *   w_{j,f}   latent vector (k floats) of feature j towards field f
+ *   phi(x)    the logit; p(x) = 1 / (1 + exp(-phi(x)))
+ */
+import { Rng } from '../random.js';
+import { FfmError } from './errors.js';
+import type { FeatureSpace, FfmData } from './data.js';
+import { featureStride, rowLogit } from './kernel.js';
+import type { FfmParams } from './params.js';
+
+export interface EpochRecord {
+  epoch: number;
+  /** Mean training log loss over the epoch's rows (each measured just before its own update). */
+  trainLoss: number;
+  /** Mean validation log loss after the epoch, or null without a validation set. */
+  validLoss: number | null;
+  seconds: number;
+  rowsPerSecond: number;
+}
+
+export interface FfmModel {
+  readonly params: FfmParams;
+  readonly space: FeatureSpace;
+  /** numFeatures x m blocks of (k weights, k AdaGrad accumulators). */
+  readonly weights: Float32Array;
+  /** One record per epoch run. */
+  readonly history: readonly EpochRecord[];
+  /** 1-based epoch whose weights the model holds (the best validation loss, or the last epoch without validation). */
+  readonly bestEpoch: number;
+}
+
+/** libffm's initialisation: w uniform in [0, initScale / sqrt(k)), G = 1. In a SharedArrayBuffer when `shared`. */
+export function initWeights(space: FeatureSpace, params: FfmParams, shared: boolean): Float32Array {
+  const m = space.fields.length;
+  const k = params.k;
+  const length = space.numFeatures * featureStride(m, k);
+  if (length > 2 ** 31 - 1) throw new FfmError('BAD_PARAM', `${space.numFeatures} features x ${m} fields x 2k floats exceeds one typed array`);
+  const W = shared ? new Float32Array(new SharedArrayBuffer(Math.max(4, length * 4))).subarray(0, length) : new Float32Array(length);
+  const rng = new Rng(params.seed);
+  const scale = params.initScale / Math.sqrt(k);
+  for (let block = 0; block < length; block += 2 * k) {
+    for (let d = 0; d < k; d++) {
+      W[block + d] = rng.next() * scale;
+      W[block + k + d] = 1;
+    }
+  }
+  return W;
+}
+
+function checkSpace(model: FfmModel, data: FfmData): void {
+  const a = model.space, b = data.space;
+  const same = a.fields.length === b.fields.length && a.fields.every((f, i) => f.name === b.fields[i].name && f.size === b.fields[i].size);
+  if (!same) throw new FfmError('UNKNOWN_FIELD', `data fields (${b.fields.map((f) => f.name).join(', ')}) do not match the model's (${a.fields.map((f) => f.name).join(', ')})`);
+}
+
+/** phi(x) for every row of `data`. */
+export function predictLogits(model: FfmModel, data: FfmData): Float32Array {
+  checkSpace(model, data);
+  const out = new Float32Array(data.rows);
+  const m = model.space.fields.length;
+  for (let i = 0; i < data.rows; i++) out[i] = rowLogit(model.weights, data, i, m, model.params.k, model.params.normalize);
+  return out;
+}
+
+/** Mean log loss of the model on `data` (forward pass only). */
+export function meanLogLoss(weights: Float32Array, data: FfmData, params: FfmParams): number {
+  const m = data.space.fields.length;
+  let sum = 0;
+  for (let i = 0; i < data.rows; i++) {
+    const t = rowLogit(weights, data, i, m, params.k, params.normalize);
+    const z = data.labels[i] === 1 ? -t : t;
+    sum += z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z));
+  }
+  return sum / data.rows;
+}
+
+/** Offset in `weights` of w_{j,f} for global feature j and field index f. */
+export function blockOffset(model: FfmModel, feature: number, towardsField: number): number {
+  return (feature * model.space.fields.length + towardsField) * 2 * model.params.k;
+}
+
+/**
+ * The latent vectors of every feature of field `of` towards field `towards`, as a (size_of x k) row-major matrix.
+ * For of = post, towards = user this is the post embedding; for of = user, towards = post the user embedding.
+ */
+export function fieldVectors(model: FfmModel, of: number, towards: number): Float32Array {
+  const { space, params, weights } = model;
+  if (!(of >= 0 && of < space.fields.length) || !(towards >= 0 && towards < space.fields.length)) {
+    throw new FfmError('UNKNOWN_FIELD', `field indices ${of}, ${towards} are not both in [0, ${space.fields.length})`);
+  }
+  const k = params.k;
+  const size = space.fields[of].size;
+  const out = new Float32Array(size * k);
+  for (let i = 0; i < size; i++) {
+    const at = blockOffset(model, space.offsets[of] + i, towards);
+    out.set(weights.subarray(at, at + k), i * k);
+  }
+  return out;
+}
