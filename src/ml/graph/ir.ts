@@ -115,6 +115,13 @@ export class Graph {
     return new Tensor(this, id);
   }
 
+  /** The value called `name` (inputs, params, named intermediates). */
+  valueByName(name: string): Tensor {
+    const v = this.values.find((x) => x.name === name);
+    if (!v) throw new Error(`graph has no value "${name}"`);
+    return this.tensor(v.id);
+  }
+
   private newValue(name: string | undefined, shape: Dim[], kind: ValueKind): number {
     const id = this.values.length;
     const finalName = name ?? `t${id}`;

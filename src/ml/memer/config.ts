@@ -1,0 +1,133 @@
+/**
+ * MEMER hyper-parameters (paper section 2.1.3 and 3.1.4), typed and frozen, each with its default.
+ *
+ * Glossary
+ *   d      embedding size of the backbone (FFM) item and user embeddings (paper: 32)
+ *   F      size of the semantic feature feat_i (eq. 5)
+ *   H_e    hidden width of enc1 / enc2;   L  latent size (mean and log-variance heads, as CVAR [19])
+ *   H_d    hidden width of dec1
+ *   alpha, beta, gamma   loss weights of eq. 11
+ */
+import type { MediaType, Modality } from '../../datasets/types.js';
+import { DEFAULT_ADAM, type AdamConfig } from '../graph/optimizer.js';
+
+export interface ModalitySpec {
+  readonly modality: Modality;
+  readonly dim: number;
+}
+
+/** Feature dims used in the paper (section 2.2). Aux dims are the user's choice. */
+export const PAPER_DIMS = Object.freeze({
+  videoVisual: 2048, // ResNeXt3D-101, pooled over seconds
+  imageVisual: 2208, // DenseNet161 penultimate layer
+  audio: 128, // VGGish
+  text: 100, // FastText on text read from frames
+});
+
+/** The paper's modality sets per media type (Table 2's best rows), plus `auxDim` auxiliary features when > 0. */
+export function paperModalities(media: MediaType, auxDim = 0): ModalitySpec[] {
+  const specs: ModalitySpec[] =
+    media === 'video'
+      ? [{ modality: 'visual', dim: PAPER_DIMS.videoVisual }, { modality: 'audio', dim: PAPER_DIMS.audio }, { modality: 'text', dim: PAPER_DIMS.text }]
+      : [{ modality: 'visual', dim: PAPER_DIMS.imageVisual }, { modality: 'text', dim: PAPER_DIMS.text }];
+  if (auxDim > 0) specs.push({ modality: 'aux', dim: auxDim });
+  return specs;
+}
+
+export interface MemerArchitecture {
+  /** modalities in fusion order, with their input dims; any non-empty subset of visual/audio/text/aux */
+  readonly modalities: readonly ModalitySpec[];
+  /** d: backbone embedding size, also the output size (paper: 32) */
+  readonly embeddingDim: number;
+  /** F: width of the semantic module output feat_i */
+  readonly semanticDim: number;
+  /** H_e: hidden width of each encoder */
+  readonly encoderHidden: number;
+  /** L: latent size of the encoders' mean / log-variance heads */
+  readonly latentDim: number;
+  /** H_d: hidden width of the decoder */
+  readonly decoderHidden: number;
+  /** sample z = mu + sigma * eps during training (CVAR's reparameterisation); false uses z = mu */
+  readonly sampleLatent: boolean;
+  /** initial bias of the log-variance heads (-6: sigma ~ 0.05, so early training is not drowned in noise) */
+  readonly initialLogVar: number;
+}
+
+export const DEFAULT_ARCHITECTURE: MemerArchitecture = Object.freeze({
+  modalities: Object.freeze(paperModalities('video')),
+  embeddingDim: 32,
+  semanticDim: 64,
+  encoderHidden: 64,
+  latentDim: 16,
+  decoderHidden: 64,
+  sampleLatent: true,
+  initialLogVar: -6,
+});
+
+export interface LossWeights {
+  /** alpha: weight of the Wasserstein term L_w(enc1, enc2) (eq. 6) */
+  readonly alpha: number;
+  /** beta: weight of the reconstruction term, sum_j (p_recon_j - v_j)^2 (eq. 7) */
+  readonly beta: number;
+  /** gamma: weight of the recommendation BCE (eq. 10) */
+  readonly gamma: number;
+}
+
+export const DEFAULT_LOSS_WEIGHTS: LossWeights = Object.freeze({ alpha: 1, beta: 1, gamma: 1 });
+
+export interface TrainingConfig {
+  /** mini-batch size (paper: 16384) */
+  readonly batchSize: number;
+  /** most epochs */
+  readonly maxEpochs: number;
+  /** stop after this many epochs without a better validation score; the best epoch's weights are kept */
+  readonly patience: number;
+  /** fraction of items (and their interactions) held out for validation */
+  readonly validationFraction: number;
+  /** validation metric for early stopping and model selection: AUC of score = p_rec . v_user (higher is better) or the weighted loss */
+  readonly monitor: 'auc' | 'loss';
+  /** seed for initialisation, splitting, shuffling and noise */
+  readonly seed: number;
+  /** Adam (paper: lr 0.001) */
+  readonly adam: AdamConfig;
+  /** onnxruntime intra-op threads for training (stack notes: 2 threads ~ 1.7x one) */
+  readonly threads: number;
+}
+
+export const DEFAULT_TRAINING: TrainingConfig = Object.freeze({
+  batchSize: 16384,
+  maxEpochs: 30,
+  patience: 3,
+  validationFraction: 0.1,
+  monitor: 'auc',
+  seed: 1,
+  adam: DEFAULT_ADAM,
+  threads: 2,
+});
+
+export interface MemerConfig {
+  readonly architecture: MemerArchitecture;
+  readonly loss: LossWeights;
+  readonly training: TrainingConfig;
+}
+
+/** Merge partial overrides onto the defaults and validate; the result is frozen. */
+export function memerConfig(over: {
+  architecture?: Partial<MemerArchitecture>;
+  loss?: Partial<LossWeights>;
+  training?: Partial<TrainingConfig>;
+} = {}): MemerConfig {
+  const architecture = Object.freeze({ ...DEFAULT_ARCHITECTURE, ...over.architecture });
+  const loss = Object.freeze({ ...DEFAULT_LOSS_WEIGHTS, ...over.loss });
+  const training = Object.freeze({ ...DEFAULT_TRAINING, ...over.training, adam: Object.freeze({ ...DEFAULT_ADAM, ...over.training?.adam }) });
+  const mods = architecture.modalities;
+  if (mods.length === 0) throw new Error('MEMER needs at least one modality');
+  if (new Set(mods.map((m) => m.modality)).size !== mods.length) throw new Error('a modality is listed twice');
+  for (const m of mods) if (!(m.dim > 0 && Number.isInteger(m.dim))) throw new Error(`modality ${m.modality}: bad dim ${m.dim}`);
+  for (const k of ['embeddingDim', 'semanticDim', 'encoderHidden', 'latentDim', 'decoderHidden'] as const) {
+    if (!(architecture[k] > 0 && Number.isInteger(architecture[k]))) throw new Error(`${k} must be a positive integer`);
+  }
+  for (const k of ['alpha', 'beta', 'gamma'] as const) if (!(loss[k] >= 0)) throw new Error(`${k} must be >= 0`);
+  if (!(training.batchSize > 0) || !(training.validationFraction >= 0 && training.validationFraction < 1)) throw new Error('bad training config');
+  return Object.freeze({ architecture, loss, training });
+}

@@ -1,0 +1,79 @@
+/**
+ * Serving a MEMER inference model through the runtime: single posts go through the micro-batcher (concurrent requests
+ * share one run), batches go straight to the session. Missing modalities are fed as zero rows with presence 0.
+ */
+import type { Modality } from '../../datasets/types.js';
+import { MicroBatcher, type BatcherOptions } from '../onnx/batcher.js';
+import type { ModelSource, OnnxRuntime } from '../onnx/runtime.js';
+import { ModelInputError, type Feed, type Session } from '../onnx/session.js';
+import { parseMemerMetadata, type MemerModelInfo } from './export.js';
+import { INPUT, OUTPUT } from './model.js';
+
+/** One post: features per modality it has (raw, as extracted), and its normalised frequency. */
+export interface PostFeatures {
+  features: Partial<Record<Modality, Float32Array>>;
+  freq: number;
+}
+
+export class MemerEmbedder {
+  private readonly batcher: MicroBatcher;
+
+  private constructor(
+    readonly session: Session,
+    readonly info: MemerModelInfo,
+    batching: Partial<BatcherOptions>,
+  ) {
+    this.batcher = new MicroBatcher(session, { ...batching, outputs: [OUTPUT.embedding] });
+  }
+
+  /** Load (once per version key) through `runtime` and wrap. */
+  static async load(runtime: OnnxRuntime, key: string, source: ModelSource, batching: Partial<BatcherOptions> = {}): Promise<MemerEmbedder> {
+    const session = await runtime.load(key, source);
+    return new MemerEmbedder(session, parseMemerMetadata(session.metadata), batching);
+  }
+
+  get stats(): MicroBatcher['stats'] {
+    return this.batcher.stats;
+  }
+
+  /** Model inputs for `posts` (missing modalities: zeros + presence 0). */
+  feeds(posts: readonly PostFeatures[]): Record<string, Float32Array> {
+    const n = posts.length;
+    const mods = this.info.modalities;
+    const out: Record<string, Float32Array> = {};
+    const presence = new Float32Array(n * mods.length);
+    mods.forEach((spec, mi) => {
+      const buf = new Float32Array(n * spec.dim);
+      posts.forEach((p, k) => {
+        const x = p.features[spec.modality];
+        if (!x) return;
+        if (x.length !== spec.dim) throw new ModelInputError(`${this.info.version}: ${spec.modality} has ${x.length} values, expected ${spec.dim}`, 'BAD_SHAPE');
+        buf.set(x, k * spec.dim);
+        presence[k * mods.length + mi] = 1;
+      });
+      out[INPUT.modality(spec.modality)] = buf;
+    });
+    for (const p of posts) {
+      for (const m of Object.keys(p.features)) {
+        if (!mods.some((s) => s.modality === m)) throw new ModelInputError(`${this.info.version}: model has no ${m} input (modalities: ${mods.map((s) => s.modality).join(', ')})`, 'UNKNOWN_INPUT');
+      }
+    }
+    out[INPUT.presence] = presence;
+    out[INPUT.freq] = Float32Array.from(posts, (p) => p.freq);
+    return out;
+  }
+
+  /** The d-dim embedding of one post; concurrent calls are micro-batched. */
+  async embed(post: PostFeatures): Promise<Float32Array> {
+    const out = await this.batcher.submit(this.feeds([post]), 1);
+    return out[OUTPUT.embedding];
+  }
+
+  /** Embeddings of many posts in one run, row-major [n, d]. */
+  async embedMany(posts: readonly PostFeatures[]): Promise<Float32Array> {
+    const rows = this.feeds(posts);
+    const feeds: Record<string, Feed> = {};
+    for (const s of this.session.inputs) feeds[s.name] = { data: rows[s.name], dims: [posts.length, ...(s.shape.slice(1) as number[])] };
+    return (await this.session.run(feeds, [OUTPUT.embedding]))[OUTPUT.embedding].data;
+  }
+}
