@@ -125,7 +125,7 @@ export function buildMemerGraph(config: MemerConfig, stats: StatsByModality): Me
 
   let z1 = e1.mu;
   let z2 = e2.mu;
-  const trainInputs = [...arch.modalities.map((m) => INPUT.modality(m.modality)), INPUT.presence, INPUT.freq, INPUT.itemEmbedding, INPUT.userEmbedding, INPUT.label];
+  const trainInputs: string[] = [...arch.modalities.map((m) => INPUT.modality(m.modality)), INPUT.presence, INPUT.freq, INPUT.itemEmbedding, INPUT.userEmbedding, INPUT.label];
   if (arch.sampleLatent) {
     z1 = g.add(e1.mu, g.mul(sigma1, g.input(INPUT.eps1, ['N', arch.latentDim])));
     z2 = g.add(e2.mu, g.mul(sigma2, g.input(INPUT.eps2, ['N', arch.latentDim])));
