@@ -17,7 +17,7 @@ export const command: Command = {
     'generate  for developers, after editing prisma/schema.prisma or the GraphQL types: rewrites',
     '          prisma/postgresql/schema.prisma, writes a new migration per provider where the schema moved on from',
     '          the committed migrations (computed on scratch databases; PostgreSQL at --postgres, default',
-    '          postgresql://127.0.0.1:5432/postgres), and re-emits schema.graphql. Then run `npm run prepare`.',
+    '          postgresql://postgres@127.0.0.1:5432/postgres), and re-emits schema.graphql. Then run `npm run prepare`.',
   ].join('\n'),
   options: { json: { type: 'boolean' }, name: { type: 'string' }, postgres: { type: 'string' } },
   async run({ values, positionals }) {
@@ -31,7 +31,7 @@ export const command: Command = {
         const name = values.name as string | undefined;
         if (!name || !/^[a-z0-9_]+$/.test(name)) throw new CliError('--name is required: lowercase letters, digits and _', ExitCode.USAGE);
         writeFileSync(schemaPaths.postgresql, postgresSchemaFrom(readFileSync(schemaPaths.sqlite, 'utf8')));
-        const admin = (values.postgres as string | undefined) ?? 'postgresql://127.0.0.1:5432/postgres';
+        const admin = (values.postgres as string | undefined) ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
         for (const provider of ['sqlite', 'postgresql'] as Provider[]) {
           const scratch = await scratchDatabase(provider, admin);
           try {

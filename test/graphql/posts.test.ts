@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { PROVIDERS } from '../helpers/databases.js';
+import { features, harness, type Harness } from '../helpers/harness.js';
+
+const REGISTER = `mutation($input: RegisterPostInput!) { registerPost(input: $input) { id mediaType tags text createdAt } }`;
+const REGISTER_MANY = `mutation($inputs: [RegisterPostInput!]!) { registerPosts(inputs: $inputs) { id } }`;
+
+const video = (id: string, extra: Record<string, unknown> = {}) => ({
+  id,
+  mediaType: 'VIDEO',
+  tags: ['Comedy', 'music'],
+  text: `post ${id}`,
+  createdAt: '2026-11-01T10:00:00.000Z',
+  features: { visual: features(8), audio: features(4, 2), text: features(3, 3) },
+  ...extra,
+});
+
+for (const provider of PROVIDERS) {
+  describe(`posts on ${provider}`, () => {
+    let h: Harness;
+    before(async () => (h = await harness(provider)));
+    after(() => h.close());
+
+    test('registerPost stores the post, tags (normalised) and features', async () => {
+      const data = await h.ok(REGISTER, { input: video('v1') });
+      assert.deepEqual(data.registerPost, { id: 'v1', mediaType: 'VIDEO', tags: ['comedy', 'music'], text: 'post v1', createdAt: '2026-11-01T10:00:00.000Z' });
+      const rows = await h.services.db.prisma.postFeature.findMany({ where: { post: { externalId: 'v1' } } });
+      const summary = rows.map((r) => [r.modality, r.dim, r.dtype, r.data.byteLength]).sort();
+      assert.deepEqual(summary, [['AUDIO', 4, 'FLOAT16', 8], ['TEXT', 3, 'FLOAT16', 6], ['VISUAL', 8, 'FLOAT16', 16]]);
+    });
+
+    test('registering the same payload again is idempotent; a different payload is a CONFLICT', async () => {
+      await h.ok(REGISTER, { input: video('v2') });
+      const again = await h.ok(REGISTER, { input: video('v2') });
+      assert.equal(again.registerPost.id, 'v2');
+      assert.equal(await h.services.db.prisma.post.count({ where: { externalId: 'v2' } }), 1);
+      const err = await h.fails('CONFLICT', REGISTER, { input: video('v2', { text: 'edited' }) });
+      assert.equal(err.extensions.id, 'v2');
+      // Features are part of the payload too.
+      await h.fails('CONFLICT', REGISTER, { input: video('v2', { features: { visual: features(8, 9) } }) });
+    });
+
+    test('concurrent identical registrations all succeed and store one post', async () => {
+      const results = await Promise.all(Array.from({ length: 5 }, () => h.exec(REGISTER, { input: video('race') })));
+      for (const r of results) assert.equal(r.errors, undefined, JSON.stringify(r.errors));
+      assert.equal(await h.services.db.prisma.post.count({ where: { externalId: 'race' } }), 1);
+    });
+
+    test('feature vectors are checked against the configured dimensions, finiteness and media type', async () => {
+      let err = await h.fails('BAD_USER_INPUT', REGISTER, { input: video('bad1', { features: { visual: features(7) } }) });
+      assert.match(err.message, /visual features of a VIDEO post must have 8 values, got 7/);
+      assert.equal(err.extensions.path, 'input.features.visual');
+      err = await h.fails('BAD_USER_INPUT', REGISTER, { input: { ...video('bad2'), mediaType: 'IMAGE', features: { audio: features(4) } } });
+      assert.match(err.message, /audio features are not accepted for IMAGE posts/);
+      err = await h.fails('BAD_USER_INPUT', REGISTER, { input: video('bad3', { features: { aux: [1, 1e6] } }) });
+      assert.match(err.message, /aux\[1\] must be a finite number/);
+      await h.fails('BAD_USER_INPUT', REGISTER, { input: video('has space') });
+      await h.fails('BAD_USER_INPUT', REGISTER, { input: video('bad4', { tags: Array.from({ length: 40 }, (_, i) => `t${i}`) }) });
+      assert.equal(await h.services.db.prisma.post.count({ where: { externalId: { startsWith: 'bad' } } }), 0);
+    });
+
+    test('registerPosts is all or nothing', async () => {
+      const err = await h.fails('BAD_USER_INPUT', REGISTER_MANY, { inputs: [video('b1'), video('b2', { features: { text: [1] } }), video('b3')] });
+      assert.equal(err.extensions.path, 'inputs[1].features.text');
+      await h.fails('CONFLICT', REGISTER_MANY, { inputs: [video('b1'), video('v1', { text: 'changed' })] });
+      assert.equal(await h.services.db.prisma.post.count({ where: { externalId: { in: ['b1', 'b2', 'b3'] } } }), 0);
+      const ok = await h.ok(REGISTER_MANY, { inputs: [video('b1'), video('b2'), video('v1')] });
+      assert.deepEqual(ok.registerPosts.map((p: { id: string }) => p.id), ['b1', 'b2', 'v1']);
+    });
+
+    test('post(id) and posts(first, after, filter) page newest first without exposing internal keys', async () => {
+      const inputs = Array.from({ length: 7 }, (_, i) => ({
+        id: `page${i}`,
+        mediaType: i % 2 ? 'IMAGE' : 'VIDEO',
+        tags: [i % 3 === 0 ? 'cats' : 'dogs'],
+        createdAt: new Date(Date.UTC(2026, 0, 1 + i)).toISOString(),
+      }));
+      await h.ok(REGISTER_MANY, { inputs });
+      const q = `query($after: String, $filter: PostFilter) { posts(first: 2, after: $after, filter: $filter) { edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }`;
+      const seen: string[] = [];
+      let after: string | null = null;
+      for (;;) {
+        const { posts } = await h.ok(q, { after, filter: { createdBefore: '2026-02-01T00:00:00Z' } });
+        seen.push(...posts.edges.map((e: { node: { id: string } }) => e.node.id));
+        if (!posts.pageInfo.hasNextPage) break;
+        after = posts.pageInfo.endCursor;
+      }
+      assert.deepEqual(seen, ['page6', 'page5', 'page4', 'page3', 'page2', 'page1', 'page0']);
+      const images = await h.ok(q, { filter: { mediaType: 'IMAGE', tag: 'cats', createdBefore: '2026-02-01T00:00:00Z' } });
+      assert.deepEqual(images.posts.edges.map((e: { node: { id: string } }) => e.node.id), ['page3']);
+      const one = await h.ok(`{ post(id: "page3") { id mediaType tags } missing: post(id: "nope") { id } }`);
+      assert.deepEqual(one, { post: { id: 'page3', mediaType: 'IMAGE', tags: ['cats'] }, missing: null });
+      await h.fails('BAD_USER_INPUT', `{ posts(first: 101) { edges { cursor } } }`);
+      await h.fails('BAD_USER_INPUT', `{ posts(first: 2, after: "garbage") { edges { cursor } } }`);
+    });
+  });
+}
