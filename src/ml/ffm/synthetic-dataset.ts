@@ -51,6 +51,16 @@ export const DEFAULT_SYNTHETIC_DATASET: SyntheticDatasetOptions = Object.freeze(
 });
 
 export function syntheticDataset(options: Partial<SyntheticDatasetOptions> = {}): Dataset {
+  return plantedDataset(options).dataset;
+}
+
+/** The dataset with its planted vectors (users x d and posts x d, row-major) and the options used. */
+export function plantedDataset(options: Partial<SyntheticDatasetOptions> = {}): {
+  dataset: Dataset;
+  userVectors: Float32Array;
+  postVectors: Float32Array;
+  options: SyntheticDatasetOptions;
+} {
   const o = { ...DEFAULT_SYNTHETIC_DATASET, ...options };
   const rng = new Rng(o.seed);
   const d = o.dim;
@@ -100,7 +110,7 @@ export function syntheticDataset(options: Partial<SyntheticDatasetOptions> = {})
   });
   const order = Int32Array.from(time.keys()).sort((a, b) => time[a] - time[b]);
   const pick = <T extends Int32Array | Uint8Array | Float64Array>(C: { from(x: number[]): T }, col: number[]) => C.from(Array.from(order, (i) => col[i]));
-  return {
+  const dataset: Dataset = {
     name: `synthetic-${o.seed}`,
     items: {
       ids: Array.from({ length: o.posts }, (_, p) => `post${p}`),
@@ -123,4 +133,5 @@ export function syntheticDataset(options: Partial<SyntheticDatasetOptions> = {})
     },
     features: {},
   };
+  return { dataset, userVectors: uv, postVectors: pv, options: o };
 }
