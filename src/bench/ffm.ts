@@ -1,0 +1,48 @@
+/**
+ * `memer bench ffm`: FFM training throughput (rows/s) on a generated set, 1 thread, then 2 Hogwild worker threads
+ * with the 1-thread figure as baseline. Defaults: 5M rows of (user, post, hour) with Zipf popularity over 200k users
+ * and 50k posts, k = 32, libffm's other defaults, 3 epochs; the figure is the median epoch.
+ * Parameters (--set key=value): rows, users, posts, epochs, threads (comma list, default "1,2").
+ */
+import { bytesPerRow } from '../ml/ffm/data.js';
+import { syntheticFfmSet } from '../ml/ffm/synthetic.js';
+import { trainFfm } from '../ml/ffm/train.js';
+import { withBaseline, type Bench, type BenchResult } from './harness.js';
+
+function intArg(args: Record<string, string>, key: string, fallback: number): number {
+  const v = args[key] === undefined ? fallback : Number(args[key]);
+  if (!Number.isInteger(v) || v <= 0) throw new Error(`--set ${key} must be a positive integer, got ${args[key]}`);
+  return v;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+export const bench: Bench = {
+  summary: 'FFM training rows/s on a generated 5M-row set: 1 thread, and 2 Hogwild worker threads against it',
+  async run(args, log) {
+    const rows = intArg(args, 'rows', 5_000_000);
+    const users = intArg(args, 'users', 200_000);
+    const posts = intArg(args, 'posts', 50_000);
+    const epochs = intArg(args, 'epochs', 3);
+    const threadList = (args.threads ?? '1,2').split(',').map((t) => intArg({ t }, 't', 1));
+    log(`generating ${rows} rows (${users} users, ${posts} posts, 24 hours)`);
+    const { data } = syntheticFfmSet({ rows, users, posts, seed: 1 });
+    const results: BenchResult[] = [];
+    let baseline: { name: string; value: number } | undefined;
+    for (const threads of threadList) {
+      const model = await trainFfm(data, {
+        params: { threads, epochs, seed: 1 },
+        onEpoch: (r) => log(`  ${threads} thread(s) epoch ${r.epoch}: ${Math.round(r.rowsPerSecond).toLocaleString('en-US')} rows/s, loss ${r.trainLoss.toFixed(4)}`),
+      });
+      const value = median(model.history.map((h) => h.rowsPerSecond));
+      const name = `ffm train ${threads} thread${threads > 1 ? 's' : ''} (k=32, 3 fields, ${(rows / 1e6).toFixed(1)}M rows)`;
+      results.push(withBaseline({ name, value, unit: 'rows/s' }, baseline));
+      if (baseline === undefined) baseline = { name, value };
+    }
+    results.push({ name: 'ffm bytes per training row', value: bytesPerRow(data), unit: 'bytes' });
+    return results;
+  },
+};
