@@ -17,6 +17,8 @@ export interface PostFeatures {
 
 export class MemerEmbedder {
   private readonly batcher: MicroBatcher;
+  /** A zero row per modality, fed (read-only) for a post that lacks it. */
+  private readonly zeros = new Map<Modality, Float32Array>();
 
   private constructor(
     readonly session: Session,
@@ -24,6 +26,7 @@ export class MemerEmbedder {
     batching: Partial<BatcherOptions>,
   ) {
     this.batcher = new MicroBatcher(session, { ...batching, outputs: [OUTPUT.embedding] });
+    for (const spec of info.modalities) this.zeros.set(spec.modality, new Float32Array(spec.dim));
   }
 
   /** Load (once per version key) through `runtime` and wrap. */
@@ -63,9 +66,25 @@ export class MemerEmbedder {
     return out;
   }
 
-  /** The d-dim embedding of one post; concurrent calls are micro-batched. */
+  /** The d-dim embedding of one post; concurrent calls are micro-batched. The post's arrays are read, not copied. */
   async embed(post: PostFeatures): Promise<Float32Array> {
-    const out = await this.batcher.submit(this.feeds([post]), 1);
+    const mods = this.info.modalities;
+    const rows: Record<string, Float32Array> = {};
+    const presence = new Float32Array(mods.length);
+    let known = 0;
+    mods.forEach((spec, mi) => {
+      const x = post.features[spec.modality];
+      if (x) {
+        if (x.length !== spec.dim) throw new ModelInputError(`${this.info.version}: ${spec.modality} has ${x.length} values, expected ${spec.dim}`, 'BAD_SHAPE');
+        presence[mi] = 1;
+        known++;
+      }
+      rows[INPUT.modality(spec.modality)] = x ?? this.zeros.get(spec.modality)!;
+    });
+    if (known !== Object.keys(post.features).length) this.feeds([post]); // throws the unknown-modality error
+    rows[INPUT.presence] = presence;
+    rows[INPUT.freq] = Float32Array.of(post.freq);
+    const out = await this.batcher.submit(rows, 1);
     return out[OUTPUT.embedding];
   }
 

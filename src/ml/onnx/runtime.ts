@@ -10,7 +10,10 @@
  * - Model versions: `load(key, source)` loads each key once and shares the pending load; a failed load is forgotten so
  *   a later call retries it. The lifecycle of a key is a discriminated union (loading / ready).
  */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { readOnnxMetadata } from '../graph/onnx.js';
 import { Session, type ProviderName } from './session.js';
@@ -45,6 +48,22 @@ export const CUDA_INSTALL_HINT =
   'the CUDA execution provider is not installed; on a GPU machine with internet run ' +
   '`ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install`';
 
+/**
+ * Whether the CUDA provider library sits beside onnxruntime-node's native binding (where its installer puts it).
+ * Checking first avoids onnxruntime's own multi-line load error on machines without it; undefined = cannot tell.
+ */
+export function cudaProviderInstalled(): boolean | undefined {
+  if (process.platform !== 'linux' && process.platform !== 'win32') return false;
+  try {
+    const require = createRequire(import.meta.url);
+    const binding = require.resolve(`onnxruntime-node/bin/napi-v6/${process.platform}/${process.arch}/onnxruntime_binding.node`);
+    const lib = process.platform === 'linux' ? 'libonnxruntime_providers_cuda.so' : 'onnxruntime_providers_cuda.dll';
+    return existsSync(join(dirname(binding), lib));
+  } catch {
+    return undefined;
+  }
+}
+
 export class OnnxRuntime {
   readonly options: RuntimeOptions;
   private readonly models = new Map<string, ModelState>();
@@ -65,10 +84,10 @@ export class OnnxRuntime {
   private sessionOptions(provider: ProviderName): ort.InferenceSession.SessionOptions {
     const o: ort.InferenceSession.SessionOptions = {
       executionProviders: provider === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
+      logSeverityLevel: 3,
       interOpNumThreads: this.options.interOpThreads,
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
-      logSeverityLevel: 3,
     };
     if (this.options.intraOpThreads > 0) o.intraOpNumThreads = this.options.intraOpThreads;
     return o;
@@ -79,7 +98,11 @@ export class OnnxRuntime {
     const bytes = typeof model === 'string' ? new Uint8Array(await readFile(model)) : model;
     const metadata = readOnnxMetadata(bytes);
     const want: ProviderName = this.resolved ?? (this.options.provider === 'cuda' || this.options.provider === 'auto' ? 'cuda' : 'cpu');
-    if (want === 'cuda') {
+    if (want === 'cuda' && cudaProviderInstalled() === false) {
+      if (this.options.provider === 'cuda') throw new Error(`${label}: cannot use provider cuda: ${CUDA_INSTALL_HINT}`);
+      this.resolved = 'cpu';
+      this.options.log(`onnx runtime: provider auto -> cpu (${CUDA_INSTALL_HINT})`);
+    } else if (want === 'cuda') {
       try {
         const inner = await ort.InferenceSession.create(bytes, this.sessionOptions('cuda'));
         this.resolved = 'cuda';
