@@ -4,9 +4,11 @@ import { CliError, ExitCode, type Command } from './command.js';
 /** Every command, loaded on demand so `memer --help` stays fast. Keep alphabetical. */
 const commands: Record<string, () => Promise<{ command: Command }>> = {
   bench: () => import('./commands/bench.js'),
+  dataset: () => import('./commands/dataset.js'),
   db: () => import('./commands/db.js'),
   keys: () => import('./commands/keys.js'),
   serve: () => import('./commands/serve.js'),
+  simulate: () => import('./commands/simulate.js'),
 };
 
 function usage(): string {
