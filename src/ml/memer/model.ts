@@ -83,7 +83,6 @@ export function buildMemerGraph(config: MemerConfig, stats: StatsByModality): Me
   });
 
   // Semantic module (eq. 5).
-  const presence = g.input(INPUT.presence, ['N', M]);
   const terms: Tensor[] = [];
   const corrections: Tensor[] = [];
   for (const spec of arch.modalities) {
@@ -97,6 +96,7 @@ export function buildMemerGraph(config: MemerConfig, stats: StatsByModality): Me
     terms.push(g.matmul(x, g.mul(w, scale)));
     corrections.push(g.matmul(meanScaled, w));
   }
+  const presence = g.input(INPUT.presence, ['N', M]);
   const semantic = linearParams('semantic.presence', M, F);
   const presenceW = g.sub(semantic.w, corrections.length === 1 ? corrections[0] : g.concat(corrections, 0));
   let pre = g.add(g.matmul(presence, presenceW), semantic.b);

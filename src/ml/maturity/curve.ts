@@ -1,0 +1,61 @@
+/**
+ * The embedding-maturity curve of the paper's Figure 1 and the threshold M read from it.
+ *
+ * Glossary
+ *   d            views between two snapshots of a post's embedding
+ *   v_p(n)       post p's embedding (latent vector towards the user field) right after its n-th view
+ *   dist(n)      mean over posts with at least n views of 1 - cos(v_p(n - d), v_p(n)), for n = d, 2d, ...
+ *                (v_p(0) is the initial vector, so the first point measures the move away from initialisation)
+ *   count(n)     posts that contributed to dist(n)
+ *   epsilon      distance below which an embedding counts as no longer moving
+ *   M            the first n such that dist(n') < epsilon for every n' >= n with count(n') >= minPosts
+ */
+
+export interface MaturityCurve {
+  /** `signal` or `signal/mediaType`. */
+  readonly key: string;
+  readonly signal: string;
+  readonly mediaType: string | null;
+  /** d. */
+  readonly snapshotEvery: number;
+  /** n = d, 2d, ... */
+  readonly views: number[];
+  /** dist(n); NaN where no post reached n views. */
+  readonly distance: number[];
+  /** count(n). */
+  readonly count: number[];
+  readonly epsilon: number;
+  readonly minPosts: number;
+  /** M, or null when the curve does not settle below epsilon (or has no usable point). */
+  readonly threshold: number | null;
+}
+
+/** M from a curve: the first view count after which every usable point (count >= minPosts) stays below epsilon. */
+export function findThreshold(views: ArrayLike<number>, distance: ArrayLike<number>, count: ArrayLike<number>, epsilon: number, minPosts = 1): number | null {
+  if (views.length !== distance.length || views.length !== count.length) {
+    throw new RangeError(`curve columns differ in length: ${views.length} views, ${distance.length} distances, ${count.length} counts`);
+  }
+  if (!(epsilon > 0)) throw new RangeError(`epsilon must be > 0, got ${epsilon}`);
+  let threshold: number | null = null;
+  let sawUsable = false;
+  for (let i = views.length - 1; i >= 0; i--) {
+    if (!(count[i] >= minPosts) || !Number.isFinite(distance[i])) continue;
+    if (distance[i] >= epsilon) break;
+    threshold = views[i];
+    sawUsable = true;
+  }
+  return sawUsable ? threshold : null;
+}
+
+/** Cosine distance 1 - a.b / (|a| |b|) between a[ao .. ao+k) and b[bo .. bo+k); NaN when either vector is zero. */
+export function cosineDistance(a: Float32Array, ao: number, b: Float32Array, bo: number, k: number): number {
+  let dot = 0, na = 0, nb = 0;
+  for (let d = 0; d < k; d++) {
+    const x = a[ao + d], y = b[bo + d];
+    dot += x * y;
+    na += x * x;
+    nb += y * y;
+  }
+  if (na === 0 || nb === 0) return NaN;
+  return 1 - dot / Math.sqrt(na * nb);
+}
