@@ -36,15 +36,14 @@ export function findThreshold(views: ArrayLike<number>, distance: ArrayLike<numb
     throw new RangeError(`curve columns differ in length: ${views.length} views, ${distance.length} distances, ${count.length} counts`);
   }
   if (!(epsilon > 0)) throw new RangeError(`epsilon must be > 0, got ${epsilon}`);
+  // Walk back from the end while usable points stay below epsilon; the last one reached is M.
   let threshold: number | null = null;
-  let sawUsable = false;
   for (let i = views.length - 1; i >= 0; i--) {
     if (!(count[i] >= minPosts) || !Number.isFinite(distance[i])) continue;
     if (distance[i] >= epsilon) break;
     threshold = views[i];
-    sawUsable = true;
   }
-  return sawUsable ? threshold : null;
+  return threshold;
 }
 
 /** Cosine distance 1 - a.b / (|a| |b|) between a[ao .. ao+k) and b[bo .. bo+k); NaN when either vector is zero. */

@@ -8,6 +8,8 @@ export interface MaturityPlotOptions {
   readonly height?: number;
   /** Logarithmic view axis (useful when view counts span decades). */
   readonly logViews?: boolean;
+  /** Logarithmic distance axis: shows where the tail crosses a small epsilon (linear, from 0, by default). */
+  readonly logDistance?: boolean;
 }
 
 export function maturityCurveSvg(curves: MaturityCurve | readonly MaturityCurve[], options: MaturityPlotOptions = {}): string {
@@ -21,7 +23,8 @@ export function maturityCurveSvg(curves: MaturityCurve | readonly MaturityCurve[
     width: options.width,
     height: options.height,
     xScale: options.logViews ? 'log' : 'linear',
-    yMin: 0,
+    yScale: options.logDistance ? 'log' : 'linear',
+    yMin: options.logDistance ? undefined : 0,
     series: list.map((c) => ({ name: c.key, x: c.views, y: c.distance })),
     hLines: epsilons.map((e) => ({ value: e, label: `epsilon = ${e}` })),
     vLines,

@@ -1,0 +1,2 @@
+export { escapeXml, lineChart, PALETTE, type LineChartSpec, type RefLine, type Series } from './line-chart.js';
+export { formatTick, logTicks, niceTicks } from './ticks.js';
