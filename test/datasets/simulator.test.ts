@@ -34,6 +34,7 @@ test('deterministic for a seed: byte-identical folders; another seed differs', a
   await simulate(join(root, 'a'), opts);
   await simulate(join(root, 'b'), opts);
   await simulate(join(root, 'c'), { ...opts, seed: 8 });
+  await simulate(join(root, 'd'), { ...opts, dims: { videoVisual: 24, imageVisual: 24, audio: 8, text: 8 } });
   const a = digests(join(root, 'a'));
   assert.deepEqual(Object.keys(a), [
     'features/audio.npy', 'features/aux.npy', 'features/text.npy', 'features/visual.npy', 'interactions.csv', 'items.csv',
@@ -43,6 +44,11 @@ test('deterministic for a seed: byte-identical folders; another seed differs', a
   const c = digests(join(root, 'c'));
   assert.notEqual(c['interactions.csv'], a['interactions.csv']);
   assert.notEqual(c['features/visual.npy'], a['features/visual.npy']);
+  // Stages use separate PRNG streams: other feature widths change the features, not the log.
+  const d = digests(join(root, 'd'));
+  assert.equal(d['interactions.csv'], a['interactions.csv']);
+  assert.equal(d['items.csv'], a['items.csv']);
+  assert.notEqual(d['features/visual.npy'], a['features/visual.npy']);
 });
 
 // One mid-sized run shared by the statistical checks below.
