@@ -217,17 +217,20 @@ export function gatherRows(d: FfmData, rowIndex: Int32Array, shared = false): Ff
   const features = alloc(d.features, nnz, shared);
   const fields = alloc(d.fields, nnz, shared);
   const values = d.values === null ? null : alloc(d.values, nnz, shared);
+  // Plain element loops: a subarray per row would allocate three views per row.
+  const srcF = d.features, srcG = d.fields, srcV = d.values, srcO = d.offsets, srcL = d.labels;
   let at = 0;
   let maxLen = 0;
   for (let r = 0; r < rowIndex.length; r++) {
     const i = rowIndex[r];
-    const s = d.offsets[i], e = d.offsets[i + 1];
-    features.set(d.features.subarray(s, e), at);
-    fields.set(d.fields.subarray(s, e), at);
-    if (values !== null && d.values !== null) values.set(d.values.subarray(s, e), at);
-    at += e - s;
+    const s = srcO[i], e = srcO[i + 1];
+    for (let a = s; a < e; a++, at++) {
+      features[at] = srcF[a];
+      fields[at] = srcG[a];
+      if (values !== null && srcV !== null) values[at] = srcV[a];
+    }
     if (e - s > maxLen) maxLen = e - s;
-    labels[r] = d.labels[i];
+    labels[r] = srcL[i];
     offsets[r + 1] = at;
   }
   return { space: d.space, rows: rowIndex.length, maxRowLength: maxLen, offsets, labels, features, fields, values };
