@@ -24,11 +24,43 @@ export function parseTime(text: string): number {
   return ms / 1000;
 }
 
-/** Field i of a record as epoch seconds; digits-only fields take a fast path with no string. NaN when invalid. */
+/** Field i of a record as epoch seconds; epoch digits and `YYYY-MM-DD[T ]HH:MM:SS[Z]` take byte-level fast paths. */
 export function recordTime(record: CsvRecord, i: number): number {
+  const s = record.start(i);
+  if (record.bytes[s + 4] === 0x2d) {
+    const fast = isoBytes(record.bytes, s, record.end(i));
+    return Number.isNaN(fast) ? parseTime(record.text(i)) : fast;
+  }
   const v = record.number(i);
-  if (!Number.isNaN(v)) return v;
-  return parseTime(record.text(i));
+  return Number.isNaN(v) ? parseTime(record.text(i)) : v;
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** The common fixed-width ISO forms without creating a string; NaN for anything else (the slow path decides). */
+function isoBytes(b: Uint8Array, s: number, e: number): number {
+  const len = e - s;
+  if (len !== 19 && !(len === 20 && b[s + 19] === 0x5a)) return NaN;
+  if (b[s + 4] !== 0x2d || b[s + 7] !== 0x2d || (b[s + 10] !== 0x54 && b[s + 10] !== 0x20) || b[s + 13] !== 0x3a || b[s + 16] !== 0x3a) return NaN;
+  const num = (at: number, width: number) => {
+    let v = 0;
+    for (let k = at; k < at + width; k++) {
+      const d = b[s + k] - 0x30;
+      if (d < 0 || d > 9) return NaN;
+      v = v * 10 + d;
+    }
+    return v;
+  };
+  const y = num(0, 4);
+  const mo = num(5, 2);
+  const d = num(8, 2);
+  const h = num(11, 2);
+  const mi = num(14, 2);
+  const sec = num(17, 2);
+  if (!(mo >= 1 && mo <= 12 && h < 24 && mi < 60 && sec < 60)) return NaN;
+  const leap = mo === 2 && y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 1 : 0;
+  if (!(d >= 1 && d <= DAYS_IN_MONTH[mo - 1] + leap)) return NaN;
+  return Date.UTC(y, mo - 1, d, h, mi, sec) / 1000;
 }
 
 /** ISO-8601 UTC with a `Z`, milliseconds only when non-zero: `2023-01-05T10:20:30Z`. */

@@ -110,6 +110,7 @@ function samplePair(world: World, users: AliasTable, slots: Slots, slot: number,
 /** Fits the intercepts and watch thresholds on a pilot sample of impressions drawn exactly as the generator does. */
 export function calibrate(world: World, o: SimulatorOptions, rng: Rng, pilot = 40000): Calibration {
   const slots = new Slots(world, o);
+  if (slots.starts.length === 0) throw new RangeError('simulator options leave no hour with a live post: raise posts or days');
   const users = new AliasTable(world.users.activity);
   const scorer = new Scorer(world, o);
   const parts = Array.from({ length: 4 }, () => new Float64Array(pilot));
