@@ -7,12 +7,13 @@
 import type { Config } from '../../config/config.js';
 import type { Prisma, Tx } from '../../data/db.js';
 import type { Provider } from '../../data/provider.js';
-import { Prisma as Sql } from '../../generated/sqlite/client.js';
 import { retryOnUniqueViolation } from '../../data/retry.js';
 import { badInput } from '../../errors.js';
 import { validateId } from '../posts/post.validation.js';
 import { SignalsService } from '../signals/signals.service.js';
 import { UsersService } from '../users/users.service.js';
+import { insertInteractions } from './bulk.js';
+import { applyStatDeltas, StatAccumulator } from './stats.js';
 
 export interface InteractionInput {
   userId: string;
@@ -74,40 +75,17 @@ export class InteractionsService {
         async (tx) => {
           const before = await tx.user.count({ where: { externalId: { in: [...new Set(rows.map((r) => r.userId))] } } });
           const users = await UsersService.ensure(tx as Tx, rows.map((r) => r.userId));
-          await tx.interaction.createMany({
-            data: rows.map((r) => ({ userId: users.get(r.userId)!, postId: r.postKey, signalId: r.signalKey, label: r.label, timestamp: r.timestamp })),
-          });
-          const groups = await this.bumpStats(tx as Tx, rows);
-          return { recorded: rows.length, usersCreated: users.size - before, posts: groups };
+          await insertInteractions(
+            tx as Tx,
+            rows.map((r) => ({ userId: users.get(r.userId)!, postId: r.postKey, signalId: r.signalKey, label: r.label, timestamp: r.timestamp })),
+          );
+          const stats = new StatAccumulator();
+          for (const r of rows) stats.add(r.postKey, r.signalKey, r.label, r.timestamp);
+          await applyStatDeltas(tx as Tx, this.provider, stats.deltas());
+          return { recorded: rows.length, usersCreated: users.size - before, posts: stats.size };
         },
         { timeout: 60_000, maxWait: 30_000 },
       ),
     );
-  }
-
-  /** One INSERT .. ON CONFLICT for the batch; returns the number of distinct post and signal pairs touched. */
-  private async bumpStats(tx: Tx, rows: Row[]): Promise<number> {
-    const groups = new Map<string, { postKey: number; signalKey: number; positives: number; total: number; first: Date; last: Date }>();
-    for (const r of rows) {
-      const k = `${r.postKey}:${r.signalKey}`;
-      const g = groups.get(k);
-      if (!g) groups.set(k, { postKey: r.postKey, signalKey: r.signalKey, positives: r.label, total: 1, first: r.timestamp, last: r.timestamp });
-      else {
-        g.positives += r.label;
-        g.total += 1;
-        if (r.timestamp < g.first) g.first = r.timestamp;
-        if (r.timestamp > g.last) g.last = r.timestamp;
-      }
-    }
-    const [least, greatest] = this.provider === 'sqlite' ? ['MIN', 'MAX'] : ['LEAST', 'GREATEST'];
-    const values = Sql.join([...groups.values()].map((g) => Sql.sql`(${g.postKey}, ${g.signalKey}, ${g.positives}, ${g.total}, ${g.first}, ${g.last})`));
-    await tx.$executeRaw`
-      INSERT INTO "PostSignalStat" ("postId", "signalId", "positives", "total", "firstSeen", "lastSeen") VALUES ${values}
-      ON CONFLICT ("postId", "signalId") DO UPDATE SET
-        "positives" = "PostSignalStat"."positives" + excluded."positives",
-        "total" = "PostSignalStat"."total" + excluded."total",
-        "firstSeen" = ${Sql.raw(least)}("PostSignalStat"."firstSeen", excluded."firstSeen"),
-        "lastSeen" = ${Sql.raw(greatest)}("PostSignalStat"."lastSeen", excluded."lastSeen")`;
-    return groups.size;
   }
 }

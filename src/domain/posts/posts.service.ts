@@ -40,6 +40,32 @@ export interface PostFilter {
   createdBefore?: Date | null;
 }
 
+/**
+ * Inserts the posts not stored yet (post rows, tags, features) inside the caller's transaction. A stored post with the
+ * same payload hash is kept (idempotent retry); a different one is a CONFLICT. Returns every post's internal key.
+ */
+export async function writePosts(tx: Tx, posts: NormalizedPost[]): Promise<{ keys: Map<string, number>; created: Set<string> }> {
+  const existing = await tx.post.findMany({ where: { externalId: { in: posts.map((p) => p.externalId) } }, select: { id: true, externalId: true, payloadHash: true } });
+  const stored = new Map(existing.map((e) => [e.externalId, e]));
+  for (const p of posts) {
+    const e = stored.get(p.externalId);
+    if (e && e.payloadHash !== p.payloadHash) throw conflict(`post ${p.externalId} is already registered with a different payload`, { id: p.externalId });
+  }
+  const fresh = posts.filter((p) => !stored.has(p.externalId));
+  const rows = fresh.length
+    ? await tx.post.createManyAndReturn({
+        data: fresh.map((p) => ({ externalId: p.externalId, mediaType: p.mediaType, text: p.text, createdAt: p.createdAt, payloadHash: p.payloadHash })),
+        select: { id: true, externalId: true },
+      })
+    : [];
+  const keys = new Map([...existing, ...rows].map((r) => [r.externalId, r.id]));
+  const tags = fresh.flatMap((p) => p.tags.map((tag) => ({ postId: keys.get(p.externalId)!, tag })));
+  if (tags.length) await tx.postTag.createMany({ data: tags });
+  const features = fresh.flatMap((p) => p.features.map((f) => ({ postId: keys.get(p.externalId)!, modality: f.modality, dtype: 'FLOAT16' as const, dim: f.dim, data: f.data })));
+  if (features.length) await tx.postFeature.createMany({ data: features });
+  return { keys, created: new Set(fresh.map((p) => p.externalId)) };
+}
+
 export class PostsService {
   constructor(
     private readonly prisma: Prisma,
@@ -56,34 +82,11 @@ export class PostsService {
       unique.set(p.externalId, p);
     }
     const created = await retryOnUniqueViolation(() =>
-      this.prisma.$transaction((tx) => this.writeNew(tx as Tx, [...unique.values()]), { timeout: 60_000, maxWait: 30_000 }),
+      this.prisma.$transaction(async (tx) => (await writePosts(tx as Tx, [...unique.values()])).created, { timeout: 60_000, maxWait: 30_000 }),
     );
     const rows = await this.prisma.post.findMany({ where: { externalId: { in: [...unique.keys()] } }, include: withTags });
     const byId = new Map(rows.map((r) => [r.externalId, toPostRecord(r)]));
     return normalized.map((p) => ({ post: byId.get(p.externalId)!, created: created.has(p.externalId) }));
-  }
-
-  private async writeNew(tx: Tx, posts: NormalizedPost[]): Promise<Set<string>> {
-    const existing = await tx.post.findMany({ where: { externalId: { in: posts.map((p) => p.externalId) } }, select: { externalId: true, payloadHash: true } });
-    const hashes = new Map(existing.map((e) => [e.externalId, e.payloadHash]));
-    for (const p of posts) {
-      const hash = hashes.get(p.externalId);
-      if (hash !== undefined && hash !== p.payloadHash) {
-        throw conflict(`post ${p.externalId} is already registered with a different payload`, { id: p.externalId });
-      }
-    }
-    const fresh = posts.filter((p) => !hashes.has(p.externalId));
-    if (fresh.length === 0) return new Set();
-    const rows = await tx.post.createManyAndReturn({
-      data: fresh.map((p) => ({ externalId: p.externalId, mediaType: p.mediaType, text: p.text, createdAt: p.createdAt, payloadHash: p.payloadHash })),
-      select: { id: true, externalId: true },
-    });
-    const keyOf = new Map(rows.map((r) => [r.externalId, r.id]));
-    const tags = fresh.flatMap((p) => p.tags.map((tag) => ({ postId: keyOf.get(p.externalId)!, tag })));
-    if (tags.length) await tx.postTag.createMany({ data: tags });
-    const features = fresh.flatMap((p) => p.features.map((f) => ({ postId: keyOf.get(p.externalId)!, modality: f.modality, dtype: 'FLOAT16' as const, dim: f.dim, data: f.data })));
-    if (features.length) await tx.postFeature.createMany({ data: features });
-    return new Set(fresh.map((p) => p.externalId));
   }
 
   async byIds(ids: readonly string[]): Promise<(PostRecord | null)[]> {

@@ -1,0 +1,160 @@
+/**
+ * `memer import DIR`: loads a dataset folder into the database. The folder is read and checked whole first (a
+ * malformed row is a DatasetError with file and line; feature dimensions must match the configuration), then one
+ * transaction writes posts, users, interactions and statistics, and records the folder's digest: importing the same
+ * folder again is a no-op, and a failure leaves nothing behind. Posts already registered with the same payload are
+ * kept; a different payload under the same id is a CONFLICT. Signals the database does not know yet are created
+ * (EXPLICIT, for the media types they occur on).
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from '../../config/config.js';
+import type { Db, Tx } from '../../data/db.js';
+import { DatasetError } from '../../datasets/errors.js';
+import { featurePresence, featureRow } from '../../datasets/features.js';
+import { itemTags } from '../../datasets/items.js';
+import { readDataset } from '../../datasets/read.js';
+import { MODALITIES, type Dataset } from '../../datasets/types.js';
+import { insertInteractions } from '../interactions/bulk.js';
+import { applyStatDeltas, StatAccumulator } from '../interactions/stats.js';
+import { normalizePost, type NormalizedPost, type PostInput } from '../posts/post.validation.js';
+import { writePosts } from '../posts/posts.service.js';
+import { UsersService } from '../users/users.service.js';
+import type { MediaType } from '../types.js';
+
+export interface ImportSummary {
+  dataset: string;
+  digest: string;
+  alreadyImported: boolean;
+  posts: { created: number; existing: number };
+  users: number;
+  interactions: number;
+  signalsCreated: string[];
+  seconds: number;
+}
+
+export type ImportProgress = (stage: string, done: number, total: number) => void;
+
+const MEDIA: MediaType[] = ['VIDEO', 'IMAGE'];
+const CHUNK = 5000;
+
+async function digestOf(dir: string): Promise<string> {
+  const hash = createHash('sha256');
+  const files = ['items.csv', 'interactions.csv', 'users.csv'].map((f) => join(dir, f));
+  if (existsSync(join(dir, 'features'))) files.push(...readdirSync(join(dir, 'features')).sort().map((f) => join(dir, 'features', f)));
+  for (const file of files.filter((f) => existsSync(f))) {
+    hash.update(file.slice(dir.length));
+    for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  }
+  return hash.digest('hex');
+}
+
+/** Every item as a normalised registration (validated against the configured feature dimensions). */
+function* normalizedPosts(d: Dataset, config: Config): Generator<NormalizedPost> {
+  const present = Object.fromEntries(Object.entries(d.features).map(([m, f]) => [m, featurePresence(f)]));
+  for (let i = 0; i < d.items.ids.length; i++) {
+    const features: NonNullable<PostInput['features']> = {};
+    for (const m of MODALITIES) {
+      const f = d.features[m];
+      if (f && present[m][i]) features[m] = Array.from(featureRow(f, i));
+    }
+    const input: PostInput = {
+      id: d.items.ids[i],
+      mediaType: MEDIA[d.items.mediaType[i]],
+      tags: itemTags(d.items, i),
+      text: d.items.text[i],
+      createdAt: new Date(d.items.createdAt[i] * 1000),
+      features,
+    };
+    try {
+      yield normalizePost(input, config, `items.csv:${i + 2}`);
+    } catch (err) {
+      throw new DatasetError(join(d.name, 'items.csv'), i + 2, (err as Error).message);
+    }
+  }
+}
+
+export async function importDataset(db: Db, config: Config, dir: string, onProgress: ImportProgress = () => undefined): Promise<ImportSummary> {
+  const t0 = performance.now();
+  const digest = await digestOf(dir);
+  const previous = await db.prisma.datasetImport.findUnique({ where: { digest } });
+  if (previous) {
+    return { dataset: previous.name, digest, alreadyImported: true, posts: { created: 0, existing: previous.posts }, users: previous.users, interactions: previous.interactions, signalsCreated: [], seconds: (performance.now() - t0) / 1000 };
+  }
+  const d = await readDataset(dir, { onProgress });
+  const posts = [...normalizedPosts(d, config)];
+
+  // Which media types each signal occurs on, to create unknown signals and check known ones.
+  const occurs = d.signals.map(() => new Set<MediaType>());
+  const { signal, item } = d.interactions;
+  for (let r = 0; r < d.interactions.length; r++) occurs[signal[r]].add(MEDIA[d.items.mediaType[item[r]]]);
+  const known = new Map((await db.prisma.signal.findMany()).map((s) => [s.name, s]));
+  for (const [k, name] of d.signals.entries()) {
+    const s = known.get(name);
+    for (const m of s ? occurs[k] : []) {
+      if (!(m === 'VIDEO' ? s!.appliesToVideo : s!.appliesToImage)) throw new DatasetError(join(dir, 'interactions.csv'), 0, `signal ${name} does not apply to ${m} posts`);
+    }
+  }
+
+  const summary = await db.prisma.$transaction(
+    async (tx) => {
+      const t = tx as Tx;
+      const signalsCreated: string[] = [];
+      const signalKeys: number[] = [];
+      for (const [k, name] of d.signals.entries()) {
+        let s = known.get(name);
+        if (!s) {
+          s = await t.signal.create({ data: { name, kind: 'EXPLICIT', appliesToVideo: occurs[k].has('VIDEO'), appliesToImage: occurs[k].has('IMAGE'), description: `imported from ${d.name}` } });
+          signalsCreated.push(name);
+        }
+        signalKeys.push(s.id);
+      }
+      const { keys: postKeys, existing } = await writeAllPosts(t, posts, onProgress);
+      const userKeys = await UsersService.ensure(t, d.userIds);
+      const userKey = d.userIds.map((id) => userKeys.get(id)!);
+      const stats = new StatAccumulator();
+      const { user, label, time, length } = d.interactions;
+      for (let start = 0; start < length; start += CHUNK) {
+        const rows = [];
+        for (let r = start; r < Math.min(length, start + CHUNK); r++) {
+          const at = new Date(time[r] * 1000);
+          rows.push({ userId: userKey[user[r]], postId: postKeys[item[r]], signalId: signalKeys[signal[r]], label: label[r], timestamp: at });
+          stats.add(postKeys[item[r]], signalKeys[signal[r]], label[r], at);
+        }
+        await insertInteractions(t, rows);
+        onProgress('writing interactions', Math.min(length, start + CHUNK), length);
+      }
+      await applyStatDeltas(t, db.provider, stats.deltas());
+      const created = posts.length - existing;
+      await t.datasetImport.create({ data: { digest, name: d.name, posts: posts.length, users: d.userIds.length, interactions: length } });
+      return { created, existing, signalsCreated };
+    },
+    { timeout: 30 * 60_000, maxWait: 60_000 },
+  );
+  return {
+    dataset: d.name,
+    digest,
+    alreadyImported: false,
+    posts: { created: summary.created, existing: summary.existing },
+    users: d.userIds.length,
+    interactions: d.interactions.length,
+    signalsCreated: summary.signalsCreated,
+    seconds: (performance.now() - t0) / 1000,
+  };
+}
+
+/** Writes the new posts in chunks; returns the internal key of every item (index = dataset item index). */
+async function writeAllPosts(tx: Tx, posts: NormalizedPost[], onProgress: ImportProgress): Promise<{ keys: number[]; existing: number }> {
+  const keys = new Array<number>(posts.length);
+  let existing = 0;
+  const CHUNK_POSTS = 500;
+  for (let start = 0; start < posts.length; start += CHUNK_POSTS) {
+    const chunk = posts.slice(start, start + CHUNK_POSTS);
+    const written = await writePosts(tx, chunk);
+    existing += chunk.length - written.created.size;
+    chunk.forEach((p, i) => (keys[start + i] = written.keys.get(p.externalId)!));
+    onProgress('writing posts', Math.min(posts.length, start + CHUNK_POSTS), posts.length);
+  }
+  return { keys, existing };
+}
