@@ -27,6 +27,8 @@ export interface RuntimeOptions {
   readonly intraOpThreads: number;
   /** threads across independent ops (ORT interOpNumThreads) */
   readonly interOpThreads: number;
+  /** let idle intra-op threads spin-wait for work (faster on a dedicated machine; false is kinder to a shared one) */
+  readonly spinning: boolean;
   /** where the provider fallback line (and nothing else) is written */
   readonly log: (line: string) => void;
 }
@@ -35,6 +37,7 @@ export const DEFAULT_RUNTIME_OPTIONS: RuntimeOptions = Object.freeze({
   provider: 'cpu',
   intraOpThreads: 0,
   interOpThreads: 1,
+  spinning: true,
   log: (line: string) => process.stderr.write(`${line}\n`),
 });
 
@@ -90,6 +93,7 @@ export class OnnxRuntime {
       graphOptimizationLevel: 'all',
     };
     if (this.options.intraOpThreads > 0) o.intraOpNumThreads = this.options.intraOpThreads;
+    if (!this.options.spinning) o.extra = { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } };
     return o;
   }
 
