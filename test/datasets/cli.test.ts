@@ -25,7 +25,7 @@ async function run(cmd: Command, args: string[]): Promise<{ code: number; out: s
 
 test('memer simulate --json then memer dataset info --json agree on the counts', async () => {
   const out = join(root, 'sim');
-  const sim = await run(simulateCommand, ['--out', out, '--seed', '5', '--users', '300', '--posts', '400', '--interactions', '20k', '--visual-dim', '8', '--image-visual-dim', '12', '--audio-dim', '4', '--text-dim', '4', '--json']);
+  const sim = await run(simulateCommand, ['--out', out, '--seed', '5', '--users', '300', '--posts', '400', '--interactions', '20k', '--visual-dim', '8', '--image-visual-dim', '12', '--audio-dim', '4', '--text-dim', '4', '--feature-dtype', 'float16', '--json']);
   assert.equal(sim.code, ExitCode.OK);
   const summary = JSON.parse(sim.out[0]);
   const info = await run(datasetCommand, ['info', out, '--json']);
@@ -35,7 +35,9 @@ test('memer simulate --json then memer dataset info --json agree on the counts',
   assert.deepEqual(i.mediaTypes, { video: summary.posts.video, image: summary.posts.image });
   assert.equal(i.signals.click.rows, summary.impressions);
   assert.equal(i.signals.click.positives, summary.perSignal.click.positives);
-  assert.deepEqual(i.modalities.audio, { dim: 4, dtype: 'float32', present: { video: summary.posts.video, image: 0 } });
+  assert.equal(summary.featureDtype, 'float16');
+  assert.deepEqual(i.modalities.audio, { dim: 4, dtype: 'float16', present: { video: summary.posts.video, image: 0 } });
+  assert.equal(i.modalities.aux.dtype, 'float32');
   assert.equal(i.modalities.visual.dim, 12);
 });
 
