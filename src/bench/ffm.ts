@@ -35,7 +35,11 @@ export const bench: Bench = {
     for (const threads of threadList) {
       const model = await trainFfm(data, {
         params: { threads, epochs, seed: 1 },
-        onEpoch: (r) => log(`  ${threads} thread(s) epoch ${r.epoch}: ${Math.round(r.rowsPerSecond).toLocaleString('en-US')} rows/s, loss ${r.trainLoss.toFixed(4)}`),
+        onEpoch: (r) =>
+          log(
+            `  ${threads} thread(s) epoch ${r.epoch}: ${Math.round(r.rowsPerSecond).toLocaleString('en-US')} rows/s, loss ${r.trainLoss.toFixed(4)}, ` +
+              `CPU ${(r.cpuSeconds / r.seconds).toFixed(2)} of ${threads} core(s) busy (less means other processes took CPU)`,
+          ),
       });
       const value = median(model.history.map((h) => h.rowsPerSecond));
       const name = `ffm train ${threads} thread${threads > 1 ? 's' : ''} (k=32, 3 fields, ${(rows / 1e6).toFixed(1)}M rows)`;

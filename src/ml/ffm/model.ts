@@ -19,6 +19,8 @@ export interface EpochRecord {
   /** Mean validation log loss after the epoch, or null without a validation set. */
   validLoss: number | null;
   seconds: number;
+  /** CPU seconds the whole process used during the epoch (all threads); below threads x seconds on a busy machine. */
+  cpuSeconds: number;
   rowsPerSecond: number;
 }
 

@@ -55,12 +55,15 @@ export async function trainFfm(train: FfmData, options: TrainOptions = {}): Prom
   try {
     for (let epoch = 1; epoch <= p.epochs; epoch++) {
       const t0 = performance.now();
+      const cpu0 = process.cpuUsage();
       const lossSum = runner
         ? await runner.epoch(epoch)
         : trainBlocks(W, rows, epochBlockOrder(blocks, p.seed, epoch, p.shuffle), 0, blocks, BLOCK_SIZE, m, p.k, p.eta, p.lambda, p.normalize);
       const seconds = (performance.now() - t0) / 1000;
+      const cpu = process.cpuUsage(cpu0);
+      const cpuSeconds = (cpu.user + cpu.system) / 1e6;
       const validLoss = valid === null ? null : meanLogLoss(W, valid, p);
-      const record: EpochRecord = { epoch, trainLoss: lossSum / rows.rows, validLoss, seconds, rowsPerSecond: rows.rows / seconds };
+      const record: EpochRecord = { epoch, trainLoss: lossSum / rows.rows, validLoss, seconds, cpuSeconds, rowsPerSecond: rows.rows / seconds };
       history.push(record);
       options.onEpoch?.(record);
       if (!Number.isFinite(record.trainLoss)) throw new FfmError('NON_FINITE', `training diverged at epoch ${epoch} (loss ${record.trainLoss}); lower eta`);
@@ -71,8 +74,10 @@ export async function trainFfm(train: FfmData, options: TrainOptions = {}): Prom
       if (validLoss < best) {
         best = validLoss;
         bestEpoch = epoch;
-        if (epoch < p.epochs) bestW = W.slice();
-        else bestW = null;
+        if (epoch < p.epochs) {
+          if (bestW === null) bestW = W.slice();
+          else bestW.set(W);
+        }
       } else if (epoch - bestEpoch >= p.patience) {
         break;
       }
@@ -80,7 +85,7 @@ export async function trainFfm(train: FfmData, options: TrainOptions = {}): Prom
   } finally {
     await runner?.close();
   }
-  if (bestW !== null && bestEpoch !== history.length) W.set(bestW);
+  if (bestW !== null && bestEpoch !== history.length) W.set(bestW); // bestW holds epoch bestEpoch when it is not the last
   return { params: p, space: train.space, weights: W, history, bestEpoch };
 }
 
