@@ -5,9 +5,12 @@
  * is kept in step with upserts. Filtered approximate searches over-fetch, and fall back to the exact scan when the
  * filter leaves too few results, so a filter never silently shortens a result list.
  */
-import usearch from 'usearch';
+import { createRequire } from 'node:module';
+import type * as Usearch from 'usearch';
 import { topK, type TopK } from './topk.js';
 
+// usearch's ESM entry cannot locate its native build when loaded through a loader (tsx); its CommonJS entry can.
+const usearch = createRequire(import.meta.url)('usearch') as typeof Usearch;
 export interface VectorStoreOptions {
   dim: number;
   /** Item count from which search goes through HNSW (Infinity = always exact). */
