@@ -11,6 +11,7 @@ import { topK, type TopK } from './topk.js';
 
 // usearch's ESM entry cannot locate its native build when loaded through a loader (tsx); its CommonJS entry can.
 const usearch = createRequire(import.meta.url)('usearch') as typeof Usearch;
+
 export interface VectorStoreOptions {
   dim: number;
   /** Item count from which search goes through HNSW (Infinity = always exact). */
