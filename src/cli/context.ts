@@ -18,14 +18,14 @@ export function cliConfig(overrides: Partial<Config> = {}): Config {
 /** Runs `work` with services over the configured database (migrated first), closing it afterwards. */
 export async function withServices<T>(work: (services: Services) => Promise<T>, config = cliConfig()): Promise<T> {
   await migrate(config.databaseUrl);
-  const db = await openDatabase(config.databaseUrl);
+  const services = new Services(await openDatabase(config.databaseUrl), config);
   try {
-    return await work(new Services(db, config));
+    return await work(services);
   } catch (err) {
     if (err instanceof AppError) throw new CliError(err.message, exitCodeOf(err.code));
     throw err;
   } finally {
-    await db.close();
+    await services.close();
   }
 }
 

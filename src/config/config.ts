@@ -32,6 +32,10 @@ export interface Config {
   development: boolean;
   /** Largest batch accepted by registerPosts / recordInteractions / upsertUsers. */
   maxBatch: number;
+  /** How often (ms) a server picks up model activations and embeddings written by other processes or replicas. */
+  refreshMs: number;
+  /** Posts per signal from which recommendations use the approximate (HNSW) index instead of an exact scan. */
+  approximateFrom: number;
 }
 
 export const defaults: Readonly<Config> = Object.freeze({
@@ -49,6 +53,8 @@ export const defaults: Readonly<Config> = Object.freeze({
   readAccess: 'open',
   development: false,
   maxBatch: 1000,
+  refreshMs: 2000,
+  approximateFrom: 200_000,
 });
 
 export class ConfigError extends Error {
@@ -75,6 +81,8 @@ export const envNames = {
   MEMER_READ_ACCESS: 'readAccess',
   MEMER_DEV: 'development',
   MEMER_MAX_BATCH: 'maxBatch',
+  MEMER_REFRESH_MS: 'refreshMs',
+  MEMER_APPROXIMATE_FROM: 'approximateFrom',
 } as const;
 
 const MODALITY_NAMES: readonly Modality[] = ['visual', 'audio', 'text', 'aux'];
@@ -178,6 +186,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     readAccess: oneOf('MEMER_READ_ACCESS', get('readAccess') ?? defaults.readAccess, ['open', 'key'] as const),
     development: get('development') === undefined ? defaults.development : bool('MEMER_DEV', get('development')),
     maxBatch: get('maxBatch') === undefined ? defaults.maxBatch : positiveInt('MEMER_MAX_BATCH', get('maxBatch')),
+    refreshMs: get('refreshMs') === undefined ? defaults.refreshMs : positiveInt('MEMER_REFRESH_MS', get('refreshMs')),
+    approximateFrom: get('approximateFrom') === undefined ? defaults.approximateFrom : positiveInt('MEMER_APPROXIMATE_FROM', get('approximateFrom')),
   };
   return Object.freeze({ ...config, ...overrides });
 }

@@ -1,13 +1,19 @@
 /** Everything the GraphQL layer and the CLI need, built once per process over one database. */
 import type { Config } from '../config/config.js';
 import type { Db } from '../data/db.js';
+import { createLogger, type Logger } from '../lib/logger.js';
+import { OnnxRuntime } from '../ml/onnx/runtime.js';
 import { BaselineCache } from './embeddings/baselines.js';
 import { InteractionsService } from './interactions/interactions.service.js';
 import { KeysService } from './keys/keys.service.js';
 import { RequestLoaders } from './loaders.js';
+import { ModelRegistry } from './models/registry.js';
 import { ModelsService } from './models/models.service.js';
 import { PostsService } from './posts/posts.service.js';
+import { PostIndex } from './recommend/post-index.js';
+import { RecommendationsService } from './recommend/recommendations.service.js';
 import { SignalsService } from './signals/signals.service.js';
+import { UploadsService } from './uploads.service.js';
 import { UsersService } from './users/users.service.js';
 
 export class Services {
@@ -18,10 +24,16 @@ export class Services {
   readonly keys: KeysService;
   readonly models: ModelsService;
   readonly baselines: BaselineCache;
+  readonly runtime: OnnxRuntime;
+  readonly registry: ModelRegistry;
+  readonly index: PostIndex;
+  readonly uploads: UploadsService;
+  readonly recommendations: RecommendationsService;
 
   constructor(
     readonly db: Db,
     readonly config: Config,
+    readonly logger: Logger = createLogger(config.logLevel),
   ) {
     this.posts = new PostsService(db.prisma, config);
     this.users = new UsersService(db.prisma, config);
@@ -30,10 +42,26 @@ export class Services {
     this.keys = new KeysService(db.prisma);
     this.models = new ModelsService(db.prisma);
     this.baselines = new BaselineCache(db.prisma);
+    this.runtime = new OnnxRuntime({ provider: config.executionProvider, intraOpThreads: config.ortThreads, log: (line) => logger.info(line) });
+    this.registry = new ModelRegistry(db.prisma, this.runtime, config.modelDir, logger);
+    this.index = new PostIndex(db.prisma, this.baselines, logger, { approximateFrom: config.approximateFrom });
+    this.uploads = new UploadsService(db, this.posts, this.interactions, this.registry, this.index, this.baselines, logger);
+    this.recommendations = new RecommendationsService(db.prisma, this.index);
   }
 
   /** Fresh DataLoaders for one request. */
   loaders(): RequestLoaders {
     return new RequestLoaders(this.db.prisma, this.baselines);
+  }
+
+  /** Picks up model activations and embeddings written by other processes (the server calls this periodically). */
+  async refresh(): Promise<void> {
+    await this.registry.sync();
+    await this.index.refresh();
+  }
+
+  async close(): Promise<void> {
+    await this.runtime.dispose();
+    await this.db.close();
   }
 }

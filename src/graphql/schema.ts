@@ -5,6 +5,7 @@ import { buildSchema } from 'type-graphql';
 import { authChecker, readAccess } from './auth.js';
 import { CatalogResolver } from './resolvers/catalog.resolver.js';
 import { PostResolver } from './resolvers/post.resolver.js';
+import { RecommendationResolver } from './resolvers/recommendation.resolver.js';
 import { UserResolver } from './resolvers/user.resolver.js';
 
 export const schemaFile = new URL('../../schema.graphql', import.meta.url);
@@ -13,7 +14,7 @@ let built: Promise<GraphQLSchema> | undefined;
 
 export function graphqlSchema(): Promise<GraphQLSchema> {
   built ??= buildSchema({
-    resolvers: [PostResolver, UserResolver, CatalogResolver],
+    resolvers: [PostResolver, UserResolver, CatalogResolver, RecommendationResolver],
     authChecker,
     authMode: 'error',
     globalMiddlewares: [readAccess],

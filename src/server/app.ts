@@ -25,15 +25,22 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
   const migrations = await migrate(config.databaseUrl);
   if (migrations.applied.length) logger.info('applied migrations', { provider: migrations.provider, applied: migrations.applied });
   const db = await openDatabase(config.databaseUrl);
-  const services = new Services(db, config);
+  const services = new Services(db, config, logger);
+  await services.registry.sync();
+  // Other processes (memer train, other replicas) write models and embeddings: pick them up periodically.
+  const timer = setInterval(() => {
+    services.refresh().catch((err: unknown) => logger.error('refresh failed', { error: (err as Error).message }));
+  }, config.refreshMs);
+  timer.unref();
   const apollo = await createApollo(services, logger);
   let server: Server;
   let url: string;
   try {
     ({ server, url } = await listen(apollo, services, logger, config.host, config.port));
   } catch (err) {
+    clearInterval(timer);
     await apollo.stop();
-    await db.close();
+    await services.close();
     throw err;
   }
   return {
@@ -44,8 +51,9 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     async stop() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
+      clearInterval(timer);
       await apollo.stop();
-      await db.close();
+      await services.close();
     },
   };
 }

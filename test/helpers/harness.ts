@@ -34,8 +34,8 @@ export async function harness(provider: Provider, overrides: Partial<Config> = {
   await migrate(config.databaseUrl);
   const queries: string[] = [];
   const db = await openDatabase(config.databaseUrl, { onQuery: (sql) => queries.push(sql) });
-  const services = new Services(db, config);
   const logger = createLogger('error', () => undefined);
+  const services = new Services(db, config, logger);
   const apollo = await createApollo(services, logger);
   const keys = {
     admin: (await services.keys.create(['admin'], 'test admin')).key,
@@ -68,7 +68,7 @@ export async function harness(provider: Provider, overrides: Partial<Config> = {
     },
     async close() {
       await apollo.stop();
-      await db.close();
+      await services.close();
       await temp.drop();
     },
   };

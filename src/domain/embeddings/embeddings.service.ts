@@ -8,6 +8,7 @@ import type { RequestLoaders } from '../loaders.js';
 import { maturityOf } from '../maturity/maturity.js';
 import type { EmbeddingSource, PostRecord, SignalRecord } from '../types.js';
 import { randomEmbedding, tagAverage } from './baselines.js';
+import { autoSource } from './source.js';
 
 export type SourceChoice = 'AUTO' | EmbeddingSource;
 
@@ -23,16 +24,23 @@ export interface EmbeddingView {
 export async function resolveEmbedding(loaders: RequestLoaders, post: PostRecord, signal: SignalRecord, source: SourceChoice): Promise<EmbeddingView | null> {
   switch (source) {
     case 'AUTO': {
-      const [stat, threshold] = await Promise.all([loaders.stat(post.key, signal.key), loaders.threshold(signal.key, post.mediaType)]);
-      if (maturityOf(stat, threshold).status === 'MATURE') {
-        const mature = await stored(loaders, post, signal, 'MATURE');
-        if (mature) return mature;
-      }
-      return (
-        (await stored(loaders, post, signal, 'MEMER')) ??
-        (await computed(loaders, post, signal, 'TAG_AVG')) ??
-        (await computed(loaders, post, signal, 'GLOBAL_AVG'))
-      );
+      const [stat, threshold, mature, memer, tagAvg, globalAvg] = await Promise.all([
+        loaders.stat(post.key, signal.key),
+        loaders.threshold(signal.key, post.mediaType),
+        stored(loaders, post, signal, 'MATURE'),
+        stored(loaders, post, signal, 'MEMER'),
+        computed(loaders, post, signal, 'TAG_AVG'),
+        computed(loaders, post, signal, 'GLOBAL_AVG'),
+      ]);
+      const views = { MATURE: mature, MEMER: memer, TAG_AVG: tagAvg, GLOBAL_AVG: globalAvg } as const;
+      const source = autoSource({
+        matureStage: maturityOf(stat, threshold).status === 'MATURE',
+        mature: mature !== null,
+        memer: memer !== null,
+        tagAvg: tagAvg !== null,
+        globalAvg: globalAvg !== null,
+      });
+      return source ? views[source as keyof typeof views] : null;
     }
     case 'MATURE':
     case 'MEMER':

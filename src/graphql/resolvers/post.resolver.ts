@@ -6,7 +6,7 @@ import type { Context } from '../context.js';
 import { toConnection } from '../types/connection.js';
 import { EmbeddingSource } from '../types/enums.js';
 import { PostFilter, RegisterPostInput } from '../types/inputs.js';
-import { Embedding, Maturity, Post, PostConnection } from '../types/post.type.js';
+import { Embedding, Maturity, Post, PostConnection, ServingSource } from '../types/post.type.js';
 
 function toEmbedding(signal: string, v: EmbeddingView): Embedding {
   return { signal, source: v.source, dim: v.vector.length, vector: Array.from(v.vector), modelVersion: v.modelVersion, views: v.views, computedAt: v.updatedAt };
@@ -32,7 +32,7 @@ export class PostResolver {
   @Authorized('write')
   @Mutation(() => Post, { description: 'Register an upload with its content features. Idempotent on id.' })
   async registerPost(@Arg('input', () => RegisterPostInput) input: RegisterPostInput, @Ctx() ctx: Context): Promise<Post> {
-    const [result] = await ctx.services.posts.register([input], 'input');
+    const [result] = await ctx.services.uploads.register([input], 'input');
     return result.post;
   }
 
@@ -40,7 +40,7 @@ export class PostResolver {
   @Mutation(() => [Post], { description: 'Register a batch of uploads in one transaction (all or nothing).' })
   async registerPosts(@Arg('inputs', () => [RegisterPostInput]) inputs: RegisterPostInput[], @Ctx() ctx: Context): Promise<Post[]> {
     if (inputs.length > ctx.services.config.maxBatch) throw badInput(`at most ${ctx.services.config.maxBatch} posts per call, got ${inputs.length}`, { path: 'inputs' });
-    return (await ctx.services.posts.register(inputs)).map((r) => r.post);
+    return (await ctx.services.uploads.register(inputs)).map((r) => r.post);
   }
 
   @FieldResolver(() => Maturity)
@@ -60,6 +60,14 @@ export class PostResolver {
     const signal = await ctx.loaders.signal(signalName);
     const view = await resolveEmbedding(ctx.loaders, post, signal, source);
     return view && toEmbedding(signal.name, view);
+  }
+
+  @FieldResolver(() => [ServingSource], {
+    description: 'For each signal of the post\'s media type, the source AUTO serves it from (null: nothing yet). A post registered without an active model shows TAG_AVG or GLOBAL_AVG here.',
+  })
+  async servingSources(@Root() post: Post, @Ctx() ctx: Context): Promise<ServingSource[]> {
+    const signals = [...(await ctx.loaders.signals()).values()].filter((s) => s.mediaTypes.includes(post.mediaType));
+    return Promise.all(signals.map(async (s) => ({ signal: s.name, source: (await resolveEmbedding(ctx.loaders, post, s, 'AUTO'))?.source ?? null })));
   }
 
   @FieldResolver(() => [Embedding], { description: 'GLOBAL_AVG, TAG_AVG and RANDOM for the signal (those that exist): control arms for A/B tests.' })

@@ -43,6 +43,6 @@ export class UserResolver {
     description: 'Record a batch of interactions in one transaction; unknown users are created. Any invalid element fails the whole batch.',
   })
   async recordInteractions(@Arg('inputs', () => [InteractionInput]) inputs: InteractionInput[], @Ctx() ctx: Context): Promise<RecordInteractionsResult> {
-    return ctx.services.interactions.record(inputs);
+    return ctx.services.uploads.record(inputs);
   }
 }

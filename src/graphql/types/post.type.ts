@@ -78,5 +78,14 @@ export class Embedding {
   computedAt!: Date | null;
 }
 
+@ObjectType({ description: 'Which source serves a post for a signal.' })
+export class ServingSource {
+  @Field(() => String)
+  signal!: string;
+
+  @Field(() => EmbeddingSource, { nullable: true })
+  source!: EmbeddingSource | null;
+}
+
 @ObjectType()
 export class PostConnection extends Connection(Post, 'Post') {}

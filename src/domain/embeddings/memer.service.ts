@@ -1,0 +1,95 @@
+/**
+ * MEMER embeddings for posts (paper eq. 12): for every active model of the post's media type, feed the stored content
+ * features and freq (views normalised by the threshold M) and store the predicted vector as the post's MEMER
+ * embedding for that signal. Used on upload (a fresh post: views 0), when views accrue (see `shouldRefresh`), and
+ * after a new model is activated.
+ */
+import type { Db, Tx } from '../../data/db.js';
+import { halvesToFloats } from '../../datasets/float16.js';
+import type { Modality as DatasetModality } from '../../datasets/types.js';
+import type { Logger } from '../../lib/logger.js';
+import { bytesToHalves } from '../../lib/vectors.js';
+import { normalizedFreq } from '../../ml/memer/freq.js';
+import type { PostFeatures } from '../../ml/memer/inference.js';
+import { modalityNames, type MediaType } from '../types.js';
+import type { ModelRegistry, Snapshot } from '../models/registry.js';
+import { upsertPostEmbeddings, type PostEmbeddingRow } from './store.js';
+
+export interface PostRef {
+  key: number;
+  mediaType: MediaType;
+}
+
+export interface Embedded {
+  postKey: number;
+  signalKey: number;
+  signal: string;
+  vector: Float32Array;
+  version: string;
+}
+
+/**
+ * A stored MEMER vector is recomputed when the post's views for the signal have doubled since it was computed (and
+ * at the first view): freq moves on a log scale, so this keeps the input current at a logarithmic number of refreshes.
+ */
+export function shouldRefresh(storedViews: number, views: number): boolean {
+  return views > 0 && views >= Math.max(1, 2 * storedViews);
+}
+
+export class MemerService {
+  constructor(
+    private readonly db: Db,
+    private readonly registry: ModelRegistry,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Computes and stores MEMER vectors for the posts under `snapshot`'s active models. */
+  async embed(posts: readonly PostRef[], snapshot: Snapshot = this.registry.current(), tx: Tx = this.db.prisma): Promise<Embedded[]> {
+    const models = [...snapshot.memer.values()];
+    const wanted = posts.filter((p) => models.some((m) => m.mediaType === p.mediaType));
+    if (wanted.length === 0) return [];
+    const keys = wanted.map((p) => p.key);
+    const [featureRows, stats, thresholds] = await Promise.all([
+      tx.postFeature.findMany({ where: { postId: { in: keys } } }),
+      tx.postSignalStat.findMany({ where: { postId: { in: keys } }, select: { postId: true, signalId: true, total: true } }),
+      tx.maturityThreshold.findMany(),
+    ]);
+    const features = new Map<number, PostFeatures['features']>();
+    for (const f of featureRows) {
+      let m = features.get(f.postId);
+      if (!m) features.set(f.postId, (m = {}));
+      const name = modalityNames[f.modality] as DatasetModality;
+      m[name] = f.dtype === 'FLOAT16' ? halvesToFloats(bytesToHalves(f.data)) : new Float32Array(f.data.buffer.slice(f.data.byteOffset, f.data.byteOffset + f.data.byteLength));
+    }
+    const views = new Map(stats.map((s) => [`${s.postId}:${s.signalId}`, s.total]));
+    const threshold = new Map(thresholds.map((t) => [`${t.signalId}:${t.mediaType}`, t.threshold]));
+
+    const rows: PostEmbeddingRow[] = [];
+    const out: Embedded[] = [];
+    for (const model of models) {
+      const batch = wanted.filter((p) => p.mediaType === model.mediaType);
+      if (batch.length === 0) continue;
+      const accepted = new Set(model.embedder.info.modalities.map((s) => s.modality));
+      const inputs: PostFeatures[] = batch.map((p) => {
+        const v = views.get(`${p.key}:${model.signalKey}`) ?? 0;
+        const own = features.get(p.key) ?? {};
+        // Modalities the model was not trained on are left out rather than rejected.
+        const usable = Object.fromEntries(Object.entries(own).filter(([m]) => accepted.has(m as DatasetModality)));
+        return { features: usable, freq: normalizedFreq(v, threshold.get(`${model.signalKey}:${p.mediaType}`) ?? null) };
+      });
+      const vectors = batch.length === 1 ? [await model.embedder.embed(inputs[0])] : splitRows(await model.embedder.embedMany(inputs), batch.length);
+      batch.forEach((p, i) => {
+        rows.push({ postKey: p.key, signalKey: model.signalKey, source: 'MEMER', modelVersionKey: model.versionKey, vector: vectors[i], views: views.get(`${p.key}:${model.signalKey}`) ?? 0 });
+        out.push({ postKey: p.key, signalKey: model.signalKey, signal: model.signal, vector: vectors[i], version: model.version });
+      });
+    }
+    await upsertPostEmbeddings(tx, this.db.provider, rows);
+    this.logger.debug('memer embeddings stored', { posts: wanted.length, vectors: rows.length });
+    return out;
+  }
+}
+
+function splitRows(flat: Float32Array, n: number): Float32Array[] {
+  const d = flat.length / n;
+  return Array.from({ length: n }, (_, i) => flat.slice(i * d, (i + 1) * d));
+}

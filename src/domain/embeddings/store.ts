@@ -1,0 +1,53 @@
+/**
+ * Bulk writes of embeddings (INSERT .. ON CONFLICT DO UPDATE in chunks): uploads store one MEMER vector per signal,
+ * training stores hundreds of thousands of MATURE, MEMER and user vectors. Vectors are float32 little-endian bytes.
+ */
+import type { Tx } from '../../data/db.js';
+import type { Provider } from '../../data/provider.js';
+import { Prisma as Sql } from '../../generated/sqlite/client.js';
+import { vectorToBytes } from '../../lib/vectors.js';
+import type { EmbeddingSource } from '../types.js';
+
+export interface PostEmbeddingRow {
+  postKey: number;
+  signalKey: number;
+  source: EmbeddingSource;
+  modelVersionKey: number | null;
+  vector: Float32Array;
+  views: number;
+}
+
+export interface UserEmbeddingRow {
+  userKey: number;
+  signalKey: number;
+  modelVersionKey: number | null;
+  vector: Float32Array;
+}
+
+/** 8 parameters a row, under both databases' bound-parameter limits. */
+const CHUNK = 3000;
+
+export async function upsertPostEmbeddings(tx: Tx, provider: Provider, rows: readonly PostEmbeddingRow[], now = new Date()): Promise<void> {
+  // PostgreSQL stores the source as an enum type: a bound text parameter needs a cast; SQLite stores text.
+  const cast = provider === 'postgresql' ? Sql.raw('::"EmbeddingSource"') : Sql.empty;
+  for (let i = 0; i < rows.length; i += CHUNK) {
+    const values = Sql.join(
+      rows.slice(i, i + CHUNK).map((r) => Sql.sql`(${r.postKey}, ${r.signalKey}, ${r.source}${cast}, ${r.modelVersionKey}, ${r.vector.length}, ${vectorToBytes(r.vector)}, ${r.views}, ${now})`),
+    );
+    await tx.$executeRaw`
+      INSERT INTO "PostEmbedding" ("postId", "signalId", "source", "modelVersionId", "dim", "vector", "views", "updatedAt") VALUES ${values}
+      ON CONFLICT ("postId", "signalId", "source") DO UPDATE SET
+        "modelVersionId" = excluded."modelVersionId", "dim" = excluded."dim", "vector" = excluded."vector",
+        "views" = excluded."views", "updatedAt" = excluded."updatedAt"`;
+  }
+}
+
+export async function upsertUserEmbeddings(tx: Tx, rows: readonly UserEmbeddingRow[], now = new Date()): Promise<void> {
+  for (let i = 0; i < rows.length; i += CHUNK) {
+    const values = Sql.join(rows.slice(i, i + CHUNK).map((r) => Sql.sql`(${r.userKey}, ${r.signalKey}, ${r.modelVersionKey}, ${r.vector.length}, ${vectorToBytes(r.vector)}, ${now})`));
+    await tx.$executeRaw`
+      INSERT INTO "UserEmbedding" ("userId", "signalId", "modelVersionId", "dim", "vector", "updatedAt") VALUES ${values}
+      ON CONFLICT ("userId", "signalId") DO UPDATE SET
+        "modelVersionId" = excluded."modelVersionId", "dim" = excluded."dim", "vector" = excluded."vector", "updatedAt" = excluded."updatedAt"`;
+  }
+}

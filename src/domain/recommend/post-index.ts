@@ -1,0 +1,133 @@
+/**
+ * The in-memory recommendation index: per signal, every post's AUTO embedding (MATURE, MEMER, TAG_AVG or GLOBAL_AVG,
+ * see embeddings/source.ts) in a VectorStore, with the media type and serving source packed in one metadata byte.
+ * Built from the database on first use; kept current by `put` (uploads handled by this process: recommendable when
+ * the mutation returns) and by `refresh` (polled: vectors written since the last watermark by `memer train` or another
+ * replica, and posts registered elsewhere). When the MATURE embeddings change (a retrain) the signal's index is
+ * rebuilt in the background and swapped in whole, because every fallback average moves with them.
+ */
+import type { Prisma } from '../../data/db.js';
+import type { Logger } from '../../lib/logger.js';
+import { bytesToVector } from '../../lib/vectors.js';
+import { VectorStore, type VectorStoreOptions } from '../../ml/retrieval/vector-store.js';
+import { tagAverage, type BaselineCache } from '../embeddings/baselines.js';
+import { autoSource } from '../embeddings/source.js';
+import type { EmbeddingSource, MediaType } from '../types.js';
+
+const SOURCES: readonly EmbeddingSource[] = ['MEMER', 'MATURE', 'GLOBAL_AVG', 'TAG_AVG', 'RANDOM'];
+const MEDIA: readonly MediaType[] = ['VIDEO', 'IMAGE'];
+
+/** Metadata byte: bit 0 = media type (0 video, 1 image), bits 1-3 = index of the serving source in SOURCES. */
+export const packMeta = (mediaType: MediaType, source: EmbeddingSource) => MEDIA.indexOf(mediaType) | (SOURCES.indexOf(source) << 1);
+export const metaMediaType = (meta: number): MediaType => MEDIA[meta & 1];
+export const metaSource = (meta: number): EmbeddingSource => SOURCES[(meta >> 1) & 7];
+
+interface SignalIndex {
+  store: VectorStore;
+  /** Embedding rows and posts newer than this were not seen yet. */
+  watermark: Date;
+  matureStamp: string;
+}
+
+export class PostIndex {
+  private readonly indexes = new Map<number, Promise<SignalIndex>>();
+
+  constructor(
+    private readonly prisma: Prisma,
+    private readonly baselines: BaselineCache,
+    private readonly logger: Logger,
+    private readonly storeOptions: Partial<Omit<VectorStoreOptions, 'dim'>> = {},
+  ) {}
+
+  /** The signal's index (built on first use). */
+  async store(signalKey: number): Promise<VectorStore> {
+    let index = this.indexes.get(signalKey);
+    if (!index) {
+      index = this.build(signalKey);
+      this.indexes.set(signalKey, index);
+      index.catch(() => this.indexes.delete(signalKey));
+    }
+    return (await index).store;
+  }
+
+  /** Adds or replaces a post's vector in a built index (no-op for signals not built yet: they load it on build). */
+  async put(signalKey: number, postKey: number, mediaType: MediaType, source: EmbeddingSource, vector: Float32Array): Promise<void> {
+    const index = this.indexes.get(signalKey);
+    if (!index) return;
+    const { store } = await index;
+    if (vector.length === store.dim) store.upsert(postKey, vector, packMeta(mediaType, source));
+  }
+
+  /** Brings every built index up to date with the database. */
+  async refresh(): Promise<void> {
+    for (const [signalKey, pending] of this.indexes) {
+      const index = await pending;
+      const stamp = await this.matureStamp(signalKey);
+      if (stamp !== index.matureStamp) {
+        const rebuilt = await this.build(signalKey);
+        this.indexes.set(signalKey, Promise.resolve(rebuilt));
+        this.logger.info('recommendation index rebuilt after a backbone change', { signal: signalKey, posts: rebuilt.store.size });
+        continue;
+      }
+      await this.load(signalKey, index, index.watermark);
+    }
+  }
+
+  private async matureStamp(signalKey: number): Promise<string> {
+    const agg = await this.prisma.postEmbedding.aggregate({ where: { signalId: signalKey, source: 'MATURE' }, _count: { _all: true }, _max: { updatedAt: true } });
+    return `${agg._count._all}:${agg._max.updatedAt?.getTime() ?? 0}`;
+  }
+
+  private async build(signalKey: number): Promise<SignalIndex> {
+    const t0 = performance.now();
+    const averages = await this.baselines.averages(signalKey);
+    const index: SignalIndex = { store: new VectorStore({ dim: averages.dim, ...this.storeOptions }), watermark: new Date(0), matureStamp: await this.matureStamp(signalKey) };
+    await this.load(signalKey, index, null);
+    this.logger.info('recommendation index built', { signal: signalKey, posts: index.store.size, approximate: index.store.approximate, ms: Math.round(performance.now() - t0) });
+    return index;
+  }
+
+  /** Loads posts registered, and embeddings written, after `since` (everything when null) into the index. */
+  private async load(signalKey: number, index: SignalIndex, since: Date | null): Promise<void> {
+    const startedAt = new Date(Date.now() - 1000); // overlap a little: rows committed while we read are seen next time
+    const changed = since
+      ? await this.prisma.postEmbedding.findMany({ where: { signalId: signalKey, updatedAt: { gt: since }, source: { in: ['MATURE', 'MEMER'] } }, select: { postId: true } })
+      : null;
+    const newPosts = since ? await this.prisma.post.findMany({ where: { registeredAt: { gt: since } }, select: { id: true } }) : null;
+    const keys = changed && newPosts ? [...new Set([...changed.map((c) => c.postId), ...newPosts.map((p) => p.id)])] : null;
+    if (keys && keys.length === 0) {
+      index.watermark = startedAt;
+      return;
+    }
+    const signal = await this.prisma.signal.findUniqueOrThrow({ where: { id: signalKey } });
+    const media = { VIDEO: signal.appliesToVideo, IMAGE: signal.appliesToImage };
+    const inKeys = keys ? { id: { in: keys } } : {};
+    const [posts, embeddings, stats, thresholds, averages] = await Promise.all([
+      this.prisma.post.findMany({ where: inKeys, select: { id: true, mediaType: true, tags: { select: { tag: true } } } }),
+      this.prisma.postEmbedding.findMany({ where: { signalId: signalKey, source: { in: ['MATURE', 'MEMER'] }, ...(keys ? { postId: { in: keys } } : {}) }, select: { postId: true, source: true, vector: true } }),
+      this.prisma.postSignalStat.findMany({ where: { signalId: signalKey, ...(keys ? { postId: { in: keys } } : {}) }, select: { postId: true, total: true } }),
+      this.prisma.maturityThreshold.findMany({ where: { signalId: signalKey } }),
+      this.baselines.averages(signalKey),
+    ]);
+    const stored = new Map<string, Uint8Array>(embeddings.map((e) => [`${e.postId}:${e.source}`, e.vector]));
+    const views = new Map(stats.map((s) => [s.postId, s.total]));
+    const m = new Map(thresholds.map((t) => [t.mediaType, t.threshold]));
+    for (const post of posts) {
+      if (!media[post.mediaType]) continue;
+      const threshold = m.get(post.mediaType);
+      const tags = post.tags.map((t) => t.tag);
+      const tagAvg = tagAverage(averages, tags);
+      const source = autoSource({
+        matureStage: threshold !== undefined && (views.get(post.id) ?? 0) >= threshold,
+        mature: stored.has(`${post.id}:MATURE`),
+        memer: stored.has(`${post.id}:MEMER`),
+        tagAvg: tagAvg !== null,
+        globalAvg: averages.global !== null,
+      });
+      if (!source) continue;
+      const vector = source === 'TAG_AVG' ? tagAvg! : source === 'GLOBAL_AVG' ? averages.global! : bytesToVector(stored.get(`${post.id}:${source}`)!);
+      if (vector.length === index.store.dim) index.store.upsert(post.id, vector, packMeta(post.mediaType, source));
+    }
+    index.watermark = startedAt;
+  }
+}

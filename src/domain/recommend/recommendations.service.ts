@@ -1,0 +1,109 @@
+/**
+ * Personalised recommendations (paper eq. 13): the top-K posts by v_user . v_post over the signal's index, which holds
+ * every post's AUTO embedding, brand-new uploads included. Posts the user already interacted with (any signal) are
+ * excluded unless excludeSeen is false. A user without an embedding for the signal (new, or not in the last training)
+ * falls back to: the posts most often positive for the signal among those sharing tags with the user's recent
+ * interactions (POPULAR_IN_TAGS), then the most often positive EARLY posts overall (POPULAR_EARLY).
+ */
+import type { Prisma } from '../../data/db.js';
+import { badInput } from '../../errors.js';
+import { bytesToVector } from '../../lib/vectors.js';
+import type { RequestLoaders } from '../loaders.js';
+import { toPostRecord } from '../posts/posts.service.js';
+import type { EmbeddingSource, MediaType, PostRecord } from '../types.js';
+import { metaMediaType, metaSource, type PostIndex } from './post-index.js';
+
+export type Strategy = 'EMBEDDING' | 'POPULAR_IN_TAGS' | 'POPULAR_EARLY';
+
+export interface Recommendation {
+  post: PostRecord;
+  score: number;
+  /** The embedding that produced the score; null for popularity fallbacks. */
+  source: EmbeddingSource | null;
+  strategy: Strategy;
+}
+
+export interface RecommendRequest {
+  userId: string;
+  signal: string;
+  first: number;
+  /** EARLY: posts served by a predicted or baseline embedding; MATURE: posts served by their mature embedding. */
+  stage?: 'EARLY' | 'MATURE' | null;
+  mediaType?: MediaType | null;
+  excludeSeen?: boolean | null;
+}
+
+export const MAX_RECOMMENDATIONS = 500;
+/** How many of the user's latest interactions define "seen" and "recent tags". */
+const SEEN_LIMIT = 10_000;
+const RECENT_FOR_TAGS = 50;
+
+export class RecommendationsService {
+  constructor(
+    private readonly prisma: Prisma,
+    private readonly index: PostIndex,
+  ) {}
+
+  async recommend(req: RecommendRequest, loaders: RequestLoaders): Promise<Recommendation[]> {
+    if (!Number.isInteger(req.first) || req.first < 1 || req.first > MAX_RECOMMENDATIONS) {
+      throw badInput(`first must be between 1 and ${MAX_RECOMMENDATIONS}, got ${req.first}`, { argument: 'first' });
+    }
+    const signal = await loaders.signal(req.signal);
+    if (req.mediaType && !signal.mediaTypes.includes(req.mediaType)) throw badInput(`${signal.name} does not apply to ${req.mediaType} posts`, { argument: 'mediaType' });
+    const user = await this.prisma.user.findUnique({ where: { externalId: req.userId }, select: { id: true } });
+    const recent = user
+      ? await this.prisma.interaction.findMany({ where: { userId: user.id }, orderBy: { timestamp: 'desc' }, take: SEEN_LIMIT, select: { postId: true } })
+      : [];
+    const seen = req.excludeSeen === false ? new Set<number>() : new Set(recent.map((r) => r.postId));
+    const embedding = user ? await this.prisma.userEmbedding.findUnique({ where: { userId_signalId: { userId: user.id, signalId: signal.key } } }) : null;
+
+    const out: { key: number; score: number; source: EmbeddingSource | null; strategy: Strategy }[] = [];
+    if (embedding) {
+      const store = await this.index.store(signal.key);
+      const query = bytesToVector(embedding.vector);
+      if (query.length === store.dim) {
+        const accept = (key: number, meta: number) =>
+          !seen.has(key) && (!req.mediaType || metaMediaType(meta) === req.mediaType) && (!req.stage || (metaSource(meta) === 'MATURE') === (req.stage === 'MATURE'));
+        for (const hit of store.search(query, req.first, accept)) out.push({ key: hit.key, score: hit.score, source: metaSource(hit.meta), strategy: 'EMBEDDING' });
+      }
+    }
+    if (out.length < req.first && req.stage !== 'MATURE') {
+      const taken = new Set([...seen, ...out.map((o) => o.key)]);
+      for (const p of await this.popular(signal.key, recent.slice(0, RECENT_FOR_TAGS).map((r) => r.postId), taken, req, req.first - out.length)) out.push(p);
+    }
+    const posts = await this.prisma.post.findMany({ where: { id: { in: out.map((o) => o.key) } }, include: { tags: { select: { tag: true } } } });
+    const byKey = new Map(posts.map((p) => [p.id, toPostRecord(p)]));
+    return out.filter((o) => byKey.has(o.key)).map((o) => ({ post: byKey.get(o.key)!, score: o.score, source: o.source, strategy: o.strategy }));
+  }
+
+  /** Popularity fallbacks: positives for the signal within the user's recent tags, then among EARLY posts. */
+  private async popular(signalKey: number, recentPosts: number[], taken: Set<number>, req: RecommendRequest, want: number) {
+    const out: { key: number; score: number; source: null; strategy: Strategy }[] = [];
+    const media = req.mediaType ? { mediaType: req.mediaType } : {};
+    const tags = recentPosts.length
+      ? [...new Set((await this.prisma.postTag.findMany({ where: { postId: { in: recentPosts } }, select: { tag: true } })).map((t) => t.tag))]
+      : [];
+    const thresholds = new Map((await this.prisma.maturityThreshold.findMany({ where: { signalId: signalKey } })).map((t) => [t.mediaType, t.threshold]));
+    const pick = async (strategy: Strategy, where: Record<string, unknown>) => {
+      if (out.length >= want) return;
+      const rows = await this.prisma.postSignalStat.findMany({
+        where: { signalId: signalKey, positives: { gt: 0 }, post: { ...media, ...where } },
+        orderBy: [{ positives: 'desc' }, { postId: 'desc' }],
+        // Seen posts are filtered here rather than in SQL (a user may have seen thousands).
+        take: (want - out.length) * 4 + Math.min(taken.size, 5000),
+        select: { postId: true, positives: true, total: true, post: { select: { mediaType: true } } },
+      });
+      for (const r of rows) {
+        if (taken.has(r.postId)) continue;
+        const m = thresholds.get(r.post.mediaType);
+        if (strategy === 'POPULAR_EARLY' && m !== undefined && r.total >= m) continue;
+        if (out.length >= want) break;
+        taken.add(r.postId);
+        out.push({ key: r.postId, score: r.positives, source: null, strategy });
+      }
+    };
+    if (tags.length) await pick('POPULAR_IN_TAGS', { tags: { some: { tag: { in: tags } } } });
+    await pick('POPULAR_EARLY', {});
+    return out;
+  }
+}

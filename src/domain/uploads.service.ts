@@ -1,0 +1,78 @@
+/**
+ * The write paths that keep embeddings current, around the plain stores:
+ * - register: store the posts, compute their MEMER embeddings with the active models (micro-batched with concurrent
+ *   uploads), and put every new post into the built recommendation indexes, so it is recommendable when the mutation
+ *   returns; a post with no active model for its media type is served from the baselines (TAG_AVG, GLOBAL_AVG).
+ * - record: store interactions, then recompute the MEMER vector of posts whose views doubled (shouldRefresh).
+ */
+import type { Db } from '../data/db.js';
+import type { Logger } from '../lib/logger.js';
+import { tagAverage, type BaselineCache } from './embeddings/baselines.js';
+import { MemerService, shouldRefresh } from './embeddings/memer.service.js';
+import type { InteractionInput, InteractionsService, RecordResult } from './interactions/interactions.service.js';
+import type { ModelRegistry } from './models/registry.js';
+import type { PostInput } from './posts/post.validation.js';
+import type { PostsService, RegisterResult } from './posts/posts.service.js';
+import type { PostIndex } from './recommend/post-index.js';
+import type { PostRecord } from './types.js';
+
+export class UploadsService {
+  readonly memer: MemerService;
+
+  constructor(
+    private readonly db: Db,
+    private readonly posts: PostsService,
+    private readonly interactions: InteractionsService,
+    private readonly registry: ModelRegistry,
+    private readonly index: PostIndex,
+    private readonly baselines: BaselineCache,
+    logger: Logger,
+  ) {
+    this.memer = new MemerService(db, registry, logger);
+  }
+
+  async register(inputs: PostInput[], path?: string): Promise<RegisterResult[]> {
+    const results = await this.posts.register(inputs, path);
+    const fresh = results.filter((r) => r.created).map((r) => r.post);
+    if (fresh.length) await this.embedAndIndex(fresh);
+    return results;
+  }
+
+  async record(inputs: InteractionInput[]): Promise<RecordResult> {
+    const result = await this.interactions.record(inputs);
+    const snapshot = this.registry.current();
+    if (snapshot.memer.size === 0) return result;
+    const postIds = [...new Set(inputs.map((i) => i.postId))];
+    const rows = await this.db.prisma.post.findMany({
+      where: { externalId: { in: postIds } },
+      select: { id: true, mediaType: true, tags: { select: { tag: true } }, stats: { select: { signalId: true, total: true } }, embeddings: { where: { source: 'MEMER' }, select: { signalId: true, views: true } } },
+    });
+    const stale = rows.filter((p) =>
+      p.embeddings.some((e) => shouldRefresh(e.views, p.stats.find((s) => s.signalId === e.signalId)?.total ?? 0)),
+    );
+    if (stale.length) await this.memer.embed(stale.map((p) => ({ key: p.id, mediaType: p.mediaType })), snapshot).then((vs) => this.putAll(vs, stale.map((p) => ({ key: p.id, mediaType: p.mediaType }))));
+    return result;
+  }
+
+  private async embedAndIndex(posts: PostRecord[]): Promise<void> {
+    const embedded = await this.memer.embed(posts);
+    await this.putAll(embedded, posts);
+    // Posts (or signals) without a model: index them by their baseline so they are recommendable too.
+    const signals = await this.db.prisma.signal.findMany();
+    for (const post of posts) {
+      for (const s of signals) {
+        if (!(post.mediaType === 'VIDEO' ? s.appliesToVideo : s.appliesToImage)) continue;
+        if (embedded.some((e) => e.postKey === post.key && e.signalKey === s.id)) continue;
+        const averages = await this.baselines.averages(s.id);
+        const tag = tagAverage(averages, post.tags);
+        const vector = tag ?? averages.global;
+        if (vector) await this.index.put(s.id, post.key, post.mediaType, tag ? 'TAG_AVG' : 'GLOBAL_AVG', vector);
+      }
+    }
+  }
+
+  private async putAll(embedded: { postKey: number; signalKey: number; vector: Float32Array }[], posts: { key: number; mediaType: PostRecord['mediaType'] }[]): Promise<void> {
+    const media = new Map(posts.map((p) => [p.key, p.mediaType]));
+    for (const e of embedded) await this.index.put(e.signalKey, e.postKey, media.get(e.postKey)!, 'MEMER', e.vector);
+  }
+}
