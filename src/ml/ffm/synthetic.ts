@@ -6,7 +6,7 @@
  * Glossary
  *   d          planted dimension (small; the FFM's k can be larger)
  *   u_i, p_j   planted user / post vectors, entries N(0, 1/d)
- *   b_h        planted hour bias, N(0, 0.25)
+ *   b_h        planted hour bias, N(0, 0.5^2)
  *   skew       Zipf exponent of user and post popularity (0 = uniform)
  */
 import { Rng } from '../random.js';
