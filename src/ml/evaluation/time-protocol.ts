@@ -1,0 +1,126 @@
+/**
+ * The paper's offline protocol (section 3.1.1), without a database.
+ *
+ *   split      posts created in the first `trainFraction` (33/40) of the creation-time span are training posts, the
+ *              rest test posts
+ *   held out   each interaction of a test post is held out for scoring with probability `heldOutFraction` (seeded);
+ *              the FFM learns from every other interaction (all training-post interactions and the rest of the
+ *              test posts'), so a test post's MATURE embedding comes from an FFM that saw its non-held-out
+ *              interactions, and no scored interaction is seen by the FFM, by M's estimate or by MEMER
+ *   M          per (signal, media type), from the replay of the training posts' interactions only
+ *   MEMER      trained on the training posts past M (their FFM embeddings and interactions); never sees a test post
+ *   evaluated  test posts whose non-held-out views reach M (they "crossed M": their mature embedding exists); their
+ *              held-out rows are scored for every method with the same FFM user embeddings
+ */
+import type { Dataset, MediaType } from '../../datasets/types.js';
+import { MEDIA_TYPES } from '../../datasets/types.js';
+import { OnnxRuntime } from '../onnx/runtime.js';
+import { Rng } from '../random.js';
+import type { MemerModel } from '../pipeline/memer-model.js';
+import { normalisedFreq } from '../pipeline/memer-model.js';
+import { pipelineOptions } from '../pipeline/options.js';
+import { pipelineSummary } from '../pipeline/progress.js';
+import { withInteractions } from '../pipeline/subset.js';
+import { trainPipeline, type PipelineEvent } from '../pipeline/train.js';
+import { ablationModels, methodEmbeddings, scoreMethods } from './methods.js';
+import { evalRows } from './scoring.js';
+import { evaluationOptions, type EvaluationOptions, type EvaluationReport, type ResultRow, type TagGain, type ThresholdReport } from './types.js';
+
+export interface TimeSplit {
+  cutoff: number;
+  trainItems: Uint8Array;
+  /** Interactions the FFM may learn from, and the held-out ones (test posts only). */
+  fit: Int32Array;
+  heldOut: Int32Array;
+}
+
+/** Train / test posts by creation time and the held-out interactions of the test posts. */
+export function timeSplit(ds: Dataset, trainFraction: number, heldOutFraction: number, seed: number): TimeSplit {
+  const c = ds.items.createdAt;
+  let lo = Infinity, hi = -Infinity;
+  for (const t of c) (lo = Math.min(lo, t)), (hi = Math.max(hi, t));
+  const cutoff = lo + trainFraction * (hi - lo);
+  const trainItems = Uint8Array.from(c, (t) => (t < cutoff ? 1 : 0));
+  const rng = new Rng(seed ^ 0x7e57);
+  const t = ds.interactions;
+  const fit: number[] = [];
+  const heldOut: number[] = [];
+  for (let i = 0; i < t.length; i++) {
+    if (!trainItems[t.item[i]] && rng.next() < heldOutFraction) heldOut.push(i);
+    else fit.push(i);
+  }
+  return { cutoff, trainItems, fit: Int32Array.from(fit), heldOut: Int32Array.from(heldOut) };
+}
+
+export async function evaluateTime(ds: Dataset, options: Partial<EvaluationOptions> = {}, onProgress?: (e: PipelineEvent | { stage: 'evaluate'; key: string }) => void): Promise<EvaluationReport> {
+  const eo = evaluationOptions(options);
+  const t0 = performance.now();
+  const seconds = (from: number) => (performance.now() - from) / 1000;
+  const base = pipelineOptions(eo.pipeline);
+  const split = timeSplit(ds, eo.trainFraction, eo.heldOutFraction, base.seed);
+  const fitDs = withInteractions(ds, split.fit);
+  const tSplit = seconds(t0);
+  const pipe = await trainPipeline(fitDs, { ...eo.pipeline, trainItems: split.trainItems }, onProgress);
+  const o = pipe.options;
+  const runtime = new OnnxRuntime({ provider: 'cpu', intraOpThreads: o.threads });
+  const results: ResultRow[] = [];
+  const perTag: TagGain[] = [];
+  const thresholds: Record<string, ThresholdReport> = {};
+  const memer: Record<string, unknown>[] = [];
+  let tAblation = 0, tScoring = 0;
+  try {
+    for (const sig of pipe.signals) {
+      const s = ds.signals.indexOf(sig.signal);
+      for (const mediaType of MEDIA_TYPES) {
+        const media = sig.media[mediaType];
+        if (!media) continue;
+        const th = media.threshold;
+        const mIdx = MEDIA_TYPES.indexOf(mediaType);
+        const isTarget = new Uint8Array(ds.items.ids.length);
+        let testMature = 0;
+        for (let i = 0; i < isTarget.length; i++) {
+          if (!split.trainItems[i] && ds.items.mediaType[i] === mIdx && sig.views[i] >= th.threshold && sig.views[i] > 0) (isTarget[i] = 1), testMature++;
+        }
+        thresholds[th.key] = {
+          signal: sig.signal, mediaType, M: th.threshold, source: th.source, curveThreshold: th.curveThreshold, snapshotEvery: th.snapshotEvery,
+          epsilon: th.epsilon, views: th.views, distance: th.distance, count: th.count, trainPosts: th.posts, maturePosts: th.maturePosts, testMaturePosts: testMature,
+        };
+        const idx: number[] = [];
+        for (const i of split.heldOut) if (ds.interactions.signal[i] === s && isTarget[ds.interactions.item[i]]) idx.push(i);
+        const rows = evalRows(ds, sig.signal, Int32Array.from(idx), o.negatives, o.seed + 101);
+        if (!rows) continue;
+        onProgress?.({ stage: 'evaluate', key: th.key });
+        let t = performance.now();
+        const models = await ablationModels(fitDs, sig, media, o, runtime, eo.ablation);
+        tAblation += seconds(t);
+        t = performance.now();
+        const targets = Int32Array.from(new Set(rows.post));
+        const freq = (m: MemerModel) => (eo.coldFreq === 'zero' ? 0 : normalisedFreq(th.threshold, m.freqScale));
+        const { list, tagFallbacks } = await methodEmbeddings({ ds, sig, targets, averageFrom: media.mature, models, runtime, freq, seed: o.seed + 7 + s, mature: true });
+        const scored = scoreMethods(ds, sig.signal, mediaType as MediaType, 'cold', rows, media.users, sig.d, list, eo.topTags);
+        results.push(...scored.results);
+        perTag.push(...scored.perTag);
+        for (const m of models) memer.push({ key: th.key, version: m.info.version, modalities: m.modalities, freqScale: m.freqScale, ...m.metrics, tagFallbacks });
+        tScoring += seconds(t);
+      }
+    }
+  } finally {
+    await runtime.dispose();
+  }
+  const summary = pipelineSummary(pipe) as { signals: { ffm: unknown[] }[] };
+  return {
+    protocol: 'time',
+    dataset: {
+      name: ds.name, items: ds.items.ids.length, users: ds.userIds.length, interactions: ds.interactions.length, signals: ds.signals,
+      trainPosts: split.trainItems.reduce((a, b) => a + b, 0), testPosts: ds.items.ids.length - split.trainItems.reduce((a, b) => a + b, 0),
+      cutoff: new Date(split.cutoff * 1000).toISOString(), fitInteractions: split.fit.length, heldOutInteractions: split.heldOut.length,
+    },
+    thresholds,
+    ffm: summary.signals.flatMap((x) => x.ffm as Record<string, unknown>[]),
+    memer,
+    results,
+    perTag,
+    parameters: { trainFraction: eo.trainFraction, heldOutFraction: eo.heldOutFraction, ablation: eo.ablation, coldFreq: eo.coldFreq, pipeline: { ...o, trainItems: undefined } },
+    timings: { split: tSplit, ffm: pipe.timings.ffm, maturity: pipe.timings.maturity, memer: pipe.timings.memer, ablation: tAblation, scoring: tScoring, total: seconds(t0) },
+  };
+}

@@ -1,0 +1,118 @@
+/** The evaluation's result shapes (what `memer evaluate --json` prints) and its options. */
+import type { MediaType, Modality } from '../../datasets/types.js';
+import type { PipelineOptions } from '../pipeline/options.js';
+
+/** The paper's methods (Table 2) plus the mature reference. */
+export type Method = 'RANDOM' | 'GLOBAL_AVG' | 'TAG_AVG' | 'MATURE' | 'MEMER';
+export const METHODS: readonly Method[] = ['RANDOM', 'GLOBAL_AVG', 'TAG_AVG', 'MATURE', 'MEMER'];
+
+export interface ResultRow {
+  signal: string;
+  mediaType: MediaType;
+  method: Method;
+  /** MEMER's input modalities (empty for the other methods). */
+  modalities: Modality[];
+  /** cvar protocol: cold, warm-a, warm-b, warm-c; the time protocol: cold. */
+  phase: string;
+  auc: number;
+  /** F1 at the break-even threshold: the top-P scores predicted positive (P = positives), so precision = recall. */
+  f1: number;
+  /** The score threshold of that F1 (the P-th largest score). */
+  f1Threshold: number;
+  /** (AUC - 0.5) / (AUC_MATURE - 0.5) * 100 on the same rows; null where there is no mature reference. */
+  relaImpr: number | null;
+  /** Scored rows (positives + negatives). */
+  n: number;
+  positives: number;
+}
+
+export interface TagGain {
+  signal: string;
+  mediaType: MediaType;
+  tag: string;
+  n: number;
+  /** AUC per method on the rows of posts with this tag (MEMER = all modalities). */
+  auc: Partial<Record<Method, number>>;
+}
+
+export interface ThresholdReport {
+  signal: string;
+  mediaType: MediaType;
+  M: number;
+  source: string;
+  curveThreshold: number | null;
+  snapshotEvery: number;
+  epsilon: number;
+  views: number[];
+  distance: number[];
+  count: number[];
+  trainPosts: number;
+  maturePosts: number;
+  /** Test posts past M (the time protocol's evaluation posts). */
+  testMaturePosts?: number;
+}
+
+export interface EvaluationReport {
+  protocol: 'time' | 'cvar';
+  dataset: Record<string, unknown>;
+  /** Keyed `signal/mediaType`. */
+  thresholds: Record<string, ThresholdReport>;
+  ffm: Record<string, unknown>[];
+  memer: Record<string, unknown>[];
+  results: ResultRow[];
+  perTag: TagGain[];
+  parameters: Record<string, unknown>;
+  timings: Record<string, number>;
+}
+
+export interface EvaluationOptions {
+  /** 'time': the paper's split by post creation time (3.1.1); 'cvar': old items / warm-a,b,c / test (CVAR, MWUF). */
+  readonly protocol: 'time' | 'cvar';
+  /** time: posts created in the first `trainFraction` of the creation-time span train, the rest test (paper 33/40). */
+  readonly trainFraction: number;
+  /** time: share of each test post's interactions held out for scoring; the FFM learns from the rest. */
+  readonly heldOutFraction: number;
+  /** cvar: items with more than H interactions of the signal are old (they train the FFM and MEMER). */
+  readonly cvarH: number;
+  /** cvar: interactions per warm set (warm-a, warm-b, warm-c); a new item needs > 3n to give a test row. */
+  readonly cvarN: number;
+  /** cvar: SGD learning rate of the warm-up updates of new items' embeddings (users frozen). */
+  readonly warmupLr: number;
+  /** Train one MEMER model per modality subset (base, base + each other modality, all). */
+  readonly ablation: boolean;
+  /** freq fed to MEMER for the evaluated (cold) posts: 'zero' (no views yet) or 'threshold' (freq at M). */
+  readonly coldFreq: 'zero' | 'threshold';
+  /** Tags shown in the per-tag (Figure 3) breakdown: the most frequent in the scored rows. */
+  readonly topTags: number;
+  /** Pipeline options (FFM, maturity, MEMER); its seed and signals also drive the evaluation. */
+  readonly pipeline: Partial<PipelineOptions>;
+}
+
+export const DEFAULT_EVALUATION_OPTIONS: EvaluationOptions = Object.freeze({
+  protocol: 'time',
+  trainFraction: 33 / 40,
+  heldOutFraction: 0.3,
+  cvarH: 200,
+  cvarN: 20,
+  warmupLr: 0.05,
+  ablation: true,
+  coldFreq: 'zero',
+  topTags: 8,
+  pipeline: Object.freeze({}),
+});
+
+export function evaluationOptions(over: Partial<EvaluationOptions> = {}): EvaluationOptions {
+  const o: EvaluationOptions = Object.freeze({ ...DEFAULT_EVALUATION_OPTIONS, ...over });
+  const check = (ok: boolean, what: string) => {
+    if (!ok) throw new RangeError(`evaluation option ${what}`);
+  };
+  check(o.protocol === 'time' || o.protocol === 'cvar', `protocol must be time or cvar, got ${o.protocol}`);
+  check(o.trainFraction > 0 && o.trainFraction < 1, `trainFraction must be in (0, 1), got ${o.trainFraction}`);
+  check(o.heldOutFraction > 0 && o.heldOutFraction < 1, `heldOutFraction must be in (0, 1), got ${o.heldOutFraction}`);
+  check(Number.isInteger(o.cvarH) && o.cvarH >= 1, `cvarH must be an integer >= 1, got ${o.cvarH}`);
+  check(Number.isInteger(o.cvarN) && o.cvarN >= 1, `cvarN must be an integer >= 1, got ${o.cvarN}`);
+  check(o.warmupLr > 0, `warmupLr must be > 0, got ${o.warmupLr}`);
+  check(o.coldFreq === 'zero' || o.coldFreq === 'threshold', `coldFreq must be zero or threshold, got ${o.coldFreq}`);
+  check(Number.isInteger(o.topTags) && o.topTags >= 0, `topTags must be a non-negative integer, got ${o.topTags}`);
+  return o;
+}

@@ -1,0 +1,175 @@
+/**
+ * One MEMER model for a (signal, media type): training data from the mature training posts, training (or a random
+ * search), and the standalone inference ONNX with its metadata.
+ *
+ * Glossary
+ *   mature posts   training posts of the media type with views >= M (the paper's "old items")
+ *   v_i            the FFM post embedding of mature post i (the target of the reconstruction term, eq. 7)
+ *   v_u            the FFM user embedding (eq. 8)
+ *   freq_i         log(1 + views_i) / log(1 + freqScale), clipped to [0, 1]; freqScale = the most views of a
+ *                  training post, recorded with the model so that serving computes the same value
+ *   samples        (user, post, label) of the signal's training interactions of the mature posts; signals logged as
+ *                  positives only get sampled negatives (same user, another mature post, by popularity), as the FFM
+ */
+import type { Dataset, MediaType } from '../../datasets/types.js';
+import { fieldIndex, type FfmData } from '../ffm/data.js';
+import { buildSignalRows } from '../ffm/dataset.js';
+import type { ModalitySpec } from '../memer/config.js';
+import { memerConfig } from '../memer/config.js';
+import type { MemerTrainingData } from '../memer/data.js';
+import { exportInferenceModel, readMemerInfo, type MemerModelInfo } from '../memer/export.js';
+import { DEFAULT_SEARCH_SPACE, randomSearch, type TrialRecord } from '../memer/search.js';
+import { trainMemer, type EpochRecord, type TrainProgress, type TrainingResult } from '../memer/trainer.js';
+import type { OnnxRuntime } from '../onnx/runtime.js';
+import { Rng } from '../random.js';
+import { gatherItemFeatures } from './features.js';
+import type { PipelineOptions } from './options.js';
+import { interactionsOfItems } from './subset.js';
+
+export interface MemerModelMetrics {
+  /** Validation AUC of S = p_rec . v_u on held-out mature posts (the trainer's item-level split), best epoch. */
+  validationAuc: number | null;
+  bestEpoch: number;
+  epochs: number;
+  trainSamples: number;
+  validationSamples: number;
+  /** Mature posts the model trained on (validation posts included). */
+  posts: number;
+  batchSize: number;
+  seconds: number;
+}
+
+export interface MemerModel {
+  /** The exported inference model (inputs: one per modality, presence, freq; output: embedding). */
+  onnx: Uint8Array;
+  info: MemerModelInfo;
+  modalities: ModalitySpec[];
+  /** freq = log(1 + views) / log(1 + freqScale), clipped to [0, 1]. */
+  freqScale: number;
+  metrics: MemerModelMetrics;
+  /** Random-search trials (empty when trained once). */
+  trials: TrialRecord[];
+}
+
+export interface MemerModelInput {
+  /** The training part of the log (interactions of this signal among `items` give the samples). */
+  ds: Dataset;
+  signal: string;
+  mediaType: MediaType;
+  /** Mature posts (global item indices). */
+  items: Int32Array;
+  /** Views per item in this signal (freq). */
+  views: Int32Array;
+  /** Modalities and used widths. */
+  modalities: readonly ModalitySpec[];
+  /** FFM post embeddings (items x d) and user embeddings (users x d). */
+  posts: Float32Array;
+  users: Float32Array;
+  d: number;
+  options: PipelineOptions;
+  runtime: OnnxRuntime;
+  onProgress?: (p: TrainProgress) => void;
+  onEpoch?: (r: EpochRecord) => void;
+}
+
+/** freq of a post with `views` views for a model with this freqScale. */
+export function normalisedFreq(views: number, freqScale: number): number {
+  if (!(freqScale > 0)) return 0;
+  return Math.min(1, Math.max(0, Math.log1p(views) / Math.log1p(freqScale)));
+}
+
+/** (user, post) local indices of every row (fields named user and post). */
+export function rowPairs(data: FfmData): { user: Int32Array; post: Int32Array } {
+  const uf = fieldIndex(data.space, 'user');
+  const pf = fieldIndex(data.space, 'post');
+  const user = new Int32Array(data.rows).fill(-1);
+  const post = new Int32Array(data.rows).fill(-1);
+  for (let i = 0; i < data.rows; i++) {
+    for (let a = data.offsets[i]; a < data.offsets[i + 1]; a++) {
+      if (data.fields[a] === uf) user[i] = data.features[a] - data.space.offsets[uf];
+      else if (data.fields[a] === pf) post[i] = data.features[a] - data.space.offsets[pf];
+    }
+  }
+  return { user, post };
+}
+
+export function buildMemerData(input: MemerModelInput): { data: MemerTrainingData; freqScale: number } {
+  const { ds, items, d, options: o } = input;
+  const local = new Int32Array(ds.items.ids.length).fill(-1);
+  const keep = new Uint8Array(ds.items.ids.length);
+  items.forEach((item, k) => ((local[item] = k), (keep[item] = 1)));
+  const s = ds.signals.indexOf(input.signal);
+  const all = interactionsOfItems(ds, keep);
+  let n = 0;
+  for (const i of all) if (ds.interactions.signal[i] === s) all[n++] = i;
+  const rows = buildSignalRows(ds, { signal: input.signal, mediaType: input.mediaType, interactions: all.slice(0, n), negatives: o.negatives, seed: o.seed + 17, order: 'given' });
+  const pairs = rowPairs(rows.data);
+  let order = Int32Array.from({ length: rows.data.rows }, (_, i) => i);
+  if (order.length > o.memerMaxSamples) order = new Rng(o.seed + 23).shuffle(order).slice(0, o.memerMaxSamples).sort();
+  const sItem = new Int32Array(order.length);
+  const sUser = new Int32Array(order.length);
+  const sLabel = new Uint8Array(order.length);
+  order.forEach((r, k) => {
+    sItem[k] = local[pairs.post[r]];
+    sUser[k] = pairs.user[r];
+    sLabel[k] = rows.data.labels[r];
+  });
+  const { features, presence } = gatherItemFeatures(ds, items, input.modalities);
+  const embeddings = new Float32Array(items.length * d);
+  let freqScale = 0;
+  items.forEach((item, k) => {
+    embeddings.set(input.posts.subarray(item * d, (item + 1) * d), k * d);
+    freqScale = Math.max(freqScale, input.views[item]);
+  });
+  const freq = Float32Array.from(items, (item) => normalisedFreq(input.views[item], freqScale));
+  return {
+    freqScale,
+    data: {
+      items: { count: items.length, features, presence, embeddings, freq },
+      userEmbeddings: input.users,
+      samples: { length: order.length, item: sItem, user: sUser, label: sLabel },
+    },
+  };
+}
+
+/** Trains (or searches) and exports one MEMER model. */
+export async function trainMemerModel(input: MemerModelInput): Promise<MemerModel> {
+  const t0 = performance.now();
+  const o = input.options;
+  const { data, freqScale } = buildMemerData(input);
+  const batchSize = o.memerBatchSize || Math.min(16384, Math.max(256, Math.round(data.samples.length / 16)));
+  const config = memerConfig({
+    architecture: { ...o.memer.architecture, modalities: input.modalities, embeddingDim: input.d },
+    loss: o.memer.loss,
+    training: { threads: o.threads, seed: o.seed, ...o.memer.training, batchSize },
+  });
+  const callbacks = { runtime: input.runtime, onProgress: input.onProgress, onEpoch: input.onEpoch };
+  let trained: TrainingResult;
+  let trials: TrialRecord[] = [];
+  if (o.searchTrials > 1) {
+    const budget = { trials: o.searchTrials, seconds: o.searchSeconds ?? undefined };
+    const r = await randomSearch(data, config, o.searchSpace ?? DEFAULT_SEARCH_SPACE, budget, callbacks);
+    trained = r.best;
+    trials = r.trials;
+  } else {
+    trained = await trainMemer(data, config, callbacks);
+  }
+  const metrics: MemerModelMetrics = {
+    validationAuc: trained.best && Number.isFinite(trained.best.auc) ? trained.best.auc : null,
+    bestEpoch: trained.bestEpoch,
+    epochs: trained.history.length,
+    trainSamples: trained.trainSamples,
+    validationSamples: trained.validationSamples,
+    posts: input.items.length,
+    batchSize,
+    seconds: 0,
+  };
+  const onnx = exportInferenceModel(trained, {
+    signal: input.signal,
+    mediaType: input.mediaType,
+    version: `${o.version}-${input.signal}-${input.mediaType}-${input.modalities.map((m) => m.modality).join('+')}`,
+    metrics: { ...metrics, freqScale },
+  });
+  metrics.seconds = (performance.now() - t0) / 1000;
+  return { onnx, info: readMemerInfo(onnx), modalities: [...input.modalities], freqScale, metrics, trials };
+}

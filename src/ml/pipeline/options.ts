@@ -1,0 +1,112 @@
+/**
+ * Knobs of the training pipeline (FFM backbone -> maturity threshold M -> mature embeddings -> MEMER), typed and
+ * frozen, one comment per field. Defaults suit a small simulated platform on 2 cores (about a minute); the paper's
+ * values are noted where they differ. Derive variants with `pipelineOptions({ ...overrides })`.
+ */
+import type { Modality } from '../../datasets/types.js';
+import type { NegativeSampling } from '../ffm/dataset.js';
+import type { FfmParams } from '../ffm/params.js';
+import type { MaturityParams } from '../maturity/replay.js';
+import type { LossWeights, MemerArchitecture, TrainingConfig } from '../memer/config.js';
+import type { SearchSpace } from '../memer/search.js';
+
+export interface MemerOverrides {
+  readonly architecture?: Partial<Omit<MemerArchitecture, 'modalities' | 'embeddingDim'>>;
+  readonly loss?: Partial<LossWeights>;
+  readonly training?: Partial<TrainingConfig>;
+}
+
+export interface PipelineOptions {
+  /** Signals to train; null = every signal of the dataset. */
+  readonly signals: readonly string[] | null;
+  /** FFM hyper-parameters (k = 32 is the paper's embedding size; threads > 1 trains with Hogwild workers). */
+  readonly ffm: Partial<FfmParams>;
+  /** One FFM per (signal, media type) instead of one per signal (users then get one embedding per media type). */
+  readonly ffmByMediaType: boolean;
+  /** FFM context fields after user and post ('hour', 'media', 'tags'); none by default, so v_u . v_p is the whole score. */
+  readonly contextFields: readonly string[];
+  /** Negative sampling for signals logged as positives only (docs/ffm.md); also used for MEMER's BCE samples. */
+  readonly negatives: Partial<NegativeSampling>;
+  /** Fraction of each signal's interactions the FFM holds out for early stopping and its AUC report. */
+  readonly ffmValidationFraction: number;
+  /** Maturity replay (Figure 1); snapshotEvery 0 = auto: about `curvePoints` points up to the 95th view percentile. */
+  readonly maturity: Partial<MaturityParams>;
+  /** Points the auto snapshot interval aims for on the curve. */
+  readonly curvePoints: number;
+  /** A fixed M for every signal and media type (skips the replay); null = read M from the curve. */
+  readonly fixedThreshold: number | null;
+  /** When the curve gives no M, or M leaves fewer mature posts than this, M becomes the view count that keeps this many. */
+  readonly minMaturePosts: number;
+  /** Posts (1 byte per item) whose interactions estimate M and that may train MEMER; null = every post. */
+  readonly trainItems: Uint8Array | null;
+  /** Modalities MEMER may use (each media type uses those present for it); null = every feature file loaded. */
+  readonly modalities: readonly Modality[] | null;
+  /** MEMER hyper-parameter overrides (architecture sizes, loss weights, training loop). */
+  readonly memer: MemerOverrides;
+  /** Mini-batch size for MEMER; 0 = auto: samples / 16 clamped to [256, 16384] (the paper: 16384 on billions of rows). */
+  readonly memerBatchSize: number;
+  /** At most this many (user, post, label) samples per MEMER model (a uniform subsample beyond it). */
+  readonly memerMaxSamples: number;
+  /** Fewer mature posts than this for a (signal, media type): no MEMER model (null in the result). */
+  readonly minMemerPosts: number;
+  /** Random-search trials over alpha, beta, gamma and layer sizes (paper 2.1.3); 0 or 1 = train once with the defaults. */
+  readonly searchTrials: number;
+  /** Wall-clock budget of one search in seconds; null = trials only. */
+  readonly searchSeconds: number | null;
+  /** Random-search space (null = DEFAULT_SEARCH_SPACE of src/ml/memer/search.ts). */
+  readonly searchSpace: SearchSpace | null;
+  /** Seed for every random choice (FFM, maturity replay, negatives, MEMER, subsampling). */
+  readonly seed: number;
+  /** Threads for onnxruntime (MEMER training and export checks). */
+  readonly threads: number;
+  /** Prefix of the exported models' version ids (`<version>-<signal>-<mediaType>`). */
+  readonly version: string;
+}
+
+export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = Object.freeze({
+  signals: null,
+  ffm: Object.freeze({ epochs: 10, threads: 1 }),
+  ffmByMediaType: false,
+  contextFields: Object.freeze([]) as readonly string[],
+  negatives: Object.freeze({}),
+  ffmValidationFraction: 0.1,
+  maturity: Object.freeze({ snapshotEvery: 0, epsilon: 0.01, minPosts: 5 }),
+  curvePoints: 40,
+  fixedThreshold: null,
+  minMaturePosts: 50,
+  trainItems: null,
+  modalities: null,
+  memer: Object.freeze({}),
+  memerBatchSize: 0,
+  memerMaxSamples: 400_000,
+  minMemerPosts: 30,
+  searchTrials: 0,
+  searchSeconds: null,
+  searchSpace: null,
+  seed: 1,
+  threads: 2,
+  version: 'pipeline',
+});
+
+/** Defaults overridden by `overrides`, checked and frozen; throws RangeError naming the bad option. */
+export function pipelineOptions(overrides: Partial<PipelineOptions> = {}): PipelineOptions {
+  const d = DEFAULT_PIPELINE_OPTIONS;
+  const o: PipelineOptions = Object.freeze({
+    ...d,
+    ...overrides,
+    ffm: Object.freeze({ ...d.ffm, ...overrides.ffm }),
+    maturity: Object.freeze({ ...d.maturity, ...overrides.maturity }),
+  });
+  const check = (ok: boolean, what: string) => {
+    if (!ok) throw new RangeError(`pipeline option ${what}`);
+  };
+  check(o.ffmValidationFraction >= 0 && o.ffmValidationFraction < 1, `ffmValidationFraction must be in [0, 1), got ${o.ffmValidationFraction}`);
+  check(Number.isInteger(o.curvePoints) && o.curvePoints >= 2, `curvePoints must be an integer >= 2, got ${o.curvePoints}`);
+  check(o.fixedThreshold === null || (Number.isFinite(o.fixedThreshold) && o.fixedThreshold >= 0), `fixedThreshold must be null or >= 0, got ${o.fixedThreshold}`);
+  for (const k of ['minMaturePosts', 'minMemerPosts', 'memerMaxSamples', 'searchTrials', 'memerBatchSize'] as const) {
+    check(Number.isInteger(o[k]) && o[k] >= 0, `${k} must be a non-negative integer, got ${o[k]}`);
+  }
+  check(Number.isInteger(o.threads) && o.threads >= 1, `threads must be an integer >= 1, got ${o.threads}`);
+  check(o.searchSeconds === null || o.searchSeconds > 0, `searchSeconds must be null or > 0, got ${o.searchSeconds}`);
+  return o;
+}

@@ -1,0 +1,84 @@
+/**
+ * The maturity threshold M per (signal, media type), estimated on the training posts only (paper 3.1.1: "we evaluate
+ * the running cosine distance across view counts ... and use this as the threshold (M)").
+ *
+ * Glossary
+ *   views(p)   logged interactions of post p in the signal (label 1 or an explicit 0): the replay's unit
+ *   d          snapshot interval of the replay; auto: max(1, round(q95(views) / curvePoints))
+ *   M_curve    the curve's own threshold (findThreshold: every later usable point below epsilon), or null
+ *   M          the threshold used: fixedThreshold if set; else M_curve; else the median of views (source 'median');
+ *              lowered to the view count that keeps `minMaturePosts` posts when fewer would be mature (source 'capped')
+ */
+import type { Dataset, MediaType } from '../../datasets/types.js';
+import { signalIndex } from '../ffm/dataset.js';
+import { maturityCurve } from '../maturity/replay.js';
+import type { PipelineOptions } from './options.js';
+import { interactionsOfItems, itemMask, quantileOf, viewCounts, viewsKeeping, withInteractions } from './subset.js';
+
+export type ThresholdSource = 'curve' | 'fixed' | 'median' | 'capped';
+
+export interface SignalThreshold {
+  /** `signal/mediaType`. */
+  readonly key: string;
+  readonly signal: string;
+  readonly mediaType: MediaType;
+  /** The replay curve (Figure 1): view counts n = d, 2d, ..., mean cosine distance, posts averaged; empty when fixed. */
+  readonly views: number[];
+  readonly distance: number[];
+  readonly count: number[];
+  readonly epsilon: number;
+  readonly snapshotEvery: number;
+  /** M read from the curve (null when it does not settle below epsilon). */
+  readonly curveThreshold: number | null;
+  /** M used to call a post mature (views >= M). */
+  readonly threshold: number;
+  readonly source: ThresholdSource;
+  /** Training posts of this media type with at least one view, and those with >= M views. */
+  readonly posts: number;
+  readonly maturePosts: number;
+}
+
+/**
+ * M for one signal and media type. `ds` is the training part of the log (the pipeline's dataset); `trainItems` the
+ * posts that may be used (null = all). Returns null when no training post of this media type has a view.
+ */
+export function estimateThreshold(ds: Dataset, signal: string, mediaType: MediaType, o: PipelineOptions): SignalThreshold | null {
+  const s = signalIndex(ds, signal);
+  const mask = itemMask(ds, mediaType, o.trainItems);
+  const views = viewCounts(ds, s);
+  const seen = new Uint8Array(mask.length);
+  let posts = 0;
+  for (let i = 0; i < mask.length; i++) if (mask[i] && views[i] > 0) (seen[i] = 1), posts++;
+  if (posts === 0) return null;
+  const key = `${signal}/${mediaType}`;
+  const matureAt = (m: number) => {
+    let n = 0;
+    for (let i = 0; i < mask.length; i++) if (seen[i] && views[i] >= m) n++;
+    return n;
+  };
+  const cap = (m: number, source: ThresholdSource): { threshold: number; source: ThresholdSource } => {
+    const want = Math.min(o.minMaturePosts, posts);
+    if (matureAt(m) >= want) return { threshold: m, source };
+    return { threshold: Math.max(1, viewsKeeping(views, seen, want)), source: 'capped' };
+  };
+  const epsilon = o.maturity.epsilon ?? 0.01;
+  if (o.fixedThreshold !== null) {
+    const t = cap(o.fixedThreshold, 'fixed');
+    return { key, signal, mediaType, views: [], distance: [], count: [], epsilon, snapshotEvery: 0, curveThreshold: null, ...t, posts, maturePosts: matureAt(t.threshold) };
+  }
+  const maxViews = quantileOf(views, seen, 1);
+  const snapshotEvery = o.maturity.snapshotEvery || Math.max(1, Math.round(quantileOf(views, seen, 0.95) / o.curvePoints));
+  const part = withInteractions(ds, interactionsOfItems(ds, seen));
+  const curve = maturityCurve(part, signal, mediaType, {
+    maturity: { ...o.maturity, snapshotEvery, maxViews: Math.max(snapshotEvery, o.maturity.maxViews ?? maxViews) },
+    ffm: { ...o.ffm, seed: o.seed },
+    contextFields: o.contextFields,
+    negatives: o.negatives,
+  });
+  const t = curve.threshold !== null ? cap(curve.threshold, 'curve') : cap(Math.max(1, quantileOf(views, seen, 0.5)), 'median');
+  return {
+    key, signal, mediaType,
+    views: curve.views, distance: curve.distance, count: curve.count, epsilon: curve.epsilon, snapshotEvery,
+    curveThreshold: curve.threshold, ...t, posts, maturePosts: matureAt(t.threshold),
+  };
+}

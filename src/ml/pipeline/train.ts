@@ -1,0 +1,167 @@
+/**
+ * trainPipeline(dataset, options): everything a server needs per signal, from a dataset and without a database.
+ *
+ *   1. FFM backbone per signal (or per signal and media type): post embeddings v_p, user embeddings v_u (k = 32).
+ *   2. Maturity threshold M per (signal, media type) by replay on the training posts (thresholds.ts).
+ *   3. Mature posts = training posts with views >= M; their FFM embeddings are the MEMER targets.
+ *   4. MEMER per (signal, media type) on the mature posts, with the modalities present for the media type
+ *      (memer-model.ts), exported as a standalone inference ONNX; null when there are too few mature posts.
+ * `options.trainItems` restricts steps 2-4 to some posts (the evaluation passes the posts created before its split);
+ * the FFM always trains on every interaction of `dataset` (pass a view with `withInteractions` to hold rows out).
+ */
+import type { Dataset, MediaType } from '../../datasets/types.js';
+import { MEDIA_TYPES } from '../../datasets/types.js';
+import { trainBackbones, type Backbone } from '../ffm/backbones.js';
+import { signalIndex } from '../ffm/dataset.js';
+import { OnnxRuntime } from '../onnx/runtime.js';
+import type { ModalitySpec } from '../memer/config.js';
+import type { EpochRecord, TrainProgress } from '../memer/trainer.js';
+import { featureLayout } from './features.js';
+import { trainMemerModel, type MemerModel } from './memer-model.js';
+import { pipelineOptions, type PipelineOptions } from './options.js';
+import { itemMask, viewCounts } from './subset.js';
+import { estimateThreshold, type SignalThreshold } from './thresholds.js';
+
+export interface FfmReport {
+  /** `signal` or `signal/mediaType`. */
+  key: string;
+  /** AUC of the full FFM score and of v_u . v_p on the FFM's validation rows (null without validation rows). */
+  aucFull: number | null;
+  aucDot: number | null;
+  logLoss: number | null;
+  trainRows: number;
+  validRows: number;
+  epochs: number;
+  bestEpoch: number;
+}
+
+export interface MediaModel {
+  mediaType: MediaType;
+  threshold: SignalThreshold;
+  /** 1 for the training posts of this media type with views >= M. */
+  mature: Uint8Array;
+  /** The user embeddings that go with this media type's post embeddings (the signal's, unless ffmByMediaType). */
+  users: Float32Array;
+  /** null when there were too few mature posts or no feature for this media type (see `memerSkipped`). */
+  memer: MemerModel | null;
+  memerSkipped: string | null;
+}
+
+export interface SignalModel {
+  signal: string;
+  /** Embedding size d (the FFM's k). */
+  d: number;
+  ffm: FfmReport[];
+  /** items x d: row i = v_p of item i (from its media type's backbone when ffmByMediaType). */
+  posts: Float32Array;
+  /** 1 where the item has a view in this signal, so that its row was trained (other rows are the initial weights). */
+  postMask: Uint8Array;
+  /** users x d: v_u (the first backbone's when ffmByMediaType; use MediaModel.users then). */
+  users: Float32Array;
+  /** Views per item in this signal (freq and maturity). */
+  views: Int32Array;
+  media: Partial<Record<MediaType, MediaModel>>;
+}
+
+export interface PipelineResult {
+  options: PipelineOptions;
+  signals: SignalModel[];
+  /** Modalities and used widths per media type. */
+  layout: Partial<Record<MediaType, ModalitySpec[]>>;
+  /** Seconds per stage, summed over signals. */
+  timings: { ffm: number; maturity: number; memer: number; total: number };
+}
+
+export type PipelineEvent =
+  | { stage: 'ffm'; signal: string; key: string; epoch: number; epochs: number; validLoss: number | null }
+  | { stage: 'maturity'; signal: string; key: string; threshold: number; source: string }
+  | { stage: 'memer'; signal: string; key: string; progress?: TrainProgress; epoch?: EpochRecord }
+  | { stage: 'done'; signal: string };
+
+const now = () => performance.now() / 1000;
+
+function ffmReport(b: Backbone): FfmReport {
+  return {
+    key: b.key,
+    aucFull: b.validation?.aucFull ?? null,
+    aucDot: b.validation?.aucDot ?? null,
+    logLoss: b.validation?.logLoss ?? null,
+    trainRows: b.trainRows,
+    validRows: b.validRows,
+    epochs: b.model.history.length,
+    bestEpoch: b.model.bestEpoch,
+  };
+}
+
+export async function trainPipeline(dataset: Dataset, options: Partial<PipelineOptions> = {}, onProgress?: (e: PipelineEvent) => void): Promise<PipelineResult> {
+  const o = pipelineOptions(options);
+  const t0 = now();
+  const timings = { ffm: 0, maturity: 0, memer: 0, total: 0 };
+  const signals = o.signals ?? dataset.signals;
+  for (const s of signals) signalIndex(dataset, s);
+  const layout: Partial<Record<MediaType, ModalitySpec[]>> = {};
+  for (const m of MEDIA_TYPES) layout[m] = featureLayout(dataset, m, o.modalities);
+  const runtime = new OnnxRuntime({ provider: 'cpu', intraOpThreads: o.threads });
+  const out: SignalModel[] = [];
+  try {
+    for (const signal of signals) {
+      const s = signalIndex(dataset, signal);
+      const views = viewCounts(dataset, s);
+      let t = now();
+      const backbones = await trainBackbones(dataset, {
+        signals: [signal],
+        byMediaType: o.ffmByMediaType,
+        contextFields: o.contextFields,
+        negatives: o.negatives,
+        params: { ...o.ffm, seed: o.seed },
+        validationFraction: o.ffmValidationFraction,
+        onEpoch: (key, r) => onProgress?.({ stage: 'ffm', signal, key, epoch: r.epoch, epochs: o.ffm.epochs ?? 15, validLoss: r.validLoss }),
+      });
+      timings.ffm += now() - t;
+      const d = backbones[0].embeddings.k;
+      const posts = new Float32Array(dataset.items.ids.length * d);
+      const usersOf = new Map<MediaType | null, Float32Array>();
+      for (const b of backbones) {
+        usersOf.set(b.mediaType, b.embeddings.users);
+        const mask = b.mediaType === null ? null : itemMask(dataset, b.mediaType);
+        for (let i = 0; i < dataset.items.ids.length; i++) if (!mask || mask[i]) posts.set(b.embeddings.posts.subarray(i * d, (i + 1) * d), i * d);
+      }
+      const postMask = Uint8Array.from(views, (v) => (v > 0 ? 1 : 0));
+      const model: SignalModel = { signal, d, ffm: backbones.map(ffmReport), posts, postMask, users: backbones[0].embeddings.users, views, media: {} };
+      for (const mediaType of MEDIA_TYPES) {
+        const users = usersOf.get(o.ffmByMediaType ? mediaType : null);
+        if (!users) continue;
+        t = now();
+        const threshold = estimateThreshold(dataset, signal, mediaType, o);
+        timings.maturity += now() - t;
+        if (!threshold) continue;
+        onProgress?.({ stage: 'maturity', signal, key: threshold.key, threshold: threshold.threshold, source: threshold.source });
+        const mature = itemMask(dataset, mediaType, o.trainItems);
+        const items: number[] = [];
+        for (let i = 0; i < mature.length; i++) {
+          mature[i] = mature[i] && views[i] >= threshold.threshold && views[i] > 0 ? 1 : 0;
+          if (mature[i]) items.push(i);
+        }
+        const specs = layout[mediaType] ?? [];
+        const media: MediaModel = { mediaType, threshold, mature, users, memer: null, memerSkipped: null };
+        model.media[mediaType] = media;
+        if (specs.length === 0) media.memerSkipped = `no content features for ${mediaType} posts`;
+        else if (items.length < o.minMemerPosts) media.memerSkipped = `${items.length} mature posts (< minMemerPosts ${o.minMemerPosts})`;
+        if (media.memerSkipped) continue;
+        t = now();
+        media.memer = await trainMemerModel({
+          ds: dataset, signal, mediaType, items: Int32Array.from(items), views, modalities: specs, posts, users, d, options: o, runtime,
+          onProgress: (p) => onProgress?.({ stage: 'memer', signal, key: threshold.key, progress: p }),
+          onEpoch: (r) => onProgress?.({ stage: 'memer', signal, key: threshold.key, epoch: r }),
+        });
+        timings.memer += now() - t;
+      }
+      out.push(model);
+      onProgress?.({ stage: 'done', signal });
+    }
+  } finally {
+    await runtime.dispose();
+  }
+  timings.total = now() - t0;
+  return { options: o, signals: out, layout, timings };
+}
