@@ -10,6 +10,7 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
   keys: () => import('./commands/keys.js'),
   serve: () => import('./commands/serve.js'),
   simulate: () => import('./commands/simulate.js'),
+  train: () => import('./commands/train.js'),
 };
 
 function usage(): string {

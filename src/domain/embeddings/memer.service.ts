@@ -1,6 +1,6 @@
 /**
  * MEMER embeddings for posts (paper eq. 12): for every active model of the post's media type, feed the stored content
- * features and freq (views normalised by the threshold M) and store the predicted vector as the post's MEMER
+ * features and freq (log-views normalised as in training) and store the predicted vector as the post's MEMER
  * embedding for that signal. Used on upload (a fresh post: views 0), when views accrue (see `shouldRefresh`), and
  * after a new model is activated.
  */
@@ -9,7 +9,7 @@ import { halvesToFloats } from '../../datasets/float16.js';
 import type { Modality as DatasetModality } from '../../datasets/types.js';
 import type { Logger } from '../../lib/logger.js';
 import { bytesToHalves } from '../../lib/vectors.js';
-import { normalizedFreq } from '../../ml/memer/freq.js';
+import { normalisedFreq } from '../../ml/pipeline/memer-model.js';
 import type { PostFeatures } from '../../ml/memer/inference.js';
 import { modalityNames, type MediaType } from '../types.js';
 import type { ModelRegistry, Snapshot } from '../models/registry.js';
@@ -49,10 +49,9 @@ export class MemerService {
     const wanted = posts.filter((p) => models.some((m) => m.mediaType === p.mediaType));
     if (wanted.length === 0) return [];
     const keys = wanted.map((p) => p.key);
-    const [featureRows, stats, thresholds] = await Promise.all([
+    const [featureRows, stats] = await Promise.all([
       tx.postFeature.findMany({ where: { postId: { in: keys } } }),
       tx.postSignalStat.findMany({ where: { postId: { in: keys } }, select: { postId: true, signalId: true, total: true } }),
-      tx.maturityThreshold.findMany(),
     ]);
     const features = new Map<number, PostFeatures['features']>();
     for (const f of featureRows) {
@@ -62,7 +61,6 @@ export class MemerService {
       m[name] = f.dtype === 'FLOAT16' ? halvesToFloats(bytesToHalves(f.data)) : new Float32Array(f.data.buffer.slice(f.data.byteOffset, f.data.byteOffset + f.data.byteLength));
     }
     const views = new Map(stats.map((s) => [`${s.postId}:${s.signalId}`, s.total]));
-    const threshold = new Map(thresholds.map((t) => [`${t.signalId}:${t.mediaType}`, t.threshold]));
 
     const rows: PostEmbeddingRow[] = [];
     const out: Embedded[] = [];
@@ -75,7 +73,7 @@ export class MemerService {
         const own = features.get(p.key) ?? {};
         // Modalities the model was not trained on are left out rather than rejected.
         const usable = Object.fromEntries(Object.entries(own).filter(([m]) => accepted.has(m as DatasetModality)));
-        return { features: usable, freq: normalizedFreq(v, threshold.get(`${model.signalKey}:${p.mediaType}`) ?? null) };
+        return { features: usable, freq: normalisedFreq(v, model.freqScale) };
       });
       const vectors = batch.length === 1 ? [await model.embedder.embed(inputs[0])] : splitRows(await model.embedder.embedMany(inputs), batch.length);
       batch.forEach((p, i) => {

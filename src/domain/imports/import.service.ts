@@ -50,18 +50,29 @@ async function digestOf(dir: string): Promise<string> {
   return hash.digest('hex');
 }
 
+/**
+ * A feature file is as wide as its widest media type (visual: 2208 for images, 2048 for videos); a narrower media
+ * type's rows are zero past its own width (docs/datasets.md). Keep the configured width when the rest is zero.
+ */
+function usedColumns(row: Float32Array, dim: number | undefined): Float32Array {
+  if (!dim || row.length <= dim) return row;
+  for (let k = dim; k < row.length; k++) if (row[k] !== 0) return row;
+  return row.subarray(0, dim);
+}
+
 /** Every item as a normalised registration (validated against the configured feature dimensions). */
 function* normalizedPosts(d: Dataset, config: Config): Generator<NormalizedPost> {
   const present = Object.fromEntries(Object.entries(d.features).map(([m, f]) => [m, featurePresence(f)]));
   for (let i = 0; i < d.items.ids.length; i++) {
     const features: NonNullable<PostInput['features']> = {};
+    const media = MEDIA[d.items.mediaType[i]];
     for (const m of MODALITIES) {
       const f = d.features[m];
-      if (f && present[m][i]) features[m] = Array.from(featureRow(f, i));
+      if (f && present[m][i]) features[m] = Array.from(usedColumns(featureRow(f, i), config.features[media === 'VIDEO' ? 'video' : 'image'][m]));
     }
     const input: PostInput = {
       id: d.items.ids[i],
-      mediaType: MEDIA[d.items.mediaType[i]],
+      mediaType: media,
       tags: itemTags(d.items, i),
       text: d.items.text[i],
       createdAt: new Date(d.items.createdAt[i] * 1000),

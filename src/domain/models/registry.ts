@@ -20,6 +20,8 @@ export interface ActiveModel {
   signalKey: number;
   mediaType: MediaType;
   embedder: MemerEmbedder;
+  /** freq = log(1 + views) / log(1 + freqScale), clipped to [0, 1], as in training (recorded in the version's metrics). */
+  freqScale: number;
 }
 
 export interface Snapshot {
@@ -78,7 +80,8 @@ export class ModelRegistry {
       const key = slot(row.signal.name, row.mediaType);
       try {
         const embedder = await this.load(row);
-        next.set(key, { version: row.version, versionKey: row.id, signal: row.signal.name, signalKey: row.signalId, mediaType: row.mediaType, embedder });
+        const freqScale = Number((JSON.parse(row.metrics) as { freqScale?: number }).freqScale ?? 0);
+        next.set(key, { version: row.version, versionKey: row.id, signal: row.signal.name, signalKey: row.signalId, mediaType: row.mediaType, embedder, freqScale });
       } catch (err) {
         const previous = this.snap.memer.get(key);
         this.logger.error('model version failed to load; the previous one keeps serving', { version: row.version, error: (err as Error).message, serving: previous?.version ?? null });

@@ -84,26 +84,26 @@ export class RecommendationsService {
       ? [...new Set((await this.prisma.postTag.findMany({ where: { postId: { in: recentPosts } }, select: { tag: true } })).map((t) => t.tag))]
       : [];
     const thresholds = new Map((await this.prisma.maturityThreshold.findMany({ where: { signalId: signalKey } })).map((t) => [t.mediaType, t.threshold]));
+    // EARLY = fewer views than the threshold of the post's media type (every post, where no threshold is known yet).
+    const early = { OR: (['VIDEO', 'IMAGE'] as const).map((m) => (thresholds.has(m) ? { post: { mediaType: m }, total: { lt: thresholds.get(m)! } } : { post: { mediaType: m } })) };
     const pick = async (strategy: Strategy, where: Record<string, unknown>) => {
       if (out.length >= want) return;
       const rows = await this.prisma.postSignalStat.findMany({
-        where: { signalId: signalKey, positives: { gt: 0 }, post: { ...media, ...where } },
+        where: { signalId: signalKey, positives: { gt: 0 }, post: media, ...where },
         orderBy: [{ positives: 'desc' }, { postId: 'desc' }],
         // Seen posts are filtered here rather than in SQL (a user may have seen thousands).
-        take: (want - out.length) * 4 + Math.min(taken.size, 5000),
-        select: { postId: true, positives: true, total: true, post: { select: { mediaType: true } } },
+        take: want - out.length + Math.min(taken.size, 5000),
+        select: { postId: true, positives: true },
       });
       for (const r of rows) {
         if (taken.has(r.postId)) continue;
-        const m = thresholds.get(r.post.mediaType);
-        if (strategy === 'POPULAR_EARLY' && m !== undefined && r.total >= m) continue;
         if (out.length >= want) break;
         taken.add(r.postId);
         out.push({ key: r.postId, score: r.positives, source: null, strategy });
       }
     };
-    if (tags.length) await pick('POPULAR_IN_TAGS', { tags: { some: { tag: { in: tags } } } });
-    await pick('POPULAR_EARLY', {});
+    if (tags.length) await pick('POPULAR_IN_TAGS', { post: { ...media, tags: { some: { tag: { in: tags } } } } });
+    await pick('POPULAR_EARLY', early);
     return out;
   }
 }

@@ -1,0 +1,98 @@
+import { pipelineProgress } from '../../ml/pipeline/index.js';
+import { activateVersion } from '../../domain/training/activation.js';
+import { trainOnDatabase } from '../../domain/training/train.service.js';
+import { CliError, ExitCode, type Command } from '../command.js';
+import { withServices } from '../context.js';
+
+export const command: Command = {
+  summary: 'train FFM backbones, maturity thresholds and MEMER models on the database; register (and activate) them',
+  help: [
+    'Usage: memer train [--signal NAME ...] [--epochs N] [--search N] [--seed S] [--threads N] [--activate] [--json]',
+    '       memer train --activate-version VERSION [--json]',
+    '',
+    'Exports the database (posts, features, users, interactions), then per signal: trains the FFM backbone, estimates',
+    'the maturity threshold M from the embedding-maturity curve, and trains MEMER per media type on the mature posts',
+    '(src/ml/pipeline, docs/evaluation.md). Artefacts go to MEMER_MODEL_DIR/<run>/<signal>/ and are registered as',
+    'model versions (status READY). With --activate, each trained signal is switched over in one transaction: MATURE',
+    'and user embeddings, thresholds, active versions, and MEMER embeddings of every post recomputed with the new',
+    'models. Running servers pick the change up within MEMER_REFRESH_MS; requests in flight finish on the old models.',
+    '',
+    'Options:',
+    '  --signal NAME             train only this signal (repeatable; default: every signal with interactions)',
+    '  --epochs N                FFM epochs (early stopping keeps the best) [10]',
+    '  --search N                random-search trials over MEMER loss weights and sizes (0 = defaults) [0]',
+    '  --seed S                  seed for every random choice [1]',
+    '  --threads N               threads for FFM workers and onnxruntime [2]',
+    '  --activate                activate the new run after training',
+    '  --activate-version V      activate an already trained version (FFM, or MEMER: its run) and exit',
+    '  --json                    print a JSON summary on stdout',
+  ].join('\n'),
+  options: {
+    signal: { type: 'string', multiple: true },
+    epochs: { type: 'string' },
+    search: { type: 'string' },
+    seed: { type: 'string' },
+    threads: { type: 'string' },
+    activate: { type: 'boolean' },
+    'activate-version': { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  async run({ values }) {
+    const int = (flag: string, min: number) => {
+      const v = values[flag] as string | undefined;
+      if (v === undefined) return undefined;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min) throw new CliError(`--${flag} expects an integer >= ${min}, got "${v}"`, ExitCode.USAGE);
+      return n;
+    };
+    const json = Boolean(values.json);
+    const only = values['activate-version'] as string | undefined;
+    if (only) {
+      const result = await withServices((s) => activateVersion(s, only));
+      console.log(json ? JSON.stringify(result) : `activated ${result.ffm} with ${result.memer.join(', ') || 'no MEMER model'}: ${result.maturePosts} mature posts, ${result.users} users, ${result.memerPosts} MEMER embeddings`);
+      return ExitCode.OK;
+    }
+    const epochs = int('epochs', 1);
+    const threads = int('threads', 1);
+    const search = int('search', 0);
+    const seed = int('seed', 0);
+    const progress = pipelineProgress('train');
+    const summary = await withServices(async (s) => {
+      const trained = await trainOnDatabase(
+        s,
+        {
+          ...(values.signal ? { signals: values.signal as string[] } : {}),
+          ...(epochs !== undefined || threads !== undefined ? { ffm: { ...(epochs !== undefined ? { epochs } : {}), ...(threads !== undefined ? { threads } : {}) } } : {}),
+          ...(threads !== undefined ? { threads } : {}),
+          ...(search !== undefined ? { searchTrials: search } : {}),
+          ...(seed !== undefined ? { seed } : {}),
+        },
+        (e) => {
+          if (e.stage !== 'export') progress.onProgress(e);
+        },
+      );
+      progress.end();
+      const activated = [];
+      if (values.activate) {
+        for (const v of trained.versions.filter((x) => x.kind === 'FFM')) activated.push(await activateVersion(s, v.version));
+      }
+      return { ...trained, activated };
+    });
+    if (json) console.log(JSON.stringify(summary));
+    else {
+      console.log(`trained ${summary.run} on ${summary.dataset.posts} posts, ${summary.dataset.users} users, ${summary.dataset.interactions} interactions`);
+      for (const v of summary.versions) {
+        const m = v.metrics as { validationAuc?: number | null; ffm?: { aucFull: number | null; aucDot: number | null }[]; thresholds?: Record<string, { threshold: number }> };
+        const detail =
+          v.kind === 'FFM'
+            ? `AUC ${m.ffm?.map((f) => `${f.aucFull?.toFixed(3)} (dot ${f.aucDot?.toFixed(3)})`).join(', ')}; M ${Object.entries(m.thresholds ?? {}).map(([k, t]) => `${k} ${t.threshold}`).join(', ')}`
+            : `validation AUC ${m.validationAuc?.toFixed(3) ?? '-'}`;
+        console.log(`  ${v.version.padEnd(48)} ${detail}`);
+      }
+      for (const s of summary.skipped) console.log(`  (no MEMER for ${s.signal}/${s.mediaType}: ${s.reason})`);
+      for (const a of summary.activated) console.log(`activated ${a.signal}: ${a.maturePosts} mature posts, ${a.users} users, ${a.memerPosts} MEMER embeddings`);
+      if (!values.activate) console.log('not activated: run `memer train --activate-version <ffm version>` or the activateModel mutation');
+    }
+    return ExitCode.OK;
+  },
+};

@@ -1,0 +1,100 @@
+/**
+ * Activating a training run for a signal swaps everything served for it in one transaction: the MATURE post and user
+ * embeddings of the run's FFM, the maturity thresholds, the active model versions, and the MEMER embeddings of every
+ * post, recomputed with the run's MEMER models (a new backbone means a new embedding space, so predictions of the
+ * previous models would no longer be comparable). The new models are loaded before anything is written: a version
+ * that fails to load leaves the previous one serving (MODEL_UNAVAILABLE). Servers pick the change up on their next
+ * refresh (ModelRegistry.sync, PostIndex.refresh).
+ */
+import type { Tx } from '../../data/db.js';
+import { notFound } from '../../errors.js';
+import { MemerService } from '../embeddings/memer.service.js';
+import { upsertPostEmbeddings, upsertUserEmbeddings } from '../embeddings/store.js';
+import { slot, type ActiveModel, type Snapshot } from '../models/registry.js';
+import type { Services } from '../services.js';
+import type { MediaType } from '../types.js';
+import { readBackbone } from './artefacts.js';
+
+export interface ActivationResult {
+  signal: string;
+  ffm: string;
+  memer: string[];
+  maturePosts: number;
+  users: number;
+  memerPosts: number;
+}
+
+const CHUNK = 5000;
+
+async function keysOf(tx: Tx, table: 'post' | 'user', ids: string[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (let i = 0; i < ids.length; i += CHUNK) {
+    const where = { externalId: { in: ids.slice(i, i + CHUNK) } };
+    const rows = table === 'post' ? await tx.post.findMany({ where, select: { id: true, externalId: true } }) : await tx.user.findMany({ where, select: { id: true, externalId: true } });
+    for (const r of rows) out.set(r.externalId, r.id);
+  }
+  return out;
+}
+
+/** Activates model `version` (an FFM version, or a MEMER version: then its run's backbone) with its run's models. */
+export async function activateVersion(services: Services, version: string): Promise<ActivationResult> {
+  const { prisma } = services.db;
+  const row = await prisma.modelVersion.findUnique({ where: { version }, include: { signal: true } });
+  if (!row || !row.signal) throw notFound(`no model version ${version}`, { version });
+  const ffmVersion = row.kind === 'FFM' ? row.version : String((JSON.parse(row.metrics) as { backbone?: string }).backbone ?? '');
+  const ffm = await prisma.modelVersion.findUnique({ where: { version: ffmVersion } });
+  if (!ffm) throw notFound(`model version ${version} has no backbone version ${ffmVersion}`, { version });
+  const memerRows = (await prisma.modelVersion.findMany({ where: { kind: 'MEMER', signalId: row.signalId, status: 'READY' } })).filter(
+    (m) => (JSON.parse(m.metrics) as { backbone?: string }).backbone === ffm.version,
+  );
+  // Load first: a broken artefact stops the activation before anything changes.
+  const models = new Map<string, ActiveModel>();
+  for (const m of memerRows) {
+    const embedder = await services.registry.load(m);
+    const freqScale = Number((JSON.parse(m.metrics) as { freqScale?: number }).freqScale ?? 0);
+    models.set(slot(row.signal.name, m.mediaType!), { version: m.version, versionKey: m.id, signal: row.signal.name, signalKey: row.signal.id, mediaType: m.mediaType!, embedder, freqScale });
+  }
+  const snapshot: Snapshot = { memer: models, stamp: `activation:${ffm.id}` };
+  const backbone = await readBackbone(services.config.modelDir, ffm.artefact);
+  const signalKey = row.signal.id;
+  const memer = new MemerService(services.db, services.registry, services.logger);
+
+  const result = await prisma.$transaction(
+    async (t) => {
+      const tx = t as Tx;
+      const [postKeys, userKeys] = await Promise.all([keysOf(tx, 'post', backbone.postIds), keysOf(tx, 'user', backbone.userIds)]);
+      const d = backbone.dim;
+      await tx.postEmbedding.deleteMany({ where: { signalId: signalKey, source: { in: ['MATURE', 'MEMER'] } } });
+      await upsertPostEmbeddings(
+        tx,
+        services.db.provider,
+        backbone.postIds.flatMap((id, i) => (postKeys.has(id) ? [{ postKey: postKeys.get(id)!, signalKey, source: 'MATURE' as const, modelVersionKey: ffm.id, vector: backbone.posts.subarray(i * d, (i + 1) * d), views: 0 }] : [])),
+      );
+      await tx.userEmbedding.deleteMany({ where: { signalId: signalKey } });
+      await upsertUserEmbeddings(
+        tx,
+        backbone.userIds.flatMap((id, i) => (userKeys.has(id) ? [{ userKey: userKeys.get(id)!, signalKey, modelVersionKey: ffm.id, vector: backbone.users.subarray(i * d, (i + 1) * d) }] : [])),
+      );
+      for (const [media, t] of Object.entries(backbone.thresholds) as [MediaType, NonNullable<(typeof backbone.thresholds)[MediaType]>][]) {
+        const data = { threshold: t.threshold, curve: JSON.stringify({ views: t.views, distance: t.distance, count: t.count, epsilon: t.epsilon, source: t.source }), computedAt: new Date() };
+        await tx.maturityThreshold.upsert({ where: { signalId_mediaType: { signalId: signalKey, mediaType: media } }, create: { signalId: signalKey, mediaType: media, ...data }, update: data });
+      }
+      await tx.modelVersion.updateMany({ where: { signalId: signalKey, active: true }, data: { active: false } });
+      await tx.modelVersion.updateMany({ where: { id: { in: [ffm.id, ...memerRows.map((m) => m.id)] } }, data: { active: true, activatedAt: new Date() } });
+      // Every post of a media type with a model gets a MEMER prediction from the new models (mature ones too: the
+      // prediction stays available as an explicit source, and AUTO prefers MATURE for them).
+      const media = [...new Set(memerRows.map((m) => m.mediaType!))];
+      let embedded = 0;
+      for (let after = 0; ; ) {
+        const page = await tx.post.findMany({ where: { id: { gt: after }, mediaType: { in: media } }, orderBy: { id: 'asc' }, take: 1000, select: { id: true, mediaType: true } });
+        if (page.length === 0) break;
+        embedded += (await memer.embed(page.map((p) => ({ key: p.id, mediaType: p.mediaType })), snapshot, tx)).length;
+        after = page[page.length - 1].id;
+      }
+      return { maturePosts: postKeys.size, users: userKeys.size, memerPosts: embedded };
+    },
+    { timeout: 30 * 60_000, maxWait: 60_000 },
+  );
+  await services.refresh();
+  return { signal: row.signal.name, ffm: ffm.version, memer: memerRows.map((m) => m.version), ...result };
+}

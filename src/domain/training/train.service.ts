@@ -1,0 +1,112 @@
+/**
+ * `memer train` on the database: export it as a dataset, run the training pipeline (FFM per signal, maturity threshold
+ * M, MEMER per signal and media type; src/ml/pipeline), write the artefacts of the run to the model directory and
+ * register them as model versions (FFM per signal, MEMER per signal and media type) with their metrics. Nothing
+ * served changes until the run is activated (activation.ts), so a bad run can be inspected and dropped.
+ */
+import type { MediaType as DatasetMediaType } from '../../datasets/types.js';
+import { pipelineOptions, trainPipeline, type PipelineEvent, type PipelineOptions, type PipelineResult } from '../../ml/pipeline/index.js';
+import type { Services } from '../services.js';
+import type { MediaType } from '../types.js';
+import { writeBackbone, writeMemer, type Backbone } from './artefacts.js';
+import { exportDataset } from './export.js';
+
+export interface TrainedVersion {
+  version: string;
+  kind: 'FFM' | 'MEMER';
+  signal: string;
+  mediaType: MediaType | null;
+  metrics: Record<string, unknown>;
+}
+
+export interface TrainSummary {
+  run: string;
+  dataset: { posts: number; users: number; interactions: number };
+  versions: TrainedVersion[];
+  skipped: { signal: string; mediaType: MediaType; reason: string }[];
+  timings: PipelineResult['timings'] & { export: number };
+}
+
+const MEDIA: Record<DatasetMediaType, MediaType> = { video: 'VIDEO', image: 'IMAGE' };
+
+export function runId(now = new Date()): string {
+  return `run-${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+}
+
+export async function trainOnDatabase(
+  services: Services,
+  overrides: Partial<PipelineOptions> = {},
+  onProgress: (e: PipelineEvent | { stage: 'export'; done: number; total: number }) => void = () => undefined,
+): Promise<TrainSummary> {
+  const { prisma } = services.db;
+  const t0 = performance.now();
+  const exported = await exportDataset(prisma, (_s, done, total) => onProgress({ stage: 'export', done, total }));
+  const { dataset } = exported;
+  const exportSeconds = (performance.now() - t0) / 1000;
+  const run = overrides.version ?? runId();
+  // Signals with no interaction have nothing to learn from.
+  const active = new Set(Array.from(dataset.interactions.signal));
+  const signals = overrides.signals ?? dataset.signals.filter((_, i) => active.has(i));
+  const result = await trainPipeline(dataset, pipelineOptions({ ...overrides, signals, version: run }), onProgress);
+
+  const versions: TrainedVersion[] = [];
+  const skipped: TrainSummary['skipped'] = [];
+  const signalKey = new Map(dataset.signals.map((s, i) => [s, exported.signalKeys[i]]));
+  for (const s of result.signals) {
+    const backbone = toBackbone(s, dataset.items.ids, dataset.userIds, dataset.interactions, dataset.signals.indexOf(s.signal));
+    const ffmMetrics = { ffm: s.ffm, thresholds: backbone.thresholds, posts: backbone.postIds.length, users: backbone.userIds.length };
+    const artefact = writeBackbone(services.config.modelDir, run, { ...backbone, metrics: ffmMetrics });
+    const ffmVersion = `${run}-ffm-${s.signal}`;
+    await prisma.modelVersion.create({ data: { version: ffmVersion, kind: 'FFM', signalId: signalKey.get(s.signal)!, status: 'READY', metrics: JSON.stringify(ffmMetrics), artefact } });
+    versions.push({ version: ffmVersion, kind: 'FFM', signal: s.signal, mediaType: null, metrics: ffmMetrics });
+    for (const [media, m] of Object.entries(s.media) as [DatasetMediaType, NonNullable<(typeof s.media)[DatasetMediaType]>][]) {
+      if (!m.memer) {
+        skipped.push({ signal: s.signal, mediaType: MEDIA[media], reason: m.memerSkipped ?? 'no model' });
+        continue;
+      }
+      const metrics = { ...m.memer.metrics, freqScale: m.memer.freqScale, modalities: m.memer.modalities, backbone: ffmVersion };
+      const rel = writeMemer(services.config.modelDir, run, s.signal, MEDIA[media], m.memer.onnx);
+      await prisma.modelVersion.create({
+        data: { version: m.memer.info.version, kind: 'MEMER', signalId: signalKey.get(s.signal)!, mediaType: MEDIA[media], status: 'READY', metrics: JSON.stringify(metrics), artefact: rel },
+      });
+      versions.push({ version: m.memer.info.version, kind: 'MEMER', signal: s.signal, mediaType: MEDIA[media], metrics });
+    }
+  }
+  return {
+    run,
+    dataset: { posts: dataset.items.ids.length, users: dataset.userIds.length, interactions: dataset.interactions.length },
+    versions,
+    skipped,
+    timings: { ...result.timings, export: exportSeconds },
+  };
+}
+
+/**
+ * The serving view of one signal's backbone: MATURE embeddings for the posts past M (per media type), user
+ * embeddings for the users with an interaction in the signal (the others kept the FFM's random initial rows).
+ */
+function toBackbone(
+  s: PipelineResult['signals'][number],
+  itemIds: string[],
+  userIds: string[],
+  interactions: { length: number; user: Int32Array; signal: Uint8Array },
+  signalIndex: number,
+): Omit<Backbone, 'metrics'> {
+  const d = s.d;
+  const postRows: number[] = [];
+  const thresholds: Backbone['thresholds'] = {};
+  for (const [media, m] of Object.entries(s.media) as [DatasetMediaType, NonNullable<(typeof s.media)[DatasetMediaType]>][]) {
+    const t = m.threshold;
+    thresholds[MEDIA[media]] = { threshold: t.threshold, source: t.source, views: t.views, distance: t.distance, count: t.count, epsilon: t.epsilon };
+    for (let i = 0; i < m.mature.length; i++) if (m.mature[i] && s.postMask[i]) postRows.push(i);
+  }
+  postRows.sort((a, b) => a - b);
+  const posts = new Float32Array(postRows.length * d);
+  postRows.forEach((i, k) => posts.set(s.posts.subarray(i * d, (i + 1) * d), k * d));
+  const seen = new Uint8Array(userIds.length);
+  for (let r = 0; r < interactions.length; r++) if (interactions.signal[r] === signalIndex) seen[interactions.user[r]] = 1;
+  const userRows = [...seen.keys()].filter((u) => seen[u]);
+  const users = new Float32Array(userRows.length * d);
+  userRows.forEach((u, k) => users.set(s.users.subarray(u * d, (u + 1) * d), k * d));
+  return { signal: s.signal, dim: d, postIds: postRows.map((i) => itemIds[i]), userIds: userRows.map((u) => userIds[u]), thresholds, posts, users };
+}

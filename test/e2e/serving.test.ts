@@ -1,0 +1,93 @@
+/**
+ * The product end to end, on SQLite and on PostgreSQL: a simulated platform is imported and trained; a brand-new
+ * upload gets a MEMER embedding inside registerPost and is recommendable at once; interactions push it past the
+ * maturity threshold M; after a retrain its AUTO source switches from MEMER to MATURE.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { simulate } from '../../src/datasets/simulator/index.js';
+import { importDataset } from '../../src/domain/imports/import.service.js';
+import { activateVersion } from '../../src/domain/training/activation.js';
+import { trainOnDatabase } from '../../src/domain/training/train.service.js';
+import { PROVIDERS } from '../helpers/databases.js';
+import { harness, type Harness } from '../helpers/harness.js';
+
+const DIMS = { videoVisual: 24, imageVisual: 28, audio: 8, text: 8 };
+const FEATURES = { video: { visual: 24, audio: 8, text: 8, aux: 3 }, image: { visual: 28, text: 8, aux: 3 } };
+const M = 6;
+const TRAIN = { signals: ['click'], fixedThreshold: M, ffm: { epochs: 4 }, memer: { training: { maxEpochs: 4 } }, seed: 3 };
+
+const REGISTER = `mutation($i: RegisterPostInput!) { registerPost(input: $i) { id servingSources { signal source } } }`;
+const RECOMMEND = `query($u: ID!) { recommendations(userId: $u, signal: "click", first: 500, excludeSeen: false) { post { id } score source strategy } }`;
+const EMBEDDING = `{ post(id: "fresh") { maturity(signal: "click") { status views threshold } embedding(signal: "click") { source vector views } } }`;
+
+async function trainAndActivate(h: Harness, run: string): Promise<void> {
+  const trained = await trainOnDatabase(h.services, { ...TRAIN, version: run });
+  const ffm = trained.versions.find((v) => v.kind === 'FFM')!;
+  assert.ok(trained.versions.some((v) => v.kind === 'MEMER' && v.mediaType === 'VIDEO'), JSON.stringify(trained.skipped));
+  await activateVersion(h.services, ffm.version);
+}
+
+for (const provider of PROVIDERS) {
+  describe(`serving end to end on ${provider}`, () => {
+    let h: Harness;
+    let dir: string;
+    let user: string;
+    before(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'memer-e2e-'));
+      const modelDir = join(dir, 'models');
+      h = await harness(provider, { features: FEATURES, modelDir });
+      await simulate(join(dir, 'data'), { seed: 5, users: 200, posts: 240, interactions: 14_000, dims: DIMS, writeLatent: false });
+      await importDataset(h.services.db, h.services.config, join(dir, 'data'));
+      await trainAndActivate(h, 'run-a');
+      user = (await h.services.db.prisma.userEmbedding.findFirstOrThrow({ select: { user: { select: { externalId: true } } } })).user.externalId;
+    });
+    after(async () => {
+      await h.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    test('a new upload is embedded by MEMER inside registerPost and is recommendable when it returns', async () => {
+      const vec = (n: number, s: number) => Array.from({ length: n }, (_, i) => Math.round(Math.sin(s * (i + 1)) * 1000) / 1000);
+      const data = await h.ok(REGISTER, { i: { id: 'fresh', mediaType: 'VIDEO', tags: ['t3'], features: { visual: vec(24, 1), audio: vec(8, 2), text: vec(8, 3), aux: [1, 0.5, 2] } } });
+      assert.equal(data.registerPost.servingSources.find((s: { signal: string }) => s.signal === 'click').source, 'MEMER');
+      const rec = (await h.ok(RECOMMEND, { u: user })).recommendations;
+      const fresh = rec.find((r: { post: { id: string } }) => r.post.id === 'fresh');
+      assert.ok(fresh, 'the new post is in the index');
+      assert.equal(fresh.source, 'MEMER');
+      assert.equal(fresh.strategy, 'EMBEDDING');
+      // The score is v_user . v_post.
+      const emb = (await h.ok(EMBEDDING)).post.embedding;
+      const u = await h.services.db.prisma.userEmbedding.findFirstOrThrow({ where: { user: { externalId: user }, signal: { name: 'click' } } });
+      const uv = new Float32Array(u.vector.buffer.slice(u.vector.byteOffset, u.vector.byteOffset + u.vector.byteLength));
+      const dot = emb.vector.reduce((a: number, x: number, j: number) => a + x * uv[j], 0);
+      assert.ok(Math.abs(dot - fresh.score) < 1e-4, `${dot} vs ${fresh.score}`);
+      const scores = rec.map((r: { score: number }) => r.score);
+      assert.deepEqual(scores, [...scores].sort((a, b) => b - a), 'best first');
+    });
+
+    test('views accrue, the post crosses M, and after a retrain its source switches from MEMER to MATURE', async () => {
+      const before = (await h.ok(EMBEDDING)).post;
+      assert.deepEqual([before.maturity.status, before.embedding.source, before.embedding.views], ['EARLY', 'MEMER', 0]);
+      const users = (await h.services.db.prisma.user.findMany({ take: M + 2, select: { externalId: true } })).map((u) => u.externalId);
+      await h.ok(`mutation($x: [InteractionInput!]!) { recordInteractions(inputs: $x) { recorded } }`, {
+        x: users.map((u, k) => ({ userId: u, postId: 'fresh', signal: 'click', label: k % 2, timestamp: new Date(Date.UTC(2026, 5, 1, 0, k)).toISOString() })),
+      });
+      const crossed = (await h.ok(EMBEDDING)).post;
+      assert.deepEqual([crossed.maturity.status, crossed.maturity.views, crossed.maturity.threshold], ['MATURE', M + 2, M]);
+      assert.equal(crossed.embedding.source, 'MEMER', 'no mature embedding until the backbone is retrained');
+      assert.equal(crossed.embedding.views, M + 2, 'the MEMER vector was recomputed with the new freq');
+      await trainAndActivate(h, 'run-b');
+      const after = (await h.ok(EMBEDDING)).post;
+      assert.equal(after.embedding.source, 'MATURE');
+      await h.services.refresh();
+      const rec = (await h.ok(RECOMMEND, { u: user })).recommendations;
+      assert.equal(rec.find((r: { post: { id: string } }) => r.post.id === 'fresh')?.source, 'MATURE');
+      const active = await h.ok(`{ models(activeOnly: true) { version } }`);
+      assert.ok(active.models.every((m: { version: string }) => m.version.startsWith('run-b')), JSON.stringify(active.models));
+    });
+  });
+}
