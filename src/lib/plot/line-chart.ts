@@ -133,13 +133,14 @@ export function lineChart(spec: LineChartSpec): string {
     out.push(`<line x1="${margin.left}" y1="${y}" x2="${margin.left + pw}" y2="${y}" stroke="${c}" stroke-dasharray="6 4"/>`);
     out.push(`<text x="${margin.left + pw - 4}" y="${fmt(py(h.value) - 5)}" text-anchor="end" fill="${c}">${escapeXml(h.label)}</text>`);
   }
-  for (const v of spec.vLines ?? []) {
-    if (!inX(v.value)) continue;
-    const x = fmt(px(v.value));
+  // Vertical lines: labels stacked one per row so that close lines stay readable, and kept inside the frame.
+  (spec.vLines ?? []).filter((v) => inX(v.value)).forEach((v, i) => {
+    const x = px(v.value);
     const c = v.color ?? '#777';
-    out.push(`<line x1="${x}" y1="${margin.top}" x2="${x}" y2="${margin.top + ph}" stroke="${c}" stroke-dasharray="6 4"/>`);
-    out.push(`<text x="${fmt(px(v.value) + 5)}" y="${margin.top + 14}" fill="${c}">${escapeXml(v.label)}</text>`);
-  }
+    const right = x > margin.left + pw * 0.7;
+    out.push(`<line x1="${fmt(x)}" y1="${margin.top}" x2="${fmt(x)}" y2="${margin.top + ph}" stroke="${c}" stroke-dasharray="6 4"/>`);
+    out.push(`<text x="${fmt(right ? x - 5 : x + 5)}" y="${margin.top + 14 + 15 * i}"${right ? ' text-anchor="end"' : ''} fill="${c}">${escapeXml(v.label)}</text>`);
+  });
   // Series, clipped to the plot area.
   out.push(`<clipPath id="plot-area"><rect x="${margin.left}" y="${margin.top}" width="${pw}" height="${ph}"/></clipPath>`);
   spec.series.forEach((s, si) => {
