@@ -4,6 +4,7 @@ import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphq
 import { buildSchema } from 'type-graphql';
 import { authChecker, readAccess } from './auth.js';
 import { CatalogResolver } from './resolvers/catalog.resolver.js';
+import { ModelResolver } from './resolvers/model.resolver.js';
 import { PostResolver } from './resolvers/post.resolver.js';
 import { RecommendationResolver } from './resolvers/recommendation.resolver.js';
 import { UserResolver } from './resolvers/user.resolver.js';
@@ -14,7 +15,7 @@ let built: Promise<GraphQLSchema> | undefined;
 
 export function graphqlSchema(): Promise<GraphQLSchema> {
   built ??= buildSchema({
-    resolvers: [PostResolver, UserResolver, CatalogResolver, RecommendationResolver],
+    resolvers: [PostResolver, UserResolver, CatalogResolver, RecommendationResolver, ModelResolver],
     authChecker,
     authMode: 'error',
     globalMiddlewares: [readAccess],

@@ -4,7 +4,7 @@
  * maturity threshold M; after a retrain its AUTO source switches from MEMER to MATURE.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -88,6 +88,29 @@ for (const provider of PROVIDERS) {
       assert.equal(rec.find((r: { post: { id: string } }) => r.post.id === 'fresh')?.source, 'MATURE');
       const active = await h.ok(`{ models(activeOnly: true) { version } }`);
       assert.ok(active.models.every((m: { version: string }) => m.version.startsWith('run-b')), JSON.stringify(active.models));
+    });
+
+    test('activateModel switches runs atomically; a broken version leaves the active one serving', async () => {
+      const ACTIVATE = `mutation($v: String!) { activateModel(version: $v) { signal ffm memer maturePosts } }`;
+      await h.fails('NOT_FOUND', ACTIVATE, { v: 'no-such-version' });
+      await h.fails('FORBIDDEN', ACTIVATE, { v: 'run-a-ffm-click' }, h.keys.write);
+      const broken = join(h.services.config.modelDir, 'broken.onnx');
+      writeFileSync(broken, 'not an onnx file');
+      const click = await h.services.db.prisma.signal.findUniqueOrThrow({ where: { name: 'click' } });
+      await h.services.db.prisma.modelVersion.create({
+        data: { version: 'broken-click-video', kind: 'MEMER', signalId: click.id, mediaType: 'VIDEO', status: 'READY', artefact: 'broken.onnx', metrics: JSON.stringify({ backbone: 'run-a-ffm-click' }) },
+      });
+      const activeBefore = await h.ok(`{ models(activeOnly: true) { version } }`);
+      await h.fails('MODEL_UNAVAILABLE', ACTIVATE, { v: 'broken-click-video' });
+      assert.deepEqual(await h.ok(`{ models(activeOnly: true) { version } }`), activeBefore);
+      await h.services.db.prisma.modelVersion.delete({ where: { version: 'broken-click-video' } });
+      const done = (await h.ok(ACTIVATE, { v: 'run-a-ffm-click' })).activateModel;
+      assert.equal(done.ffm, 'run-a-ffm-click');
+      assert.ok(done.memer.every((v: string) => v.startsWith('run-a')) && done.memer.length > 0);
+      const active = await h.ok(`{ models(activeOnly: true) { version } }`);
+      assert.ok(active.models.every((m: { version: string }) => m.version.startsWith('run-a')), JSON.stringify(active.models));
+      const snapshot = h.services.registry.current();
+      assert.ok([...snapshot.memer.values()].every((m) => m.version.startsWith('run-a')));
     });
   });
 }

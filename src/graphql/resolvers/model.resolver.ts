@@ -1,0 +1,36 @@
+import { Arg, Authorized, Ctx, Field, Int, Mutation, ObjectType, Resolver } from 'type-graphql';
+import { activateVersion } from '../../domain/training/activation.js';
+import type { Context } from '../context.js';
+
+@ObjectType({ description: "What an activation switched over for one signal." })
+export class Activation {
+  @Field(() => String)
+  signal!: string;
+
+  @Field(() => String, { description: 'The backbone (FFM) version now serving MATURE and user embeddings.' })
+  ffm!: string;
+
+  @Field(() => [String], { description: 'The MEMER versions now serving new posts, one per media type that has one.' })
+  memer!: string[];
+
+  @Field(() => Int)
+  maturePosts!: number;
+
+  @Field(() => Int)
+  users!: number;
+
+  @Field(() => Int, { description: 'Posts whose MEMER embedding was recomputed with the new models.' })
+  memerPosts!: number;
+}
+
+@Resolver()
+export class ModelResolver {
+  @Authorized('admin')
+  @Mutation(() => Activation, {
+    description:
+      "Activate a trained version (an FFM version, or a MEMER version: then its run's backbone and models) for its signal, atomically. Requests in flight finish on the previous models; a version that fails to load leaves them serving (MODEL_UNAVAILABLE).",
+  })
+  async activateModel(@Arg('version', () => String) version: string, @Ctx() ctx: Context): Promise<Activation> {
+    return activateVersion(ctx.services, version);
+  }
+}
