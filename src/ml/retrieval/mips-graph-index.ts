@@ -207,6 +207,18 @@ export class MipsGraphIndex {
     return { rows, scores };
   }
 
+  /**
+   * The bare usearch call that `search` starts with: one search of the longest-norm range for k rows, with the query
+   * already in stored form and no scoring or merging. For benches (the "raw index" figure beside `search`).
+   */
+  rawSearch(query: Float32Array, k: number): number {
+    const q = this.scratch;
+    q.set(query.subarray(0, this.o.dim));
+    if (this.reduction !== 'ip') q[this.o.dim] = 0;
+    const top = this.ranges[this.ranges.length - 1].index;
+    return top.search(q, Math.min(k, top.size()), 1).keys.length;
+  }
+
   private newIndex(metric: 'ip' | 'l2sq'): UIndex {
     const o = this.o;
     return new usearch.Index({

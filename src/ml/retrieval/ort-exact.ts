@@ -72,8 +72,7 @@ export class OrtExactSearch {
     if (this.placement === 'initializer' && this.plain) throw new Error('a frozen (initializer) matrix cannot change; create a new OrtExactSearch');
     if (n >= MAX_ORT_ROWS) throw new RangeError(`${n} rows: row indices come back as float32, exact only below ${MAX_ORT_ROWS}`);
     if (items.length < n * this.dim) throw new RangeError(`matrix has ${items.length} values, need ${n} x ${this.dim}`);
-    // A view at a non-zero offset is copied once: the matrix must start at its buffer's start to be passed by reference.
-    this.items = items.byteOffset === 0 ? items : items.slice(0, n * this.dim);
+    this.items = items; // by reference: onnxruntime-node reads views at their byteOffset (tested)
     this.n = n;
   }
 

@@ -61,9 +61,9 @@ export interface Hit {
 export type Accept = (key: number, meta: number) => boolean;
 export type SearchMode = 'auto' | 'exact';
 
-/** Graph over-fetch for filtered searches grows by this factor per attempt, up to GRAPH_FETCH_LIMIT x k. */
+/** Graph over-fetch for filtered searches grows by this factor per attempt, up to GRAPH_FETCH_LIMIT x the first fetch. */
 const GRAPH_FETCH_GROWTH = 4;
-const GRAPH_FETCH_LIMIT = 64;
+const GRAPH_FETCH_LIMIT = 16;
 
 export class VectorStore {
   readonly dim: number;
@@ -97,6 +97,11 @@ export class VectorStore {
   /** The graph's reduction and norm ranges, or null while exact. */
   get graphShape(): { reduction: MipsReduction; ranges: { maxNorm: number; size: number }[] } | null {
     return this.graph ? { reduction: this.graph.reduction, ranges: this.graph.shape } : null;
+  }
+
+  /** The HNSW index while approximate (benches use its rawSearch), else null. */
+  get graphIndex(): MipsGraphIndex | null {
+    return this.graph;
   }
 
   has(key: number): boolean {
@@ -208,12 +213,14 @@ export class VectorStore {
     const want = Math.min(k, n);
     if (want <= 0) return [];
     const filter = this.rowFilter(accept);
-    // Unfiltered: usearch keeps expansionSearch candidates internally and returns the best `want`.
-    for (let fetch = filter ? want * GRAPH_FETCH_GROWTH : want; ; fetch *= GRAPH_FETCH_GROWTH) {
+    // Unfiltered: usearch keeps expansionSearch candidates internally and returns the best `want`. Filtered: take all
+    // of them (or 4k if more), since they cost the graph walk anyway.
+    const first = filter ? Math.max(want * GRAPH_FETCH_GROWTH, this.options.expansionSearch) : want;
+    for (let fetch = first; ; fetch *= GRAPH_FETCH_GROWTH) {
       const found = this.graph!.search(query, want, Math.min(n, fetch), this.matrix, filter);
       if (found.rows.length >= want || fetch >= n) return this.toHits({ rows: Int32Array.from(found.rows), scores: Float32Array.from(found.scores) });
       // a very selective filter: the exact scan is cheaper than more graph work
-      if (fetch >= GRAPH_FETCH_LIMIT * want) return null;
+      if (fetch >= GRAPH_FETCH_LIMIT * first) return null;
     }
   }
 

@@ -64,7 +64,9 @@ test('filters: exclude (over-fetch), a selective predicate (falls back to a mask
   const grown = integerMatrix(n + 500, dim, 12);
   s.setItems(grown, n + 500);
   assert.deepEqual([...(await s.search(q, 10)).rows], bruteForce(grown, n + 500, dim, q).rows.slice(0, 10));
-  // a view that does not start at its buffer's start is handled (copied)
+  // views that do not start at their buffer's start (queries and matrix) are read at their offset
+  const queries = Float32Array.of(9, 9, 9, 9, 9, 9, ...q);
+  assert.deepEqual([...(await s.search(queries.subarray(dim), 10)).rows], bruteForce(grown, n + 500, dim, q).rows.slice(0, 10));
   s.setItems(grown.subarray(dim * 100), 400);
   assert.deepEqual([...(await s.search(q, 10)).rows], bruteForce(grown.subarray(dim * 100), 400, dim, q).rows.slice(0, 10));
   await s.dispose();
