@@ -46,8 +46,8 @@ export const defaults: Readonly<Config> = Object.freeze({
   executionProvider: 'auto',
   ortThreads: 0,
   features: {
-    video: { visual: 2048, audio: 128, text: 100, aux: 8 },
-    image: { visual: 2208, text: 100, aux: 8 },
+    video: { visual: 2048, audio: 128, text: 100, aux: 3 },
+    image: { visual: 2208, text: 100, aux: 3 },
   },
   logLevel: 'info',
   readAccess: 'open',
@@ -87,7 +87,7 @@ export const envNames = {
 
 const MODALITY_NAMES: readonly Modality[] = ['visual', 'audio', 'text', 'aux'];
 
-/** "visual=2048,audio=128,text=100,aux=8" -> { visual: 2048, ... } */
+/** "visual=2048,audio=128,text=100,aux=3" -> { visual: 2048, ... } */
 export function parseFeatureDims(setting: string, text: string): FeatureDims {
   const dims: FeatureDims = {};
   for (const part of text.split(',').map((s) => s.trim()).filter(Boolean)) {

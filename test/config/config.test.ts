@@ -9,8 +9,8 @@ test('defaults follow the paper and the embedded SQLite database', () => {
   const c = loadConfig({});
   assert.equal(c.databaseUrl, 'file:./data/memer.db');
   assert.equal(c.port, 4000);
-  assert.deepEqual(c.features.video, { visual: 2048, audio: 128, text: 100, aux: 8 });
-  assert.deepEqual(c.features.image, { visual: 2208, text: 100, aux: 8 });
+  assert.deepEqual(c.features.video, { visual: 2048, audio: 128, text: 100, aux: 3 });
+  assert.deepEqual(c.features.image, { visual: 2208, text: 100, aux: 3 });
   assert.equal(c.executionProvider, defaults.executionProvider);
 });
 

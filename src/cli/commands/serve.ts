@@ -1,13 +1,15 @@
 import { providerOf } from '../../data/provider.js';
 import { createLogger } from '../../lib/logger.js';
+import { prepareDemo, sampleQuery } from '../../server/demo.js';
 import { startApp } from '../../server/app.js';
+import { dirname } from 'node:path';
 import { CliError, ExitCode, type Command } from '../command.js';
 import { cliConfig } from '../context.js';
 
 export const command: Command = {
   summary: 'run the GraphQL service (migrates an empty database first)',
   help: [
-    'Usage: memer serve [--port N] [--host H]',
+    'Usage: memer serve [--port N] [--host H] [--demo]',
     '',
     'Serves GraphQL at http://HOST:PORT/graphql and a health check at /healthz. The database named by DATABASE_URL',
     '(default file:./data/memer.db) is migrated first. On the embedded SQLite default, the first start creates an',
@@ -16,8 +18,10 @@ export const command: Command = {
     'Options:',
     '  --port N   listen port (default PORT or 4000; 0 picks a free one)',
     '  --host H   listen address (default HOST or 127.0.0.1)',
+    '  --demo     on an empty database, first create a demo platform: simulate, import, train, activate, and upload a',
+    '             few brand-new posts (npm start does this); then print a query that recommends them',
   ].join('\n'),
-  options: { port: { type: 'string' }, host: { type: 'string' } },
+  options: { port: { type: 'string' }, host: { type: 'string' }, demo: { type: 'boolean' } },
   async run({ values }) {
     const port = values.port === undefined ? undefined : Number(values.port);
     if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new CliError(`--port must be 0..65535, got ${values.port}`, ExitCode.USAGE);
@@ -27,6 +31,14 @@ export const command: Command = {
     if (providerOf(config.databaseUrl) === 'sqlite' && (await app.services.keys.count()) === 0) {
       const { key } = await app.services.keys.create(['admin'], 'development');
       console.log(`Created a development API key (admin scope). It is shown only once:\n\n  ${key}\n`);
+    }
+    if (values.demo) {
+      const demo = await prepareDemo(app.services, dirname(config.modelDir), logger, (line) => console.log(line));
+      await app.services.refresh();
+      if (demo.query) {
+        console.log(`\nBrand-new posts (no views yet, embedded by MEMER at upload): ${demo.newPosts.join(', ') || '(none)'}`);
+        console.log(`Recommendations for user ${demo.query.userId}, brand-new posts included:\n\n  ${sampleQuery(app.url, demo.query)}\n`);
+      }
     }
     console.log(`memer is serving GraphQL at ${app.url}  (database: ${config.databaseUrl.split('?')[0].replace(/\/\/[^@]*@/, '//')})`);
     await new Promise<void>((resolve) => {

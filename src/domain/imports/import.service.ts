@@ -15,7 +15,7 @@ import { DatasetError } from '../../datasets/errors.js';
 import { featurePresence, featureRow } from '../../datasets/features.js';
 import { itemTags } from '../../datasets/items.js';
 import { readDataset } from '../../datasets/read.js';
-import { MODALITIES, type Dataset } from '../../datasets/types.js';
+import { MODALITIES, type Dataset, type Modality } from '../../datasets/types.js';
 import { insertInteractions } from '../interactions/bulk.js';
 import { applyStatDeltas, StatAccumulator } from '../interactions/stats.js';
 import { normalizePost, type NormalizedPost, type PostInput } from '../posts/post.validation.js';
@@ -60,26 +60,28 @@ function usedColumns(row: Float32Array, dim: number | undefined): Float32Array {
   return row.subarray(0, dim);
 }
 
+/** Which items have each modality (an all-zero row is a missing modality). */
+export function presenceOf(d: Dataset): Partial<Record<Modality, Uint8Array>> {
+  return Object.fromEntries(Object.entries(d.features).map(([m, f]) => [m, featurePresence(f)]));
+}
+
+/** Item i of a dataset as a post registration (features cut to the configured width of its media type). */
+export function itemAsPostInput(d: Dataset, i: number, config: Config, present: Partial<Record<Modality, Uint8Array>>): PostInput {
+  const media = MEDIA[d.items.mediaType[i]];
+  const features: NonNullable<PostInput['features']> = {};
+  for (const m of MODALITIES) {
+    const f = d.features[m];
+    if (f && present[m]?.[i]) features[m] = Array.from(usedColumns(featureRow(f, i), config.features[media === 'VIDEO' ? 'video' : 'image'][m]));
+  }
+  return { id: d.items.ids[i], mediaType: media, tags: itemTags(d.items, i), text: d.items.text[i], createdAt: new Date(d.items.createdAt[i] * 1000), features };
+}
+
 /** Every item as a normalised registration (validated against the configured feature dimensions). */
 function* normalizedPosts(d: Dataset, config: Config): Generator<NormalizedPost> {
-  const present = Object.fromEntries(Object.entries(d.features).map(([m, f]) => [m, featurePresence(f)]));
+  const present = presenceOf(d);
   for (let i = 0; i < d.items.ids.length; i++) {
-    const features: NonNullable<PostInput['features']> = {};
-    const media = MEDIA[d.items.mediaType[i]];
-    for (const m of MODALITIES) {
-      const f = d.features[m];
-      if (f && present[m][i]) features[m] = Array.from(usedColumns(featureRow(f, i), config.features[media === 'VIDEO' ? 'video' : 'image'][m]));
-    }
-    const input: PostInput = {
-      id: d.items.ids[i],
-      mediaType: media,
-      tags: itemTags(d.items, i),
-      text: d.items.text[i],
-      createdAt: new Date(d.items.createdAt[i] * 1000),
-      features,
-    };
     try {
-      yield normalizePost(input, config, `items.csv:${i + 2}`);
+      yield normalizePost(itemAsPostInput(d, i, config, present), config, `items.csv:${i + 2}`);
     } catch (err) {
       throw new DatasetError(join(d.name, 'items.csv'), i + 2, (err as Error).message);
     }

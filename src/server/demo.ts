@@ -1,0 +1,104 @@
+/**
+ * The embedded default's demo platform. On an empty database `memer serve --demo` (npm start) simulates a small
+ * platform (seeded, every modality; docs/simulator.md), imports it without its newest posts, trains and activates the
+ * models, then uploads those newest posts through registerPost's own path, so they are brand new: no view, a MEMER
+ * embedding, recommendable. Later starts find the data and reuse it. Either way it returns a query to paste.
+ */
+import { join } from 'node:path';
+import { rmSync } from 'node:fs';
+import { readDataset } from '../datasets/read.js';
+import { selectItems } from '../datasets/select.js';
+import { simulate } from '../datasets/simulator/index.js';
+import { writeDataset } from '../datasets/write.js';
+import { importDataset, itemAsPostInput, presenceOf } from '../domain/imports/import.service.js';
+import type { Services } from '../domain/services.js';
+import { activateVersion } from '../domain/training/activation.js';
+import { trainOnDatabase } from '../domain/training/train.service.js';
+import type { Logger } from '../lib/logger.js';
+import type { MediaType } from '../domain/types.js';
+
+export const DEMO = Object.freeze({
+  /** simulator seed: the same demo on every machine */
+  seed: 42,
+  users: 1500,
+  posts: 2000,
+  interactions: 150_000,
+  /** newest posts held out of the import and uploaded after training, as brand-new posts */
+  newPosts: 12,
+  /** the signal of the sample query */
+  signal: 'click',
+});
+
+export interface DemoInfo {
+  created: boolean;
+  query: SampleQuery | null;
+  newPosts: string[];
+}
+
+export async function prepareDemo(services: Services, dataDir: string, logger: Logger, say: (line: string) => void): Promise<DemoInfo> {
+  const { prisma } = services.db;
+  if ((await prisma.post.count()) > 0) return { created: false, ...(await sampleUser(services)) };
+  const t0 = performance.now();
+  const f = services.config.features;
+  const simDir = join(dataDir, 'demo-platform');
+  say(`Creating the demo platform (${DEMO.posts} posts, ${DEMO.users} users, ~${DEMO.interactions / 1000}k interactions; once, about a minute or two)...`);
+  await simulate(simDir, {
+    seed: DEMO.seed,
+    users: DEMO.users,
+    posts: DEMO.posts,
+    interactions: DEMO.interactions,
+    dims: { videoVisual: f.video.visual ?? 0, imageVisual: f.image.visual ?? 0, audio: f.video.audio ?? 0, text: f.video.text ?? f.image.text ?? 0 },
+    writeLatent: false,
+  });
+  const ds = await readDataset(simDir);
+  const order = Array.from(ds.items.createdAt.keys()).sort((a, b) => ds.items.createdAt[b] - ds.items.createdAt[a]);
+  const held = new Set(order.slice(0, DEMO.newPosts));
+  const keep = Uint8Array.from(ds.items.ids, (_, i) => (held.has(i) ? 0 : 1));
+  const importDir = join(dataDir, 'demo-import');
+  await writeDataset(importDir, selectItems(ds, keep));
+  const imported = await importDataset(services.db, services.config, importDir);
+  rmSync(importDir, { recursive: true, force: true });
+  say(`  imported ${imported.posts.created} posts and ${imported.interactions} interactions; training...`);
+  const trained = await trainOnDatabase(services, { seed: DEMO.seed });
+  for (const v of trained.versions.filter((x) => x.kind === 'FFM')) await activateVersion(services, v.version);
+  say(`  trained and activated ${trained.versions.length} model versions (${trained.run}); uploading ${held.size} brand-new posts...`);
+  const present = presenceOf(ds);
+  await services.uploads.register([...held].map((i) => ({ ...itemAsPostInput(ds, i, services.config, present), createdAt: new Date() })));
+  logger.info('demo platform ready', { seconds: Math.round((performance.now() - t0) / 1000) });
+  return { created: true, ...(await sampleUser(services)) };
+}
+
+/** Arguments of the sample recommendations query. */
+export interface SampleQuery {
+  userId: string;
+  stage: 'EARLY' | null;
+  mediaType: MediaType | null;
+}
+
+/**
+ * A user (and filter) whose top-10 recommendations include brand-new posts (registered after the last activation),
+ * for the sample query: all posts first, then early-stage posts of one media type, where the new ones compete.
+ */
+async function sampleUser(services: Services): Promise<{ query: SampleQuery | null; newPosts: string[] }> {
+  const { prisma } = services.db;
+  const lastTraining = await prisma.modelVersion.findFirst({ where: { active: true }, orderBy: { activatedAt: 'desc' }, select: { activatedAt: true } });
+  const fresh = await prisma.post.findMany({ where: { registeredAt: { gt: lastTraining?.activatedAt ?? new Date(0) } }, select: { externalId: true, mediaType: true } });
+  const newPosts = fresh.map((p) => p.externalId);
+  const candidates = await prisma.userEmbedding.findMany({ where: { signal: { name: DEMO.signal } }, take: 200, select: { user: { select: { externalId: true } } } });
+  if (candidates.length === 0) return { query: null, newPosts };
+  const loaders = services.loaders();
+  const filters: Omit<SampleQuery, 'userId'>[] = [{ stage: null, mediaType: null }, ...[...new Set(fresh.map((p) => p.mediaType))].map((m) => ({ stage: 'EARLY' as const, mediaType: m }))];
+  for (const filter of filters) {
+    for (const c of candidates) {
+      const recs = await services.recommendations.recommend({ userId: c.user.externalId, signal: DEMO.signal, first: 10, ...filter }, loaders);
+      if (recs.some((r) => newPosts.includes(r.post.id))) return { query: { userId: c.user.externalId, ...filter }, newPosts };
+    }
+  }
+  return { query: { userId: candidates[0].user.externalId, stage: null, mediaType: null }, newPosts };
+}
+
+export function sampleQuery(url: string, q: SampleQuery): string {
+  const filters = `${q.stage ? `, stage: ${q.stage}` : ''}${q.mediaType ? `, mediaType: ${q.mediaType}` : ''}`;
+  const query = `{ recommendations(userId: \\"${q.userId}\\", signal: \\"${DEMO.signal}\\", first: 10${filters}) { post { id mediaType createdAt } score source } }`;
+  return `curl -s ${url} -H 'content-type: application/json' -d '{"query":"${query}"}'`;
+}
