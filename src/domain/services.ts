@@ -41,7 +41,7 @@ export class Services {
     this.signals = new SignalsService(db.prisma);
     this.keys = new KeysService(db.prisma);
     this.models = new ModelsService(db.prisma);
-    this.baselines = new BaselineCache(db.prisma);
+    this.baselines = new BaselineCache(db.prisma, config.refreshMs);
     this.runtime = new OnnxRuntime({ provider: config.executionProvider, intraOpThreads: config.ortThreads, log: (line) => logger.info(line) });
     this.registry = new ModelRegistry(db.prisma, this.runtime, config.modelDir, logger);
     this.index = new PostIndex(db.prisma, this.baselines, logger, { approximateFrom: config.approximateFrom });

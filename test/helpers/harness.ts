@@ -30,7 +30,8 @@ export const TEST_FEATURES: Config['features'] = { video: { visual: 8, audio: 4,
 
 export async function harness(provider: Provider, overrides: Partial<Config> = {}): Promise<Harness> {
   const temp = await tempDatabase(provider);
-  const config = loadConfig({}, { databaseUrl: temp.url, features: TEST_FEATURES, ...overrides });
+  // refreshMs 1: the tests write to the database behind the services' back and expect the next request to see it.
+  const config = loadConfig({}, { databaseUrl: temp.url, features: TEST_FEATURES, refreshMs: 1, ...overrides });
   await migrate(config.databaseUrl);
   const queries: string[] = [];
   const db = await openDatabase(config.databaseUrl, { onQuery: (sql) => queries.push(sql) });

@@ -5,7 +5,9 @@
  *               mean of its tags' averages (tags without mature posts are skipped; none left -> no TAG_AVG);
  *   RANDOM      N(0, 1/d) per component, seeded by the post id and signal name, so it is stable across requests.
  * Averages are cached per signal and recomputed when the set of MATURE embeddings changes, which is detected by a
- * cheap (count, max updatedAt) stamp query, so a retrain by another process or replica is picked up.
+ * cheap (count, max updatedAt) stamp query, so a retrain by another process or replica is picked up. The stamp is
+ * checked at most every `ttlMs` per signal (the server's refresh interval: hot paths ask on every request); writes
+ * made by this process call `invalidate`.
  */
 import { createHash } from 'node:crypto';
 import type { Prisma } from '../../data/db.js';
@@ -22,23 +24,36 @@ interface Averages {
 }
 
 export class BaselineCache {
-  private readonly cache = new Map<number, Averages>();
+  private readonly cache = new Map<number, Averages & { checkedAt: number }>();
   private readonly pending = new Map<number, Promise<Averages>>();
 
-  constructor(private readonly prisma: Prisma) {}
+  constructor(
+    private readonly prisma: Prisma,
+    private readonly ttlMs = 0,
+  ) {}
 
-  /** Averages for a signal, recomputed only if the stored MATURE embeddings changed since the last call. */
-  async averages(signalKey: number): Promise<Averages> {
+  /** Forget the averages of a signal (or all): the next call recomputes them. */
+  invalidate(signalKey?: number): void {
+    if (signalKey === undefined) this.cache.clear();
+    else this.cache.delete(signalKey);
+  }
+
+  /** Averages for a signal, recomputed only if the stored MATURE embeddings changed since the last check. */
+  async averages(signalKey: number, now = Date.now()): Promise<Averages> {
+    const hit = this.cache.get(signalKey);
+    if (hit && now - hit.checkedAt < this.ttlMs) return hit;
     const agg = await this.prisma.postEmbedding.aggregate({ where: { signalId: signalKey, source: 'MATURE' }, _count: { _all: true }, _max: { updatedAt: true } });
     const stamp = `${agg._count._all}:${agg._max.updatedAt?.getTime() ?? 0}`;
-    const cached = this.cache.get(signalKey);
-    if (cached?.stamp === stamp) return cached;
+    if (hit?.stamp === stamp) {
+      hit.checkedAt = now;
+      return hit;
+    }
     let job = this.pending.get(signalKey);
     if (!job) {
       job = this.compute(signalKey, stamp).finally(() => this.pending.delete(signalKey));
       this.pending.set(signalKey, job);
     }
-    const fresh = await job;
+    const fresh = { ...(await job), checkedAt: now };
     this.cache.set(signalKey, fresh);
     return fresh;
   }

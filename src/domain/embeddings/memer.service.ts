@@ -62,24 +62,27 @@ export class MemerService {
     }
     const views = new Map(stats.map((s) => [`${s.postId}:${s.signalId}`, s.total]));
 
+    // Each model has its own micro-batcher: run them side by side.
+    const perModel = await Promise.all(
+      models.map(async (model) => {
+        const batch = wanted.filter((p) => p.mediaType === model.mediaType);
+        if (batch.length === 0) return [];
+        const accepted = new Set(model.embedder.info.modalities.map((s) => s.modality));
+        const inputs: PostFeatures[] = batch.map((p) => {
+          const own = features.get(p.key) ?? {};
+          // Modalities the model was not trained on are left out rather than rejected.
+          const usable = Object.fromEntries(Object.entries(own).filter(([m]) => accepted.has(m as DatasetModality)));
+          return { features: usable, freq: normalisedFreq(views.get(`${p.key}:${model.signalKey}`) ?? 0, model.freqScale) };
+        });
+        const vectors = batch.length === 1 ? [await model.embedder.embed(inputs[0])] : splitRows(await model.embedder.embedMany(inputs), batch.length);
+        return batch.map((p, i) => ({ model, post: p, vector: vectors[i] }));
+      }),
+    );
     const rows: PostEmbeddingRow[] = [];
     const out: Embedded[] = [];
-    for (const model of models) {
-      const batch = wanted.filter((p) => p.mediaType === model.mediaType);
-      if (batch.length === 0) continue;
-      const accepted = new Set(model.embedder.info.modalities.map((s) => s.modality));
-      const inputs: PostFeatures[] = batch.map((p) => {
-        const v = views.get(`${p.key}:${model.signalKey}`) ?? 0;
-        const own = features.get(p.key) ?? {};
-        // Modalities the model was not trained on are left out rather than rejected.
-        const usable = Object.fromEntries(Object.entries(own).filter(([m]) => accepted.has(m as DatasetModality)));
-        return { features: usable, freq: normalisedFreq(v, model.freqScale) };
-      });
-      const vectors = batch.length === 1 ? [await model.embedder.embed(inputs[0])] : splitRows(await model.embedder.embedMany(inputs), batch.length);
-      batch.forEach((p, i) => {
-        rows.push({ postKey: p.key, signalKey: model.signalKey, source: 'MEMER', modelVersionKey: model.versionKey, vector: vectors[i], views: views.get(`${p.key}:${model.signalKey}`) ?? 0 });
-        out.push({ postKey: p.key, signalKey: model.signalKey, signal: model.signal, vector: vectors[i], version: model.version });
-      });
+    for (const { model, post, vector } of perModel.flat()) {
+      rows.push({ postKey: post.key, signalKey: model.signalKey, source: 'MEMER', modelVersionKey: model.versionKey, vector, views: views.get(`${post.key}:${model.signalKey}`) ?? 0 });
+      out.push({ postKey: post.key, signalKey: model.signalKey, signal: model.signal, vector, version: model.version });
     }
     await upsertPostEmbeddings(tx, this.db.provider, rows);
     this.logger.debug('memer embeddings stored', { posts: wanted.length, vectors: rows.length });

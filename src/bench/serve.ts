@@ -1,0 +1,250 @@
+/**
+ * `memer bench serve`: the service over real HTTP on loopback, in a child process (`memer serve`) so that the load
+ * generator does not share its event loop.
+ *   uploads          registerPost of a video with the paper's feature sizes (2048 + 128 + 100 + 3) and an active
+ *                    MEMER model for each of the six video signals, at concurrency 1, 16 and 64: p50, p99, posts/s;
+ *                    baseline: the raw onnxruntime run of the same model for one post, measured in this process.
+ *   recommendations  at each size (default 100k and 1M posts): p50 and p99 of `recommendations(first: 50)` with the
+ *                    exact index and with the approximate (HNSW) one, and recall@50 of the approximate results
+ *                    against exact search; baseline: the same search on a VectorStore in this process (raw index).
+ * Parameters (--set): sizes=100000,1000000  queries=200  uploads=1,16,64
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { migrate } from '../data/migrate.js';
+import { memerConfig, paperModalities } from '../ml/memer/config.js';
+import { exportInferenceModel } from '../ml/memer/export.js';
+import { MemerEmbedder } from '../ml/memer/inference.js';
+import { syntheticData } from '../ml/memer/synthetic.js';
+import { trainMemer } from '../ml/memer/trainer.js';
+import { OnnxRuntime } from '../ml/onnx/runtime.js';
+import { structuredVectors } from '../ml/retrieval/synthetic.js';
+import { VectorStore } from '../ml/retrieval/vector-store.js';
+import { vectorToBytes } from '../lib/vectors.js';
+import { percentile, withBaseline, type Bench, type BenchResult } from './harness.js';
+
+const VIDEO_SIGNALS = ['click', 'like', 'share', 'favorite', 'video_play', 'skip'];
+const AUX = 3;
+const DIM = 32;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+async function startServer(env: Record<string, string>, port: number): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [new URL('../../bin/memer.js', import.meta.url).pathname, 'serve', '--port', String(port)], {
+    env: { ...process.env, ...env, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (b: Buffer) => {
+      out += b.toString();
+      if (out.includes('serving GraphQL')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`memer serve exited with ${code}: ${out}`)));
+  });
+  return child;
+}
+
+async function stopServer(child: ChildProcess): Promise<void> {
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+async function gql(url: string, query: string, variables: unknown, key?: string): Promise<{ data?: any; errors?: unknown[] }> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) }, body: JSON.stringify({ query, variables }) });
+  return (await res.json()) as { data?: any; errors?: unknown[] };
+}
+
+/** Runs `total` calls of `task` with `concurrency` in flight; latencies in ms and wall seconds. */
+async function load(total: number, concurrency: number, task: (i: number) => Promise<void>): Promise<{ latencies: number[]; seconds: number }> {
+  const latencies: number[] = [];
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let i = next++; i < total; i = next++) {
+        const t = performance.now();
+        await task(i);
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  return { latencies, seconds: (performance.now() - t0) / 1000 };
+}
+
+const features = (seed: number) => {
+  const f = (n: number, s: number) => Array.from({ length: n }, (_, i) => Math.round(Math.sin(seed * 0.37 + s * 1.3 + i * 0.11) * 1000) / 1000);
+  return { visual: f(2048, 1), audio: f(128, 2), text: f(100, 3), aux: f(AUX, 4) };
+};
+
+/** A MEMER model at the paper's video shapes (trained briefly on planted data: the bench measures speed, not quality). */
+async function paperModel(runtime: OnnxRuntime): Promise<Uint8Array> {
+  const modalities = paperModalities('video', AUX);
+  const data = syntheticData({ modalities, items: 300, users: 50, samples: 3000, embeddingDim: DIM, seed: 3 });
+  const trained = await trainMemer(data, memerConfig({ architecture: { modalities, embeddingDim: DIM }, training: { maxEpochs: 1, batchSize: 1024 } }), { runtime });
+  return exportInferenceModel(trained, { signal: 'click', mediaType: 'video', version: 'bench' });
+}
+
+async function uploads(dir: string, levels: number[], log: (l: string) => void): Promise<BenchResult[]> {
+  const db = `file:${join(dir, 'uploads.db')}`;
+  const modelDir = join(dir, 'models');
+  mkdirSync(modelDir, { recursive: true });
+  await migrate(db);
+  const runtime = new OnnxRuntime({ provider: 'cpu' });
+  log('training a MEMER model at the paper shapes...');
+  const onnx = await paperModel(runtime);
+  writeFileSync(join(modelDir, 'bench.onnx'), onnx);
+  const sql = new Database(join(dir, 'uploads.db'));
+  const insert = sql.prepare(`INSERT INTO "ModelVersion" ("version", "kind", "signalId", "mediaType", "status", "metrics", "artefact", "active") SELECT ?, 'MEMER', "id", 'VIDEO', 'READY', '{"freqScale":100}', 'bench.onnx', 1 FROM "Signal" WHERE "name" = ?`);
+  for (const s of VIDEO_SIGNALS) insert.run(`bench-${s}`, s);
+  sql.close();
+
+  // Raw onnxruntime: one post through the same model, no HTTP, no database.
+  const embedder = await MemerEmbedder.load(runtime, 'raw', onnx);
+  const post = { features: Object.fromEntries(Object.entries(features(1)).map(([k, v]) => [k, Float32Array.from(v)])), freq: 0 };
+  for (let i = 0; i < 50; i++) await embedder.embedMany([post]);
+  const raw = await load(500, 1, async () => void (await embedder.embedMany([post])));
+  const rawP50 = percentile(raw.latencies, 50);
+  await runtime.dispose();
+
+  const port = await freePort();
+  const server = await startServer({ DATABASE_URL: db, MEMER_MODEL_DIR: modelDir, MEMER_EXECUTION_PROVIDER: 'cpu' }, port);
+  const url = `http://127.0.0.1:${port}/graphql`;
+  const sql2 = new Database(join(dir, 'uploads.db'));
+  sql2.prepare(`INSERT INTO "ApiKey" ("prefix", "hash", "scopes", "name") VALUES ('000000000000', ?, 'write', 'bench')`).run(
+    (await import('node:crypto')).createHash('sha256').update('b'.repeat(43)).digest('hex'),
+  );
+  sql2.close();
+  const key = `mk_000000000000_${'b'.repeat(43)}`;
+  const results: BenchResult[] = [withBaseline({ name: 'raw onnxruntime: one post, p50', value: rawP50, unit: 'ms' })];
+  try {
+    let id = 0;
+    const mutation = `mutation($i: RegisterPostInput!) { registerPost(input: $i) { id servingSources { source } } }`;
+    const once = async () => {
+      const n = id++;
+      const r = await gql(url, mutation, { i: { id: `b${n}`, mediaType: 'VIDEO', tags: [`t${n % 50}`], features: features(n) } }, key);
+      if (r.errors || r.data.registerPost.servingSources[0].source !== 'MEMER') throw new Error(`registerPost failed: ${JSON.stringify(r.errors ?? r.data)}`);
+    };
+    await load(20, 4, once); // warm up
+    for (const c of levels) {
+      const total = Math.max(100, c * 12);
+      log(`registerPost at concurrency ${c} (${total} uploads)...`);
+      const r = await load(total, c, once);
+      results.push(withBaseline({ name: `registerPost c=${c}: p50`, value: percentile(r.latencies, 50), unit: 'ms' }, { name: 'raw onnxruntime p50', value: rawP50 }));
+      results.push(withBaseline({ name: `registerPost c=${c}: p99`, value: percentile(r.latencies, 99), unit: 'ms' }));
+      results.push(withBaseline({ name: `registerPost c=${c}: throughput`, value: total / r.seconds, unit: 'posts/s' }));
+    }
+  } finally {
+    await stopServer(server);
+  }
+  return results;
+}
+
+async function recommendations(dir: string, size: number, queries: number, log: (l: string) => void): Promise<BenchResult[]> {
+  const file = join(dir, `rec-${size}.db`);
+  const db = `file:${file}`;
+  await migrate(db);
+  log(`filling a database with ${size.toLocaleString('en-US')} posts and their embeddings...`);
+  const vectors = structuredVectors(size, DIM, 11);
+  const users = 200;
+  const userVectors = structuredVectors(users, DIM, 12);
+  const sql = new Database(file);
+  sql.pragma('journal_mode = WAL');
+  const click = (sql.prepare(`SELECT "id" FROM "Signal" WHERE "name" = 'click'`).get() as { id: number }).id;
+  const now = new Date().toISOString();
+  sql.transaction(() => {
+    const post = sql.prepare(`INSERT INTO "Post" ("id", "externalId", "mediaType", "createdAt", "registeredAt", "payloadHash") VALUES (?, ?, ?, ?, ?, '')`);
+    const emb = sql.prepare(`INSERT INTO "PostEmbedding" ("postId", "signalId", "source", "dim", "vector", "views", "updatedAt") VALUES (?, ?, 'MEMER', ${DIM}, ?, 0, ?)`);
+    for (let i = 0; i < size; i++) {
+      post.run(i + 1, `p${i}`, i % 3 ? 'VIDEO' : 'IMAGE', now, now);
+      emb.run(i + 1, click, vectorToBytes(vectors.subarray(i * DIM, (i + 1) * DIM)), now);
+    }
+    const user = sql.prepare(`INSERT INTO "User" ("id", "externalId", "updatedAt") VALUES (?, ?, ?)`);
+    const uemb = sql.prepare(`INSERT INTO "UserEmbedding" ("userId", "signalId", "dim", "vector", "updatedAt") VALUES (?, ?, ${DIM}, ?, ?)`);
+    for (let u = 0; u < users; u++) {
+      user.run(u + 1, `u${u}`, now);
+      uemb.run(u + 1, click, vectorToBytes(userVectors.subarray(u * DIM, (u + 1) * DIM)), now);
+    }
+  })();
+  sql.close();
+
+  // Raw index figures: the same vectors in a VectorStore in this process.
+  const store = (approximateFrom: number) => {
+    const s = new VectorStore({ dim: DIM, approximateFrom });
+    s.upsertMany(Int32Array.from({ length: size }, (_, i) => i + 1), vectors);
+    return s;
+  };
+  const results: BenchResult[] = [];
+  const query = `query($u: ID!) { recommendations(userId: $u, signal: "click", first: 50) { post { id } } }`;
+  const exactIds: string[][] = [];
+  for (const mode of ['exact', 'approximate'] as const) {
+    const approximateFrom = mode === 'exact' ? size + 1 : Math.min(size, 50_000);
+    log(`recommendations at ${size.toLocaleString('en-US')} posts, ${mode} (server start builds the index)...`);
+    const raw = store(approximateFrom);
+    const rawLat = await load(queries, 1, async (i) => void raw.search(userVectors.subarray((i % users) * DIM, ((i % users) + 1) * DIM), 50));
+    await raw.dispose();
+    const port = await freePort();
+    const server = await startServer({ DATABASE_URL: db, MEMER_APPROXIMATE_FROM: String(approximateFrom), MEMER_EXECUTION_PROVIDER: 'cpu', MEMER_MODEL_DIR: join(dir, 'none') }, port);
+    const url = `http://127.0.0.1:${port}/graphql`;
+    try {
+      const t = performance.now();
+      await gql(url, query, { u: 'u0' }); // builds the index
+      log(`  index ready in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+      const got: string[][] = [];
+      const r = await load(queries, 1, async (i) => {
+        const res = await gql(url, query, { u: `u${i % users}` });
+        if (res.errors) throw new Error(JSON.stringify(res.errors));
+        if (i < users) got[i] = res.data.recommendations.map((x: { post: { id: string } }) => x.post.id);
+      });
+      const label = `recommendations ${size >= 1e6 ? `${size / 1e6}M` : `${size / 1e3}k`} posts, ${mode}`;
+      results.push(withBaseline({ name: `${label}: p50`, value: percentile(r.latencies, 50), unit: 'ms' }, { name: 'raw index search p50', value: percentile(rawLat.latencies, 50) }));
+      results.push(withBaseline({ name: `${label}: p99`, value: percentile(r.latencies, 99), unit: 'ms' }, { name: 'raw index search p99', value: percentile(rawLat.latencies, 99) }));
+      if (mode === 'exact') exactIds.push(...got);
+      else {
+        let hit = 0;
+        let all = 0;
+        got.forEach((ids, u) => {
+          const truth = new Set(exactIds[u]);
+          all += truth.size;
+          hit += ids.filter((x) => truth.has(x)).length;
+        });
+        results.push(withBaseline({ name: `${label}: recall@50 vs exact`, value: all ? hit / all : 0, unit: 'ratio' }));
+      }
+    } finally {
+      await stopServer(server);
+    }
+  }
+  rmSync(file, { force: true });
+  return results;
+}
+
+export const bench: Bench = {
+  summary: 'registerPost and recommendations over HTTP against a memer serve child process',
+  async run(args, log) {
+    const sizes = (args.sizes ?? '100000,1000000').split(',').map(Number);
+    const levels = (args.uploads ?? '1,16,64').split(',').map(Number);
+    const queries = Number(args.queries ?? 200);
+    const dir = mkdtempSync(join(tmpdir(), 'memer-bench-serve-'));
+    try {
+      const results = await uploads(dir, levels, log);
+      for (const size of sizes) results.push(...(await recommendations(dir, size, queries, log)));
+      return results;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
