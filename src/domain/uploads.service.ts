@@ -3,6 +3,10 @@
  * - register: store the posts, compute their MEMER embeddings with the active models (micro-batched with concurrent
  *   uploads), and put every new post into the built recommendation indexes, so it is recommendable when the mutation
  *   returns; a post with no active model for its media type is served from the baselines (TAG_AVG, GLOBAL_AVG).
+ * - registerOne (registerPost): group commit. Uploads arriving while a write is in flight are written together in the
+ *   next transaction, with one onnxruntime run per model, instead of queueing one transaction each; the first upload
+ *   of a quiet period goes at once. If a combined write fails (one upload conflicts), each upload of that group is
+ *   retried alone, so an error reaches only the request that caused it.
  * - record: store interactions, then recompute the MEMER vector of posts whose views doubled (shouldRefresh).
  */
 import type { Db } from '../data/db.js';
@@ -11,10 +15,13 @@ import { tagAverage, type BaselineCache } from './embeddings/baselines.js';
 import { MemerService, shouldRefresh } from './embeddings/memer.service.js';
 import type { InteractionInput, InteractionsService, RecordResult } from './interactions/interactions.service.js';
 import type { ModelRegistry } from './models/registry.js';
-import type { PostInput } from './posts/post.validation.js';
+import type { NormalizedPost, PostInput } from './posts/post.validation.js';
 import type { PostsService, RegisterResult } from './posts/posts.service.js';
 import type { PostIndex } from './recommend/post-index.js';
 import type { PostRecord } from './types.js';
+
+/** Most uploads written in one group-commit transaction. */
+const GROUP_MAX = 256;
 
 export class UploadsService {
   readonly memer: MemerService;
@@ -32,7 +39,36 @@ export class UploadsService {
   }
 
   async register(inputs: PostInput[], path?: string): Promise<RegisterResult[]> {
-    const results = await this.posts.register(inputs, path);
+    return this.write(inputs.map((input, i) => this.posts.normalize(input, inputs.length === 1 && path === 'input' ? path : `${path ?? 'inputs'}[${i}]`)));
+  }
+
+  /** One upload, written together with the uploads that arrive while a write is in flight. */
+  registerOne(input: PostInput, path = 'input'): Promise<RegisterResult> {
+    const post = this.posts.normalize(input, path);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ post, resolve, reject });
+      this.flushing ??= this.drain().finally(() => (this.flushing = null));
+    });
+  }
+
+  private readonly queue: { post: NormalizedPost; resolve: (r: RegisterResult) => void; reject: (e: unknown) => void }[] = [];
+  private flushing: Promise<void> | null = null;
+
+  private async drain(): Promise<void> {
+    while (this.queue.length) {
+      const group = this.queue.splice(0, GROUP_MAX);
+      try {
+        const results = await this.write(group.map((g) => g.post));
+        group.forEach((g, i) => g.resolve(results[i]));
+      } catch (err) {
+        if (group.length === 1) group[0].reject(err);
+        else for (const g of group) await this.write([g.post]).then((r) => g.resolve(r[0]), g.reject);
+      }
+    }
+  }
+
+  private async write(posts: NormalizedPost[]): Promise<RegisterResult[]> {
+    const results = await this.posts.registerNormalized(posts);
     const fresh = results.filter((r) => r.created).map((r) => r.post);
     if (fresh.length) await this.embedAndIndex(fresh);
     return results;

@@ -47,6 +47,14 @@ for (const provider of PROVIDERS) {
       assert.equal(await h.services.db.prisma.post.count({ where: { externalId: 'race' } }), 1);
     });
 
+    test('concurrent uploads are written together, and a conflicting one fails alone', async () => {
+      await h.ok(REGISTER, { input: video('taken') });
+      const inputs = [video('g1'), video('g2'), video('taken', { text: 'other payload' }), video('g3'), video('g4', { features: { text: [1] } })];
+      const results = await Promise.all(inputs.map((input) => h.exec(REGISTER, { input })));
+      assert.deepEqual(results.map((r) => r.errors?.[0].extensions.code ?? r.data.registerPost.id), ['g1', 'g2', 'CONFLICT', 'g3', 'BAD_USER_INPUT']);
+      assert.equal(await h.services.db.prisma.post.count({ where: { externalId: { in: ['g1', 'g2', 'g3', 'g4'] } } }), 3);
+    });
+
     test('feature vectors are checked against the configured dimensions, finiteness and media type', async () => {
       let err = await h.fails('BAD_USER_INPUT', REGISTER, { input: video('bad1', { features: { visual: features(7) } }) });
       assert.match(err.message, /visual features of a VIDEO post must have 8 values, got 7/);

@@ -74,7 +74,16 @@ export class PostsService {
 
   /** Validates every input, then writes the new posts in one transaction. Results follow the input order. */
   async register(inputs: PostInput[], path = 'inputs'): Promise<RegisterResult[]> {
-    const normalized = inputs.map((input, i) => normalizePost(input, this.config, inputs.length === 1 && path === 'input' ? path : `${path}[${i}]`));
+    return this.registerNormalized(inputs.map((input, i) => this.normalize(input, inputs.length === 1 && path === 'input' ? path : `${path}[${i}]`)));
+  }
+
+  /** Checks one registration (BAD_USER_INPUT naming `path`) without writing anything. */
+  normalize(input: PostInput, path: string): NormalizedPost {
+    return normalizePost(input, this.config, path);
+  }
+
+  /** Writes already-validated registrations in one transaction (all or nothing). Results follow the input order. */
+  async registerNormalized(normalized: NormalizedPost[]): Promise<RegisterResult[]> {
     const unique = new Map<string, NormalizedPost>();
     for (const p of normalized) {
       const seen = unique.get(p.externalId);

@@ -32,8 +32,7 @@ export class PostResolver {
   @Authorized('write')
   @Mutation(() => Post, { description: 'Register an upload with its content features. Idempotent on id.' })
   async registerPost(@Arg('input', () => RegisterPostInput) input: RegisterPostInput, @Ctx() ctx: Context): Promise<Post> {
-    const [result] = await ctx.services.uploads.register([input], 'input');
-    return result.post;
+    return (await ctx.services.uploads.registerOne(input)).post;
   }
 
   @Authorized('write')
