@@ -44,7 +44,7 @@ export interface VectorStoreOptions {
 export const DEFAULT_STORE_OPTIONS: Omit<VectorStoreOptions, 'dim' | 'runtime'> = Object.freeze({
   approximateFrom: 50_000,
   connectivity: 16,
-  expansionSearch: 400,
+  expansionSearch: 1024,
   expansionAdd: 64,
   reduction: 'auto',
   normRanges: 4,
