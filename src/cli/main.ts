@@ -6,6 +6,7 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
   bench: () => import('./commands/bench.js'),
   dataset: () => import('./commands/dataset.js'),
   db: () => import('./commands/db.js'),
+  evaluate: () => import('./commands/evaluate.js'),
   import: () => import('./commands/import.js'),
   keys: () => import('./commands/keys.js'),
   serve: () => import('./commands/serve.js'),

@@ -7,7 +7,7 @@ import type { ModalitySpec } from '../memer/config.js';
 import type { OnnxRuntime } from '../onnx/runtime.js';
 import { trainMemerModel, type MemerModel } from '../pipeline/memer-model.js';
 import type { PipelineOptions } from '../pipeline/options.js';
-import type { MediaModel, SignalModel } from '../pipeline/train.js';
+import { memerUsers, type MediaModel, type SignalModel } from '../pipeline/train.js';
 import { averages, globalAverageEmbeddings, matureEmbeddings, memerEmbeddings, randomEmbeddings, tagAverageEmbeddings } from './baselines.js';
 import { metricsOf, relaImprOf, rowsByTag, scoreRows, type EvalRows } from './scoring.js';
 import type { Method, ResultRow, TagGain } from './types.js';
@@ -50,7 +50,7 @@ export async function ablationModels(ds: Dataset, sig: SignalModel, media: Media
     }
     out.push(await trainMemerModel({
       ds, signal: sig.signal, mediaType: media.mediaType, items: Int32Array.from(items), views: sig.views, modalities: subset,
-      posts: sig.posts, users: media.users, d: sig.d, options: o, runtime,
+      posts: sig.posts, users: memerUsers(media.users, o), d: sig.d, options: o, runtime,
     }));
   }
   return out;

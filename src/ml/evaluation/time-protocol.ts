@@ -91,7 +91,7 @@ export async function evaluateTime(ds: Dataset, options: Partial<EvaluationOptio
         if (!rows) continue;
         onProgress?.({ stage: 'evaluate', key: th.key });
         let t = performance.now();
-        const models = await ablationModels(fitDs, sig, media, o, runtime, eo.ablation);
+        const models = await ablationModels(fitDs, sig, media, o, runtime, eo.ablation === true || (Array.isArray(eo.ablation) && eo.ablation.includes(sig.signal)));
         tAblation += seconds(t);
         t = performance.now();
         const targets = Int32Array.from(new Set(rows.post));

@@ -78,8 +78,9 @@ export interface EvaluationOptions {
   readonly cvarN: number;
   /** cvar: SGD learning rate of the warm-up updates of new items' embeddings (users frozen). */
   readonly warmupLr: number;
-  /** Train one MEMER model per modality subset (base, base + each other modality, all). */
-  readonly ablation: boolean;
+  /** Train one MEMER model per modality subset (base, base + each other modality, all): for every signal (true), none
+   *  (false) or the listed signals. */
+  readonly ablation: boolean | readonly string[];
   /** freq fed to MEMER for the evaluated (cold) posts: 'zero' (no views yet) or 'threshold' (freq at M). */
   readonly coldFreq: 'zero' | 'threshold';
   /** Tags shown in the per-tag (Figure 3) breakdown: the most frequent in the scored rows. */
@@ -91,7 +92,7 @@ export interface EvaluationOptions {
 export const DEFAULT_EVALUATION_OPTIONS: EvaluationOptions = Object.freeze({
   protocol: 'time',
   trainFraction: 33 / 40,
-  heldOutFraction: 0.3,
+  heldOutFraction: 0.5,
   cvarH: 200,
   cvarN: 20,
   warmupLr: 0.05,

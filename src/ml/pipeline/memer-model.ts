@@ -14,6 +14,7 @@
 import type { Dataset, MediaType } from '../../datasets/types.js';
 import { fieldIndex, type FfmData } from '../ffm/data.js';
 import { buildSignalRows } from '../ffm/dataset.js';
+import { DEFAULT_ADAM } from '../graph/optimizer.js';
 import type { ModalitySpec } from '../memer/config.js';
 import { memerConfig } from '../memer/config.js';
 import type { MemerTrainingData } from '../memer/data.js';
@@ -141,7 +142,7 @@ export async function trainMemerModel(input: MemerModelInput): Promise<MemerMode
   const config = memerConfig({
     architecture: { ...o.memer.architecture, modalities: input.modalities, embeddingDim: input.d },
     loss: o.memer.loss,
-    training: { threads: o.threads, seed: o.seed, ...o.memer.training, batchSize },
+    training: { threads: o.threads, seed: o.seed, ...o.memer.training, adam: { ...DEFAULT_ADAM, ...o.memer.training?.adam }, batchSize },
   });
   const callbacks = { runtime: input.runtime, onProgress: input.onProgress, onEpoch: input.onEpoch };
   let trained: TrainingResult;

@@ -7,13 +7,14 @@ import type { Modality } from '../../datasets/types.js';
 import type { NegativeSampling } from '../ffm/dataset.js';
 import type { FfmParams } from '../ffm/params.js';
 import type { MaturityParams } from '../maturity/replay.js';
+import type { AdamConfig } from '../graph/optimizer.js';
 import type { LossWeights, MemerArchitecture, TrainingConfig } from '../memer/config.js';
 import type { SearchSpace } from '../memer/search.js';
 
 export interface MemerOverrides {
   readonly architecture?: Partial<Omit<MemerArchitecture, 'modalities' | 'embeddingDim'>>;
   readonly loss?: Partial<LossWeights>;
-  readonly training?: Partial<TrainingConfig>;
+  readonly training?: Partial<Omit<TrainingConfig, 'adam'>> & { readonly adam?: Partial<AdamConfig> };
 }
 
 export interface PipelineOptions {
@@ -70,21 +71,22 @@ export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = Object.freeze({
   contextFields: Object.freeze([]) as readonly string[],
   negatives: Object.freeze({}),
   ffmValidationFraction: 0.1,
-  maturity: Object.freeze({ snapshotEvery: 0, epsilon: 0.01, minPosts: 5 }),
+  maturity: Object.freeze({ snapshotEvery: 0, epsilon: 0.03, minPosts: 20 }),
   curvePoints: 40,
   fixedThreshold: null,
   minMaturePosts: 50,
   trainItems: null,
   modalities: null,
-  memer: Object.freeze({}),
+  // Fewer epochs and a higher learning rate than the trainer's defaults (30, lr 1e-3): small data gives few steps.
+  memer: Object.freeze({ training: Object.freeze({ maxEpochs: 20, patience: 3, adam: Object.freeze({ lr: 0.003 }) }) }),
   memerBatchSize: 0,
-  memerMaxSamples: 400_000,
+  memerMaxSamples: 200_000,
   minMemerPosts: 30,
   searchTrials: 0,
   searchSeconds: null,
   searchSpace: null,
   seed: 1,
-  threads: 2,
+  threads: 1,
   version: 'pipeline',
 });
 
@@ -96,6 +98,11 @@ export function pipelineOptions(overrides: Partial<PipelineOptions> = {}): Pipel
     ...overrides,
     ffm: Object.freeze({ ...d.ffm, ...overrides.ffm }),
     maturity: Object.freeze({ ...d.maturity, ...overrides.maturity }),
+    memer: Object.freeze({
+      architecture: Object.freeze({ ...d.memer.architecture, ...overrides.memer?.architecture }),
+      loss: Object.freeze({ ...d.memer.loss, ...overrides.memer?.loss }),
+      training: Object.freeze({ ...d.memer.training, ...overrides.memer?.training, adam: Object.freeze({ ...d.memer.training?.adam, ...overrides.memer?.training?.adam }) }),
+    }),
   });
   const check = (ok: boolean, what: string) => {
     if (!ok) throw new RangeError(`pipeline option ${what}`);

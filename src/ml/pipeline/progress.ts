@@ -6,8 +6,11 @@ export interface ProgressStream {
   write(s: string): unknown;
 }
 
+/** Pipeline events, plus the evaluation's per-group scoring step. */
+export type ProgressEvent = PipelineEvent | { stage: 'evaluate'; key: string };
+
 /** An onProgress callback that redraws one status line at most ~10 times a second. `end()` clears it. */
-export function pipelineProgress(label: string, stream: ProgressStream = process.stderr): { onProgress: (e: PipelineEvent) => void; end: () => void } {
+export function pipelineProgress(label: string, stream: ProgressStream = process.stderr): { onProgress: (e: ProgressEvent) => void; end: () => void } {
   if (!stream.isTTY) return { onProgress() {}, end() {} };
   const t0 = performance.now();
   let last = 0;
@@ -35,8 +38,13 @@ export function pipelineProgress(label: string, stream: ProgressStream = process
         case 'done':
           draw(`${e.signal} done`, true);
           break;
-        default:
-          draw(String((e as { stage: string }).stage));
+        case 'evaluate':
+          draw(`scoring ${e.key}`, true);
+          break;
+        default: {
+          const never: never = e;
+          draw(String((never as { stage: string }).stage));
+        }
       }
     },
     end() {

@@ -93,6 +93,18 @@ function ffmReport(b: Backbone): FfmReport {
   };
 }
 
+/**
+ * The user embeddings MEMER's BCE term sees: v_u scaled by the FFM's instance normalisation r = 1 / (number of fields)
+ * (every field has squared norm 1, tags included), so that sigmoid(p_rec . r v_u) is the FFM's own probability for
+ * p_rec = v_p and the reconstruction and recommendation terms agree on the scale of the embedding. Ranking by v_u . v_p
+ * is unchanged by the scale.
+ */
+export function memerUsers(users: Float32Array, o: PipelineOptions): Float32Array {
+  if (o.ffm.normalize === false) return users;
+  const r = 1 / (2 + new Set(o.contextFields).size);
+  return users.map((x) => x * r);
+}
+
 export async function trainPipeline(dataset: Dataset, options: Partial<PipelineOptions> = {}, onProgress?: (e: PipelineEvent) => void): Promise<PipelineResult> {
   const o = pipelineOptions(options);
   const t0 = now();
@@ -150,7 +162,7 @@ export async function trainPipeline(dataset: Dataset, options: Partial<PipelineO
         if (media.memerSkipped) continue;
         t = now();
         media.memer = await trainMemerModel({
-          ds: dataset, signal, mediaType, items: Int32Array.from(items), views, modalities: specs, posts, users, d, options: o, runtime,
+          ds: dataset, signal, mediaType, items: Int32Array.from(items), views, modalities: specs, posts, users: memerUsers(users, o), d, options: o, runtime,
           onProgress: (p) => onProgress?.({ stage: 'memer', signal, key: threshold.key, progress: p }),
           onEpoch: (r) => onProgress?.({ stage: 'memer', signal, key: threshold.key, epoch: r }),
         });
