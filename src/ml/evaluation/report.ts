@@ -17,6 +17,9 @@ export function methodName(r: Pick<ResultRow, 'method' | 'modalities'>): string 
   return r.method === 'MEMER' ? `MEMER (${r.modalities.map(cap).join(' + ')})` : LABEL[r.method];
 }
 
+/** Curve points averaged over fewer posts than this are left out of the plot. */
+const MIN_POSTS_DRAWN = 20;
+
 const num = (v: number | null, digits: number) => (v === null || !Number.isFinite(v) ? '–' : v.toFixed(digits));
 
 function table2(rows: ResultRow[], mediaType: string, phase: string): string {
@@ -42,7 +45,11 @@ function table2(rows: ResultRow[], mediaType: string, phase: string): string {
 function curves(report: EvaluationReport, mediaType: string): MaturityCurve[] {
   return Object.values(report.thresholds)
     .filter((t) => t.mediaType === mediaType && t.views.length > 0)
-    .map((t) => ({ key: `${t.signal}/${t.mediaType}`, signal: t.signal, mediaType: t.mediaType, snapshotEvery: t.snapshotEvery, views: t.views, distance: t.distance, count: t.count, epsilon: t.epsilon, minPosts: 1, threshold: t.M }));
+    .map((t) => {
+      // Points averaged over few posts are noise (and are not used for M): drawn as gaps.
+      const distance = t.distance.map((v, i) => (t.count[i] >= MIN_POSTS_DRAWN ? v : NaN));
+      return { key: `${t.signal}/${t.mediaType}`, signal: t.signal, mediaType: t.mediaType, snapshotEvery: t.snapshotEvery, views: t.views, distance, count: t.count, epsilon: t.epsilon, minPosts: MIN_POSTS_DRAWN, threshold: t.M };
+    });
 }
 
 function aucBars(rows: ResultRow[], mediaType: string, phase: string): string {

@@ -13,7 +13,7 @@ import type { MemerConfig } from './config.js';
 import { BatchAssembler, checkData, splitByItem, type MemerTrainingData } from './data.js';
 import { TrainingEngine, type StepMetrics } from './engine.js';
 import { modalityStats } from './features.js';
-import { auc } from './metrics.js';
+import { auc } from '../metrics.js';
 import { buildMemerGraph, type MemerGraph, type StatsByModality } from './model.js';
 
 export interface ValidationMetrics extends StepMetrics {
@@ -88,7 +88,9 @@ export async function validate(engine: TrainingEngine, assembler: BatchAssembler
     scores.set(out.score, start);
     for (let k = 0; k < n; k++) y[start + k] = labels[order[start + k]];
   }
-  return { ...mean.value(), auc: auc(scores, y), samples: order.length };
+  // A non-finite score (a diverging model) gives an undefined AUC rather than an error, as before.
+  const finite = scores.every(Number.isFinite);
+  return { ...mean.value(), auc: finite ? auc(scores, y) : NaN, samples: order.length };
 }
 
 function better(monitor: 'auc' | 'loss', a: ValidationMetrics, b: ValidationMetrics | undefined): boolean {

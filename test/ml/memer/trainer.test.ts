@@ -8,7 +8,7 @@ import { memerConfig } from '../../../src/ml/memer/config.js';
 import { splitByItem } from '../../../src/ml/memer/data.js';
 import { exportInferenceModel } from '../../../src/ml/memer/export.js';
 import { MemerEmbedder, type PostFeatures } from '../../../src/ml/memer/inference.js';
-import { auc } from '../../../src/ml/memer/metrics.js';
+import { auc } from '../../../src/ml/metrics.js';
 import { randomSearch } from '../../../src/ml/memer/search.js';
 import { syntheticData, DEFAULT_SYNTHETIC } from '../../../src/ml/memer/synthetic.js';
 import { trainMemer } from '../../../src/ml/memer/trainer.js';
