@@ -67,8 +67,9 @@ export function metricsOf(scores: Float64Array, labels: Uint8Array, subset?: Int
   return { auc: auc(s, y), f1: f.f1, f1Threshold: t };
 }
 
+/** RelaImpr, or null where it is undefined: no mature reference, or a mature AUC not above 0.5 (no lift to compare with). */
 export function relaImprOf(aucModel: number, aucMature: number | null): number | null {
-  if (aucMature === null || !Number.isFinite(aucMature) || !Number.isFinite(aucModel)) return null;
+  if (aucMature === null || !Number.isFinite(aucMature) || !(aucMature > 0.5) || !Number.isFinite(aucModel)) return null;
   const r = relaImpr(aucModel, aucMature);
   return Number.isFinite(r) ? r : null;
 }
