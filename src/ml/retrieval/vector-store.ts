@@ -49,7 +49,7 @@ export const DEFAULT_STORE_OPTIONS: Omit<VectorStoreOptions, 'dim' | 'runtime'> 
   reduction: 'auto',
   normRanges: 4,
   buildThreads: 0,
-  ortFrom: 8_192,
+  ortFrom: 1_024,
 });
 
 export interface Hit {
