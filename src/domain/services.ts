@@ -44,7 +44,7 @@ export class Services {
     this.baselines = new BaselineCache(db.prisma, config.refreshMs);
     this.runtime = new OnnxRuntime({ provider: config.executionProvider, intraOpThreads: config.ortThreads, log: (line) => logger.info(line) });
     this.registry = new ModelRegistry(db.prisma, this.runtime, config.modelDir, logger);
-    this.index = new PostIndex(db.prisma, this.baselines, logger, { approximateFrom: config.approximateFrom });
+    this.index = new PostIndex(db.prisma, this.baselines, logger, this.runtime, { approximateFrom: config.approximateFrom });
     this.uploads = new UploadsService(db, this.posts, this.interactions, this.registry, this.index, this.baselines, logger);
     this.recommendations = new RecommendationsService(db.prisma, this.index);
   }

@@ -27,6 +27,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
   const db = await openDatabase(config.databaseUrl);
   const services = new Services(db, config, logger);
   await services.registry.sync();
+  await services.index.warm();
   // Other processes (memer train, other replicas) write models and embeddings: pick them up periodically.
   const timer = setInterval(() => {
     services.refresh().catch((err: unknown) => logger.error('refresh failed', { error: (err as Error).message }));

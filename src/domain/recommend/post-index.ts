@@ -8,6 +8,7 @@
  */
 import type { Prisma } from '../../data/db.js';
 import type { Logger } from '../../lib/logger.js';
+import type { OnnxRuntime } from '../../ml/onnx/runtime.js';
 import { bytesToVector } from '../../lib/vectors.js';
 import { VectorStore, type VectorStoreOptions } from '../../ml/retrieval/vector-store.js';
 import { tagAverage, type BaselineCache } from '../embeddings/baselines.js';
@@ -36,8 +37,18 @@ export class PostIndex {
     private readonly prisma: Prisma,
     private readonly baselines: BaselineCache,
     private readonly logger: Logger,
-    private readonly storeOptions: Partial<Omit<VectorStoreOptions, 'dim'>> = {},
+    private readonly runtime: OnnxRuntime,
+    private readonly storeOptions: Partial<Omit<VectorStoreOptions, 'dim' | 'runtime'>> = {},
   ) {}
+
+  /**
+   * Builds the indexes of the signals that have user embeddings (trained ones), so that no request pays for it: at
+   * 1M posts the HNSW build takes tens of seconds and blocks the event loop. The server calls this before listening.
+   */
+  async warm(): Promise<void> {
+    const trained = await this.prisma.userEmbedding.findMany({ distinct: ['signalId'], select: { signalId: true } });
+    for (const { signalId } of trained) await this.store(signalId);
+  }
 
   /** The signal's index (built on first use). */
   async store(signalKey: number): Promise<VectorStore> {
@@ -66,6 +77,7 @@ export class PostIndex {
       if (stamp !== index.matureStamp) {
         const rebuilt = await this.build(signalKey);
         this.indexes.set(signalKey, Promise.resolve(rebuilt));
+        void index.store.dispose();
         this.logger.info('recommendation index rebuilt after a backbone change', { signal: signalKey, posts: rebuilt.store.size });
         continue;
       }
@@ -81,7 +93,7 @@ export class PostIndex {
   private async build(signalKey: number): Promise<SignalIndex> {
     const t0 = performance.now();
     const averages = await this.baselines.averages(signalKey);
-    const index: SignalIndex = { store: new VectorStore({ dim: averages.dim, ...this.storeOptions }), watermark: new Date(0), matureStamp: await this.matureStamp(signalKey) };
+    const index: SignalIndex = { store: new VectorStore({ dim: averages.dim, ...this.storeOptions, runtime: this.runtime }), watermark: new Date(0), matureStamp: await this.matureStamp(signalKey) };
     await this.load(signalKey, index, null);
     this.logger.info('recommendation index built', { signal: signalKey, posts: index.store.size, approximate: index.store.approximate, ms: Math.round(performance.now() - t0) });
     return index;
@@ -110,6 +122,10 @@ export class PostIndex {
       this.baselines.averages(signalKey),
     ]);
     const stored = new Map<string, Uint8Array>(embeddings.map((e) => [`${e.postId}:${e.source}`, e.vector]));
+    const dim = index.store.dim;
+    const rowKeys: number[] = [];
+    const metas: number[] = [];
+    const vectors = new Float32Array(posts.length * dim);
     const views = new Map(stats.map((s) => [s.postId, s.total]));
     const m = new Map(thresholds.map((t) => [t.mediaType, t.threshold]));
     for (const post of posts) {
@@ -126,8 +142,13 @@ export class PostIndex {
       });
       if (!source) continue;
       const vector = source === 'TAG_AVG' ? tagAvg! : source === 'GLOBAL_AVG' ? averages.global! : bytesToVector(stored.get(`${post.id}:${source}`)!);
-      if (vector.length === index.store.dim) index.store.upsert(post.id, vector, packMeta(post.mediaType, source));
+      if (vector.length !== dim) continue;
+      vectors.set(vector, rowKeys.length * dim);
+      rowKeys.push(post.id);
+      metas.push(packMeta(post.mediaType, source));
     }
+    // One bulk insert: a store crossing its HNSW threshold builds the graph once, on all cores.
+    index.store.upsertMany(rowKeys, vectors.subarray(0, rowKeys.length * dim), metas);
     index.watermark = startedAt;
   }
 }

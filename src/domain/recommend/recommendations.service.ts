@@ -64,7 +64,7 @@ export class RecommendationsService {
       if (query.length === store.dim) {
         const accept = (key: number, meta: number) =>
           !seen.has(key) && (!req.mediaType || metaMediaType(meta) === req.mediaType) && (!req.stage || (metaSource(meta) === 'MATURE') === (req.stage === 'MATURE'));
-        for (const hit of store.search(query, req.first, accept)) out.push({ key: hit.key, score: hit.score, source: metaSource(hit.meta), strategy: 'EMBEDDING' });
+        for (const hit of await store.searchAsync(query, req.first, accept)) out.push({ key: hit.key, score: hit.score, source: metaSource(hit.meta), strategy: 'EMBEDDING' });
       }
     }
     if (out.length < req.first && req.stage !== 'MATURE') {
