@@ -26,8 +26,6 @@ export type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** One CLI command. `run` gets the parsed flags and positionals and returns an exit code. */
 export interface Command {
-  /** One line for `memer --help`. */
-  summary: string;
   /** Full text for `memer <command> --help`: usage line, then what each flag does. */
   help: string;
   options: Options;

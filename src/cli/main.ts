@@ -1,17 +1,17 @@
 import { parseArgs } from 'node:util';
 import { CliError, ExitCode, type Command } from './command.js';
 
-/** Every command, loaded on demand so `memer --help` stays fast. Keep alphabetical. */
-const commands: Record<string, () => Promise<{ command: Command }>> = {
-  bench: () => import('./commands/bench.js'),
-  dataset: () => import('./commands/dataset.js'),
-  db: () => import('./commands/db.js'),
-  evaluate: () => import('./commands/evaluate.js'),
-  import: () => import('./commands/import.js'),
-  keys: () => import('./commands/keys.js'),
-  serve: () => import('./commands/serve.js'),
-  simulate: () => import('./commands/simulate.js'),
-  train: () => import('./commands/train.js'),
+/** Every command with its one-line summary; modules load on demand so `memer --help` stays fast. Keep alphabetical. */
+const commands: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
+  bench: { summary: 'run a benchmark and print its figures (JSON with --json)', load: () => import('./commands/bench.js') },
+  dataset: { summary: 'import MovieLens into a dataset folder; show counts of a dataset folder', load: () => import('./commands/dataset.js') },
+  db: { summary: 'apply migrations; regenerate the PostgreSQL schema, migrations and schema.graphql after a model change', load: () => import('./commands/db.js') },
+  evaluate: { summary: 'offline evaluation as in the paper (Table 2): Random, Global Avg, Tag Avg, Mature and MEMER per signal, no database', load: () => import('./commands/evaluate.js') },
+  import: { summary: 'load a dataset folder (items.csv, interactions.csv, users.csv, features/*.npy) into the database', load: () => import('./commands/import.js') },
+  keys: { summary: 'create, list and revoke API keys', load: () => import('./commands/keys.js') },
+  serve: { summary: 'run the GraphQL service (migrates an empty database first)', load: () => import('./commands/serve.js') },
+  simulate: { summary: 'generate a synthetic platform (posts, users, six signals, all modalities) as a dataset folder', load: () => import('./commands/simulate.js') },
+  train: { summary: 'train FFM backbones, maturity thresholds and MEMER models on the database; register (and activate) them', load: () => import('./commands/train.js') },
 };
 
 function usage(): string {
@@ -21,7 +21,7 @@ function usage(): string {
     'Usage: memer <command> [options]      memer <command> --help for details',
     '',
     'Commands:',
-    ...Object.keys(commands).map((name) => `  ${name}`),
+    ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`),
   ].join('\n');
 }
 
@@ -31,12 +31,12 @@ export async function main(argv: string[]): Promise<number> {
     console.log(usage());
     return name ? ExitCode.OK : ExitCode.USAGE;
   }
-  const load = commands[name];
-  if (!load) {
+  const entry = commands[name];
+  if (!entry) {
     console.error(`memer: unknown command "${name}"\n\n${usage()}`);
     return ExitCode.USAGE;
   }
-  const { command } = await load();
+  const { command } = await entry.load();
   try {
     if (rest.includes('--help') || rest.includes('-h')) {
       console.log(command.help);

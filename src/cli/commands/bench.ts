@@ -13,7 +13,6 @@ function available(): string[] {
 }
 
 export const command: Command = {
-  summary: 'run a benchmark and print its figures (JSON with --json)',
   get help() {
     return [
       'Usage: memer bench <name> [--json] [--set key=value ...]',

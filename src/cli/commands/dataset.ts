@@ -9,7 +9,6 @@ import { readDataset } from '../../datasets/read.js';
 const LAYOUTS = ['auto', 'latest-small', '100k'] as const;
 
 export const command: Command = {
-  summary: 'import MovieLens into a dataset folder; show counts of a dataset folder',
   help: [
     'Usage: memer dataset movielens SRC --out DIR [--layout auto|latest-small|100k] [--json]',
     '       memer dataset info DIR [--json]',

@@ -8,7 +8,6 @@ import { CliError, ExitCode, type Command } from '../command.js';
 import { cliConfig } from '../context.js';
 
 export const command: Command = {
-  summary: 'apply migrations; regenerate the PostgreSQL schema, migrations and schema.graphql after a model change',
   help: [
     'Usage: memer db migrate [--json]',
     '       memer db generate --name NAME [--postgres URL]',

@@ -14,7 +14,6 @@ function num(flag: string, text: string | undefined, integer = false): number | 
 }
 
 export const command: Command = {
-  summary: 'offline evaluation as in the paper (Table 2): Random, Global Avg, Tag Avg, Mature and MEMER per signal, no database',
   help: [
     'Usage: memer evaluate DIR [--json OUT] [--report OUT.html] [--protocol time|cvar] [options]',
     '',

@@ -5,7 +5,6 @@ import { CliError, ExitCode, type Command } from '../command.js';
 import { withServices } from '../context.js';
 
 export const command: Command = {
-  summary: 'load a dataset folder (items.csv, interactions.csv, users.csv, features/*.npy) into the database',
   help: [
     'Usage: memer import DIR [--json]',
     '',

@@ -3,7 +3,6 @@ import { CliError, ExitCode, type Command } from '../command.js';
 import { withServices } from '../context.js';
 
 export const command: Command = {
-  summary: 'create, list and revoke API keys',
   help: [
     'Usage: memer keys create --scope read|write|admin [--scope ...] [--name NAME] [--json]',
     '       memer keys list [--json]',

@@ -7,7 +7,6 @@ import { CliError, ExitCode, type Command } from '../command.js';
 import { cliConfig } from '../context.js';
 
 export const command: Command = {
-  summary: 'run the GraphQL service (migrates an empty database first)',
   help: [
     'Usage: memer serve [--port N] [--host H] [--demo]',
     '',

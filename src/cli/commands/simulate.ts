@@ -19,7 +19,6 @@ function real(flag: string, text: string | undefined): number | undefined {
 }
 
 export const command: Command = {
-  summary: 'generate a synthetic platform (posts, users, six signals, all modalities) as a dataset folder',
   help: [
     'Usage: memer simulate --out DIR [--seed S] [--users N] [--posts N] [--days N] [--interactions N] [options] [--json]',
     '',

@@ -5,7 +5,6 @@ import { CliError, ExitCode, type Command } from '../command.js';
 import { withServices } from '../context.js';
 
 export const command: Command = {
-  summary: 'train FFM backbones, maturity thresholds and MEMER models on the database; register (and activate) them',
   help: [
     'Usage: memer train [--signal NAME ...] [--epochs N] [--search N] [--seed S] [--threads N] [--activate] [--json]',
     '       memer train --activate-version VERSION [--json]',
