@@ -7,7 +7,7 @@
  *   recommendations  at each size (default 100k and 1M posts): p50 and p99 of `recommendations(first: 50)` with the
  *                    exact index and with the approximate (HNSW) one, and recall@50 of the approximate results
  *                    against exact search; baseline: the same search on a VectorStore in this process (raw index).
- * Parameters (--set): sizes=100000,1000000  queries=200  uploads=1,16,64
+ * Parameters (--set): sizes=100000,1000000 (empty: skip)  queries=200  uploads=1,16,64  profile=DIR (server CPU profile)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -42,8 +42,12 @@ function freePort(): Promise<number> {
   });
 }
 
+/** `--set profile=DIR` writes the server's CPU profile there (node --cpu-prof), to see where a request's time goes. */
+let profileDir: string | undefined;
+
 async function startServer(env: Record<string, string>, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [new URL('../../bin/memer.js', import.meta.url).pathname, 'serve', '--port', String(port)], {
+  const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const child = spawn(process.execPath, [...profile, new URL('../../bin/memer.js', import.meta.url).pathname, 'serve', '--port', String(port)], {
     env: { ...process.env, ...env, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -182,9 +186,10 @@ async function recommendations(dir: string, size: number, queries: number, log: 
   })();
   sql.close();
 
-  // Raw index figures: the same vectors in a VectorStore in this process.
+  // Raw index figures: the same vectors in a VectorStore in this process, with the server's exact path (onnxruntime).
+  const runtime = new OnnxRuntime({ provider: 'cpu' });
   const store = (approximateFrom: number) => {
-    const s = new VectorStore({ dim: DIM, approximateFrom });
+    const s = new VectorStore({ dim: DIM, approximateFrom, runtime });
     s.upsertMany(Int32Array.from({ length: size }, (_, i) => i + 1), vectors);
     return s;
   };
@@ -195,7 +200,7 @@ async function recommendations(dir: string, size: number, queries: number, log: 
     const approximateFrom = mode === 'exact' ? size + 1 : Math.min(size, 50_000);
     log(`recommendations at ${size.toLocaleString('en-US')} posts, ${mode} (server start builds the index)...`);
     const raw = store(approximateFrom);
-    const rawLat = await load(queries, 1, async (i) => void raw.search(userVectors.subarray((i % users) * DIM, ((i % users) + 1) * DIM), 50));
+    const rawLat = await load(queries, 1, async (i) => void (await raw.searchAsync(userVectors.subarray((i % users) * DIM, ((i % users) + 1) * DIM), 50)));
     await raw.dispose();
     const port = await freePort();
     const server = await startServer({ DATABASE_URL: db, MEMER_APPROXIMATE_FROM: String(approximateFrom), MEMER_EXECUTION_PROVIDER: 'cpu', MEMER_MODEL_DIR: join(dir, 'none') }, port);
@@ -228,6 +233,7 @@ async function recommendations(dir: string, size: number, queries: number, log: 
       await stopServer(server);
     }
   }
+  await runtime.dispose();
   rmSync(file, { force: true });
   return results;
 }
@@ -235,9 +241,10 @@ async function recommendations(dir: string, size: number, queries: number, log: 
 export const bench: Bench = {
   summary: 'registerPost and recommendations over HTTP against a memer serve child process',
   async run(args, log) {
-    const sizes = (args.sizes ?? '100000,1000000').split(',').map(Number);
+    const sizes = (args.sizes ?? '100000,1000000').split(',').filter(Boolean).map(Number);
     const levels = (args.uploads ?? '1,16,64').split(',').map(Number);
     const queries = Number(args.queries ?? 200);
+    profileDir = args.profile;
     const dir = mkdtempSync(join(tmpdir(), 'memer-bench-serve-'));
     try {
       const results = await uploads(dir, levels, log);
