@@ -9,22 +9,17 @@
 import { bytesPerRow } from '../ml/ffm/data.js';
 import { syntheticFfmSet } from '../ml/ffm/synthetic.js';
 import { trainFfm } from '../ml/ffm/train.js';
-import { withBaseline, type Bench, type BenchResult } from './harness.js';
+import { positiveArg, withBaseline, type Bench, type BenchResult } from './harness.js';
 
-function intArg(args: Record<string, string>, key: string, fallback: number): number {
-  const v = args[key] === undefined ? fallback : Number(args[key]);
-  if (!Number.isInteger(v) || v <= 0) throw new Error(`--set ${key} must be a positive integer, got ${args[key]}`);
-  return v;
-}
 
 export const bench: Bench = {
   summary: 'FFM training rows/s on a generated 5M-row set: 1 thread, and 2 Hogwild worker threads against it',
   async run(args, log) {
-    const rows = intArg(args, 'rows', 5_000_000);
-    const users = intArg(args, 'users', 200_000);
-    const posts = intArg(args, 'posts', 50_000);
-    const epochs = intArg(args, 'epochs', 3);
-    const threadList = (args.threads ?? '1,2').split(',').map((t) => intArg({ t }, 't', 1));
+    const rows = positiveArg(args, 'rows', 5_000_000, true);
+    const users = positiveArg(args, 'users', 200_000, true);
+    const posts = positiveArg(args, 'posts', 50_000, true);
+    const epochs = positiveArg(args, 'epochs', 3, true);
+    const threadList = (args.threads ?? '1,2').split(',').map((t) => positiveArg({ threads: t }, 'threads', 1, true));
     log(`generating ${rows} rows (${users} users, ${posts} posts, 24 hours)`);
     const { data } = syntheticFfmSet({ rows, users, posts, seed: 1 });
     const results: BenchResult[] = [];

@@ -40,6 +40,15 @@ export function machineInfo(): Record<string, string | number> {
   };
 }
 
+/** A positive number from the bench's `--set key=value` arguments (an integer where `integer`), else `fallback`. */
+export function positiveArg(args: Record<string, string>, key: string, fallback: number, integer = false): number {
+  const v = args[key] === undefined ? fallback : Number(args[key]);
+  if (!Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v))) {
+    throw new Error(`--set ${key}=${args[key]}: expected a positive ${integer ? 'integer' : 'number'}`);
+  }
+  return v;
+}
+
 /** Percentile of an unsorted sample (nearest rank). */
 export function percentile(samples: ArrayLike<number>, p: number): number {
   const sorted = Float64Array.from(samples).sort();

@@ -10,7 +10,7 @@
  * Parameters (--set key=value): threads (2), seconds per measurement (1), aux (16), concurrency (256).
  */
 import * as ort from 'onnxruntime-node';
-import { percentile, withBaseline, type Bench, type BenchResult } from './harness.js';
+import { positiveArg, percentile, withBaseline, type Bench, type BenchResult } from './harness.js';
 import { memerConfig, paperModalities } from '../ml/memer/config.js';
 import { exportInferenceModel } from '../ml/memer/export.js';
 import { MemerEmbedder, type PostFeatures } from '../ml/memer/inference.js';
@@ -19,13 +19,6 @@ import { Rng } from '../ml/graph/rng.js';
 import { OnnxRuntime } from '../ml/onnx/runtime.js';
 import type { Feed } from '../ml/onnx/session.js';
 
-function num(args: Record<string, string>, key: string, dflt: number): number {
-  const v = args[key];
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`--set ${key}=${v}: expected a positive number`);
-  return n;
-}
 
 /** Time `fn` repeatedly in `rounds` slices, alternating with the other measurement by the caller. */
 async function timeCalls(fn: () => Promise<unknown>, ms: number, samples: number[]): Promise<void> {
@@ -40,10 +33,10 @@ async function timeCalls(fn: () => Promise<unknown>, ms: number, samples: number
 export const bench: Bench = {
   summary: 'MEMER inference through the runtime module vs raw onnxruntime: items/s, p50/p99 at batch 1, 64, 1024',
   async run(args, log) {
-    const threads = num(args, 'threads', 2);
-    const seconds = num(args, 'seconds', 1);
-    const concurrency = num(args, 'concurrency', 256);
-    const modalities = paperModalities('video', num(args, 'aux', 16));
+    const threads = positiveArg(args, 'threads', 2);
+    const seconds = positiveArg(args, 'seconds', 1);
+    const concurrency = positiveArg(args, 'concurrency', 256);
+    const modalities = paperModalities('video', positiveArg(args, 'aux', 16));
     const config = memerConfig({ architecture: { modalities } });
     const stats: StatsByModality = {};
     for (const s of modalities) stats[s.modality] = { mean: new Float32Array(s.dim), std: new Float32Array(s.dim).fill(1), scale: new Float32Array(s.dim).fill(1), count: 1 };

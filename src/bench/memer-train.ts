@@ -7,7 +7,7 @@
  * Parameters (--set key=value): threads (2), batch (16384), steps (8, after 1 warm-up step; a whole warm-up pass runs first), items (3000), aux (16),
  * semanticDim (64), spinning (1; 0 turns off ORT thread spin-waiting, which may help on a busy shared machine).
  */
-import { withBaseline, type Bench, type BenchResult } from './harness.js';
+import { positiveArg, withBaseline, type Bench, type BenchResult } from './harness.js';
 import { memerConfig, paperModalities } from '../ml/memer/config.js';
 import { BatchAssembler } from '../ml/memer/data.js';
 import { TrainingEngine } from '../ml/memer/engine.js';
@@ -17,24 +17,17 @@ import { syntheticData } from '../ml/memer/synthetic.js';
 import { Rng } from '../ml/graph/rng.js';
 import { OnnxRuntime } from '../ml/onnx/runtime.js';
 
-function num(args: Record<string, string>, key: string, dflt: number): number {
-  const v = args[key];
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`--set ${key}=${v}: expected a positive number`);
-  return n;
-}
 
 export const bench: Bench = {
   summary: 'MEMER training steps/s at the paper shapes (ONNX forward+backward+Adam in one run)',
   async run(args, log) {
-    const threads = num(args, 'threads', 2);
+    const threads = positiveArg(args, 'threads', 2);
     const spinning = (args.spinning ?? '1') !== '0';
-    const batch = num(args, 'batch', 16384);
-    const steps = num(args, 'steps', 8);
-    const items = num(args, 'items', 3000);
-    const modalities = paperModalities('video', num(args, 'aux', 16));
-    const config = memerConfig({ architecture: { modalities, semanticDim: num(args, 'semanticDim', 64) }, training: { batchSize: batch, threads } });
+    const batch = positiveArg(args, 'batch', 16384);
+    const steps = positiveArg(args, 'steps', 8);
+    const items = positiveArg(args, 'items', 3000);
+    const modalities = paperModalities('video', positiveArg(args, 'aux', 16));
+    const config = memerConfig({ architecture: { modalities, semanticDim: positiveArg(args, 'semanticDim', 64) }, training: { batchSize: batch, threads } });
     log(`memer-train: ${modalities.map((m) => `${m.modality} ${m.dim}`).join(' + ')}, batch ${batch}, F ${config.architecture.semanticDim}`);
     const data = syntheticData({ modalities, items, users: 2000, samples: batch * (steps + 1), embeddingDim: 32, factors: 8, missingRate: 0.1, seed: 1 });
     const rows = Int32Array.from({ length: items }, (_, i) => i);

@@ -17,7 +17,7 @@
  * expansionSearch, expansionAdd, normRanges, reduction (VectorStore defaults).
  */
 import * as ort from 'onnxruntime-node';
-import { percentile, withBaseline, type Bench, type BenchResult } from './harness.js';
+import { positiveArg, percentile, withBaseline, type Bench, type BenchResult } from './harness.js';
 import { OnnxRuntime } from '../ml/onnx/runtime.js';
 import { mipsTopKModel } from '../ml/retrieval/mips-graph.js';
 import { OrtExactSearch } from '../ml/retrieval/ort-exact.js';
@@ -29,13 +29,6 @@ const DIM = 32;
 const K = 50;
 const BATCH = 64;
 
-function num(args: Record<string, string>, key: string, dflt: number): number {
-  const v = args[key];
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`--set ${key}=${v}: expected a positive number`);
-  return n;
-}
 
 interface Timing {
   p50: number;
@@ -75,11 +68,11 @@ export const bench: Bench = {
     const sets = (args.sets ?? 'structured,random').split(',');
     for (const s of sets) if (s !== 'structured' && s !== 'random') throw new Error(`--set sets: unknown set "${s}" (structured, random)`);
     // Building a 1M-item HNSW graph on random vectors takes minutes on 2 cores: opt in with --set random=1000000.
-    const randomMax = num(args, 'random', 100_000);
-    const nq = Math.round(num(args, 'queries', 200));
-    const threads = num(args, 'threads', 2);
+    const randomMax = positiveArg(args, 'random', 100_000);
+    const nq = Math.round(positiveArg(args, 'queries', 200));
+    const threads = positiveArg(args, 'threads', 2);
     const storeOptions: Partial<VectorStoreOptions> = {};
-    for (const key of ['connectivity', 'expansionSearch', 'expansionAdd', 'normRanges'] as const) if (args[key]) storeOptions[key] = num(args, key, 0);
+    for (const key of ['connectivity', 'expansionSearch', 'expansionAdd', 'normRanges'] as const) if (args[key]) storeOptions[key] = positiveArg(args, key, 0);
     if (args.reduction) storeOptions.reduction = args.reduction as VectorStoreOptions['reduction'];
     const o = { ...DEFAULT_STORE_OPTIONS, ...storeOptions };
     log(`retrieval: k=${K}, d=${DIM}, ${nq} queries, ${threads} onnxruntime threads; HNSW connectivity ${o.connectivity}, expansion add ${o.expansionAdd} / search ${o.expansionSearch}, reduction ${o.reduction}, ${o.normRanges} norm ranges`);

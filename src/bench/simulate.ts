@@ -11,13 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readDataset } from '../datasets/read.js';
 import { simulate } from '../datasets/simulator/index.js';
-import { withBaseline, type Bench, type BenchResult } from './harness.js';
+import { positiveArg, withBaseline, type Bench, type BenchResult } from './harness.js';
 
-function intArg(args: Record<string, string>, key: string, fallback: number): number {
-  const v = args[key] === undefined ? fallback : Number(args[key]);
-  if (!Number.isInteger(v) || v <= 0) throw new Error(`--set ${key} must be a positive integer, got ${args[key]}`);
-  return v;
-}
 
 /** Counts LF bytes in a file with 4 MiB reads: the cheapest possible pass over the same bytes. */
 function countLines(path: string): number {
@@ -39,9 +34,9 @@ function countLines(path: string): number {
 export const bench: Bench = {
   summary: 'simulated interactions/s (memer simulate) and readDataset rows/s against a line-count scan of the same file',
   async run(args, log) {
-    const rows = intArg(args, 'rows', 10_000_000);
-    const users = intArg(args, 'users', 100_000);
-    const posts = intArg(args, 'posts', 50_000);
+    const rows = positiveArg(args, 'rows', 10_000_000, true);
+    const users = positiveArg(args, 'users', 100_000, true);
+    const posts = positiveArg(args, 'posts', 50_000, true);
     const dir = mkdtempSync(join(tmpdir(), 'memer-bench-sim-'));
     try {
       log(`simulating ${rows.toLocaleString('en-US')} interactions (${users} users, ${posts} posts, features 16-d) in ${dir}`);

@@ -1,7 +1,8 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { migrate } from '../../data/migrate.js';
 import { migrationsRoot } from '../../data/migrate.js';
-import { pendingSchemaSql, postgresSchemaFrom, scratchDatabase, schemaPaths } from '../../data/schema-engine.js';
+import { pendingSchemaSql, postgresSchemaFrom, schemaPaths } from '../../data/schema-engine.js';
+import { scratchDatabase } from '../../data/scratch-database.js';
 import type { Provider } from '../../data/provider.js';
 import { emitSchema } from '../../graphql/schema.js';
 import { CliError, ExitCode, type Command } from '../command.js';
