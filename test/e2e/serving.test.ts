@@ -67,6 +67,11 @@ for (const provider of PROVIDERS) {
       assert.ok(Math.abs(dot - fresh.score) < 1e-4, `${dot} vs ${fresh.score}`);
       const scores = rec.map((r: { score: number }) => r.score);
       assert.deepEqual(scores, [...scores].sort((a, b) => b - a), 'best first');
+      // Without content features MEMER has nothing to go on: a baseline serves the post, and it is recommendable too.
+      const bare = await h.ok(REGISTER, { i: { id: 'bare', mediaType: 'VIDEO', tags: ['t3'] } });
+      assert.ok(['TAG_AVG', 'GLOBAL_AVG'].includes(bare.registerPost.servingSources.find((s: { signal: string }) => s.signal === 'click').source));
+      const again = (await h.ok(RECOMMEND, { u: user })).recommendations;
+      assert.ok(['TAG_AVG', 'GLOBAL_AVG'].includes(again.find((r: { post: { id: string } }) => r.post.id === 'bare')?.source));
     });
 
     test('views accrue, the post crosses M, and after a retrain its source switches from MEMER to MATURE', async () => {

@@ -65,15 +65,13 @@ export class MemerService {
     // Each model has its own micro-batcher: run them side by side.
     const perModel = await Promise.all(
       models.map(async (model) => {
-        const batch = wanted.filter((p) => p.mediaType === model.mediaType);
-        if (batch.length === 0) return [];
         const accepted = new Set(model.embedder.info.modalities.map((s) => s.modality));
-        const inputs: PostFeatures[] = batch.map((p) => {
-          const own = features.get(p.key) ?? {};
-          // Modalities the model was not trained on are left out rather than rejected.
-          const usable = Object.fromEntries(Object.entries(own).filter(([m]) => accepted.has(m as DatasetModality)));
-          return { features: usable, freq: normalisedFreq(views.get(`${p.key}:${model.signalKey}`) ?? 0, model.freqScale) };
-        });
+        // Modalities the model was not trained on are left out rather than rejected; a post with none of the model's
+        // modalities gets no MEMER vector (content-free, it is better served by its tag or global average).
+        const usable = (p: PostRef) => Object.fromEntries(Object.entries(features.get(p.key) ?? {}).filter(([m]) => accepted.has(m as DatasetModality)));
+        const batch = wanted.filter((p) => p.mediaType === model.mediaType && Object.keys(usable(p)).length > 0);
+        if (batch.length === 0) return [];
+        const inputs: PostFeatures[] = batch.map((p) => ({ features: usable(p), freq: normalisedFreq(views.get(`${p.key}:${model.signalKey}`) ?? 0, model.freqScale) }));
         const vectors = batch.length === 1 ? [await model.embedder.embed(inputs[0])] : splitRows(await model.embedder.embedMany(inputs), batch.length);
         return batch.map((p, i) => ({ model, post: p, vector: vectors[i] }));
       }),
