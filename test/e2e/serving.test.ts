@@ -12,6 +12,9 @@ import { simulate } from '../../src/datasets/simulator/index.js';
 import { importDataset } from '../../src/domain/imports/import.service.js';
 import { activateVersion } from '../../src/domain/training/activation.js';
 import { trainOnDatabase } from '../../src/domain/training/train.service.js';
+import { openDatabase } from '../../src/data/db.js';
+import { Services } from '../../src/domain/services.js';
+import { createLogger } from '../../src/lib/logger.js';
 import { PROVIDERS } from '../helpers/databases.js';
 import { harness, type Harness } from '../helpers/harness.js';
 
@@ -93,6 +96,23 @@ for (const provider of PROVIDERS) {
       assert.equal(rec.find((r: { post: { id: string } }) => r.post.id === 'fresh')?.source, 'MATURE');
       const active = await h.ok(`{ models(activeOnly: true) { version } }`);
       assert.ok(active.models.every((m: { version: string }) => m.version.startsWith('run-b')), JSON.stringify(active.models));
+    });
+
+    test('an upload on one replica reaches the recommendation index of another on its next refresh', async () => {
+      const other = new Services(await openDatabase(h.services.config.databaseUrl), h.services.config, createLogger('error', () => undefined));
+      try {
+        await other.refresh();
+        const loaders = other.loaders();
+        const before = await other.recommendations.recommend({ userId: user, signal: 'click', first: 500, excludeSeen: false }, loaders);
+        assert.ok(!before.some((r) => r.post.id === 'replica'));
+        const vec = (n: number) => Array.from({ length: n }, (_, i) => Math.cos(i + 0.5) / 2);
+        await h.ok(REGISTER, { i: { id: 'replica', mediaType: 'VIDEO', features: { visual: vec(24), audio: vec(8), text: vec(8), aux: [0, 1, 0] } } });
+        await other.refresh();
+        const after = await other.recommendations.recommend({ userId: user, signal: 'click', first: 500, excludeSeen: false }, other.loaders());
+        assert.equal(after.find((r) => r.post.id === 'replica')?.source, 'MEMER');
+      } finally {
+        await other.close();
+      }
     });
 
     test('activateModel switches runs atomically; a broken version leaves the active one serving', async () => {
