@@ -96,6 +96,8 @@ for (const provider of PROVIDERS) {
       assert.equal(rec.find((r: { post: { id: string } }) => r.post.id === 'fresh')?.source, 'MATURE');
       const active = await h.ok(`{ models(activeOnly: true) { version } }`);
       assert.ok(active.models.every((m: { version: string }) => m.version.startsWith('run-b')), JSON.stringify(active.models));
+      const curve = await h.ok(`{ maturityCurve(signal: "click", mediaType: VIDEO) { threshold views distance } }`);
+      assert.equal(curve.maturityCurve.threshold, M);
     });
 
     test('an upload on one replica reaches the recommendation index of another on its next refresh', async () => {

@@ -1,10 +1,15 @@
 /**
  * `memer train` on the database: export it as a dataset, run the training pipeline (FFM per signal, maturity threshold
  * M, MEMER per signal and media type; src/ml/pipeline), write the artefacts of the run to the model directory and
- * register them as model versions (FFM per signal, MEMER per signal and media type) with their metrics. Nothing
+ * register them as model versions (FFM per signal, MEMER per signal and media type) with their metrics, with the
+ * maturity curve of each signal drawn to <run>/<signal>/maturity.svg (Figure 1). Nothing
  * served changes until the run is activated (activation.ts), so a bad run can be inspected and dropped.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { MediaType as DatasetMediaType } from '../../datasets/types.js';
+import type { MaturityCurve } from '../../ml/maturity/curve.js';
+import { maturityCurveSvg } from '../../ml/maturity/plot.js';
 import { pipelineOptions, trainPipeline, type PipelineEvent, type PipelineOptions, type PipelineResult } from '../../ml/pipeline/index.js';
 import type { Services } from '../services.js';
 import type { MediaType } from '../types.js';
@@ -56,6 +61,7 @@ export async function trainOnDatabase(
     const backbone = toBackbone(s, dataset.items.ids, dataset.userIds, dataset.interactions, dataset.signals.indexOf(s.signal));
     const ffmMetrics = { ffm: s.ffm, thresholds: backbone.thresholds, posts: backbone.postIds.length, users: backbone.userIds.length };
     const artefact = writeBackbone(services.config.modelDir, run, { ...backbone, metrics: ffmMetrics });
+    writeMaturityPlot(join(services.config.modelDir, artefact, 'maturity.svg'), s);
     const ffmVersion = `${run}-ffm-${s.signal}`;
     await prisma.modelVersion.create({ data: { version: ffmVersion, kind: 'FFM', signalId: signalKey.get(s.signal)!, status: 'READY', metrics: JSON.stringify(ffmMetrics), artefact } });
     versions.push({ version: ffmVersion, kind: 'FFM', signal: s.signal, mediaType: null, metrics: ffmMetrics });
@@ -79,6 +85,15 @@ export async function trainOnDatabase(
     skipped,
     timings: { ...result.timings, export: exportSeconds },
   };
+}
+
+/** Figure 1 for a signal: its maturity curve per media type with the threshold M read from it. */
+function writeMaturityPlot(path: string, s: PipelineResult['signals'][number]): void {
+  const curves: MaturityCurve[] = Object.values(s.media).map((m) => {
+    const t = m!.threshold;
+    return { key: t.key, signal: t.signal, mediaType: t.mediaType, snapshotEvery: t.snapshotEvery, views: t.views, distance: t.distance, count: t.count, epsilon: t.epsilon, minPosts: 0, threshold: t.threshold };
+  });
+  if (curves.some((c) => c.views.length > 0)) writeFileSync(path, maturityCurveSvg(curves));
 }
 
 /**

@@ -28,7 +28,7 @@ export class CatalogResolver {
     const signal = await ctx.loaders.signal(signalName);
     const row = await ctx.services.db.prisma.maturityThreshold.findUnique({ where: { signalId_mediaType: { signalId: signal.key, mediaType } } });
     if (!row) return null;
-    const curve = JSON.parse(row.curve) as { views?: number[]; distance?: number[]; count?: number[]; epsilon?: number };
+    const curve = JSON.parse(row.curve) as { views?: number[]; distance?: (number | null)[]; count?: number[]; epsilon?: number };
     return {
       signal: signal.name,
       mediaType,

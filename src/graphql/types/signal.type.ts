@@ -64,8 +64,8 @@ export class MaturityCurve {
   @Field(() => [Int])
   views!: number[];
 
-  @Field(() => [Float])
-  distance!: number[];
+  @Field(() => [Float], { nullable: 'items', description: 'Mean cosine distance at each view count; null where no post reached it.' })
+  distance!: (number | null)[];
 
   @Field(() => [Int], { description: 'Posts contributing to each point.' })
   count!: number[];
