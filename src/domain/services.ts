@@ -42,7 +42,9 @@ export class Services {
     this.keys = new KeysService(db.prisma);
     this.models = new ModelsService(db.prisma);
     this.baselines = new BaselineCache(db.prisma, config.refreshMs);
-    this.runtime = new OnnxRuntime({ provider: config.executionProvider, intraOpThreads: config.ortThreads, log: (line) => logger.info(line) });
+    // No spin-waiting: a server interleaves small runs with request handling, and spinning threads would take the CPU
+    // the event loop needs (measured: registerPost on 2 cores).
+    this.runtime = new OnnxRuntime({ provider: config.executionProvider, intraOpThreads: config.ortThreads, spinning: false, log: (line) => logger.info(line) });
     this.registry = new ModelRegistry(db.prisma, this.runtime, config.modelDir, logger);
     this.index = new PostIndex(db.prisma, this.baselines, logger, this.runtime, { approximateFrom: config.approximateFrom });
     this.uploads = new UploadsService(db, this.posts, this.interactions, this.registry, this.index, this.baselines, logger);

@@ -12,7 +12,7 @@
 import type { Db } from '../data/db.js';
 import type { Logger } from '../lib/logger.js';
 import { tagAverage, type BaselineCache } from './embeddings/baselines.js';
-import { MemerService, shouldRefresh } from './embeddings/memer.service.js';
+import { MemerService, shouldRefresh, type StoredFeature } from './embeddings/memer.service.js';
 import type { InteractionInput, InteractionsService, RecordResult } from './interactions/interactions.service.js';
 import type { ModelRegistry } from './models/registry.js';
 import type { NormalizedPost, PostInput } from './posts/post.validation.js';
@@ -70,7 +70,8 @@ export class UploadsService {
   private async write(posts: NormalizedPost[]): Promise<RegisterResult[]> {
     const results = await this.posts.registerNormalized(posts);
     const fresh = results.filter((r) => r.created).map((r) => r.post);
-    if (fresh.length) await this.embedAndIndex(fresh);
+    const features = new Map(posts.map((p) => [results.find((r) => r.post.id === p.externalId)!.post.key, p.features.map((f) => ({ ...f, dtype: 'FLOAT16' as const }))]));
+    if (fresh.length) await this.embedAndIndex(fresh, features);
     return results;
   }
 
@@ -90,11 +91,11 @@ export class UploadsService {
     return result;
   }
 
-  private async embedAndIndex(posts: PostRecord[]): Promise<void> {
-    const embedded = await this.memer.embed(posts);
+  private async embedAndIndex(posts: PostRecord[], features: Map<number, StoredFeature[]>): Promise<void> {
+    const embedded = await this.memer.embed(posts, this.registry.current(), this.db.prisma, features);
     await this.putAll(embedded, posts);
     // Posts (or signals) without a model: index them by their baseline so they are recommendable too.
-    const signals = await this.db.prisma.signal.findMany();
+    const signals = await this.signals();
     for (const post of posts) {
       for (const s of signals) {
         if (!(post.mediaType === 'VIDEO' ? s.appliesToVideo : s.appliesToImage)) continue;
@@ -105,6 +106,16 @@ export class UploadsService {
         if (vector) await this.index.put(s.id, post.key, post.mediaType, tag ? 'TAG_AVG' : 'GLOBAL_AVG', vector);
       }
     }
+  }
+
+  private signalCache: { at: number; rows: Promise<{ id: number; appliesToVideo: boolean; appliesToImage: boolean }[]> } | null = null;
+
+  /** The signal catalogue, re-read at most once per second (signals change only with imports and migrations). */
+  private signals() {
+    if (!this.signalCache || Date.now() - this.signalCache.at > 1000) {
+      this.signalCache = { at: Date.now(), rows: this.db.prisma.signal.findMany({ select: { id: true, appliesToVideo: true, appliesToImage: true } }) };
+    }
+    return this.signalCache.rows;
   }
 
   private async putAll(embedded: { postKey: number; signalKey: number; vector: Float32Array }[], posts: { key: number; mediaType: PostRecord['mediaType'] }[]): Promise<void> {

@@ -11,13 +11,20 @@ import type { Logger } from '../../lib/logger.js';
 import { bytesToHalves } from '../../lib/vectors.js';
 import { normalisedFreq } from '../../ml/pipeline/memer-model.js';
 import type { PostFeatures } from '../../ml/memer/inference.js';
-import { modalityNames, type MediaType } from '../types.js';
+import { modalityNames, type MediaType, type Modality } from '../types.js';
 import type { ModelRegistry, Snapshot } from '../models/registry.js';
 import { upsertPostEmbeddings, type PostEmbeddingRow } from './store.js';
 
 export interface PostRef {
   key: number;
   mediaType: MediaType;
+}
+
+/** A feature vector as stored (PostFeature row). */
+export interface StoredFeature {
+  modality: Modality;
+  dtype: 'FLOAT16' | 'FLOAT32';
+  data: Uint8Array;
 }
 
 export interface Embedded {
@@ -43,16 +50,22 @@ export class MemerService {
     private readonly logger: Logger,
   ) {}
 
-  /** Computes and stores MEMER vectors for the posts under `snapshot`'s active models. */
-  async embed(posts: readonly PostRef[], snapshot: Snapshot = this.registry.current(), tx: Tx = this.db.prisma): Promise<Embedded[]> {
+  /**
+   * Computes and stores MEMER vectors for the posts under `snapshot`'s active models. `fresh` gives the stored
+   * features of posts just registered (no view yet), which saves reading them back.
+   */
+  async embed(posts: readonly PostRef[], snapshot: Snapshot = this.registry.current(), tx: Tx = this.db.prisma, fresh?: Map<number, StoredFeature[]>): Promise<Embedded[]> {
     const models = [...snapshot.memer.values()];
     const wanted = posts.filter((p) => models.some((m) => m.mediaType === p.mediaType));
     if (wanted.length === 0) return [];
     const keys = wanted.map((p) => p.key);
-    const [featureRows, stats] = await Promise.all([
-      tx.postFeature.findMany({ where: { postId: { in: keys } } }),
-      tx.postSignalStat.findMany({ where: { postId: { in: keys } }, select: { postId: true, signalId: true, total: true } }),
-    ]);
+    const known = fresh && keys.every((k) => fresh.has(k));
+    const [featureRows, stats] = known
+      ? [keys.flatMap((postId) => fresh.get(postId)!.map((f) => ({ postId, ...f }))), []]
+      : await Promise.all([
+          tx.postFeature.findMany({ where: { postId: { in: keys } } }),
+          tx.postSignalStat.findMany({ where: { postId: { in: keys } }, select: { postId: true, signalId: true, total: true } }),
+        ]);
     const features = new Map<number, PostFeatures['features']>();
     for (const f of featureRows) {
       let m = features.get(f.postId);

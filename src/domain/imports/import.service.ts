@@ -166,7 +166,7 @@ async function writeAllPosts(tx: Tx, posts: NormalizedPost[], onProgress: Import
     const chunk = posts.slice(start, start + CHUNK_POSTS);
     const written = await writePosts(tx, chunk);
     existing += chunk.length - written.created.size;
-    chunk.forEach((p, i) => (keys[start + i] = written.keys.get(p.externalId)!));
+    chunk.forEach((p, i) => (keys[start + i] = written.records.get(p.externalId)!.key));
     onProgress('writing posts', Math.min(posts.length, start + CHUNK_POSTS), posts.length);
   }
   return { keys, existing };

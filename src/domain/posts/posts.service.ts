@@ -42,28 +42,32 @@ export interface PostFilter {
 
 /**
  * Inserts the posts not stored yet (post rows, tags, features) inside the caller's transaction. A stored post with the
- * same payload hash is kept (idempotent retry); a different one is a CONFLICT. Returns every post's internal key.
+ * same payload hash is kept (idempotent retry); a different one is a CONFLICT. Returns every post's record (the new
+ * ones built from what was written, so no second read) and which ones were created.
  */
-export async function writePosts(tx: Tx, posts: NormalizedPost[]): Promise<{ keys: Map<string, number>; created: Set<string> }> {
-  const existing = await tx.post.findMany({ where: { externalId: { in: posts.map((p) => p.externalId) } }, select: { id: true, externalId: true, payloadHash: true } });
-  const stored = new Map(existing.map((e) => [e.externalId, e]));
+export async function writePosts(tx: Tx, posts: NormalizedPost[], now = new Date()): Promise<{ records: Map<string, PostRecord>; created: Set<string> }> {
+  const existing = await tx.post.findMany({ where: { externalId: { in: posts.map((p) => p.externalId) } }, include: withTags });
+  const records = new Map(existing.map((e) => [e.externalId, toPostRecord(e)]));
   for (const p of posts) {
-    const e = stored.get(p.externalId);
+    const e = existing.find((x) => x.externalId === p.externalId);
     if (e && e.payloadHash !== p.payloadHash) throw conflict(`post ${p.externalId} is already registered with a different payload`, { id: p.externalId });
   }
-  const fresh = posts.filter((p) => !stored.has(p.externalId));
+  const fresh = posts.filter((p) => !records.has(p.externalId));
   const rows = fresh.length
     ? await tx.post.createManyAndReturn({
-        data: fresh.map((p) => ({ externalId: p.externalId, mediaType: p.mediaType, text: p.text, createdAt: p.createdAt, payloadHash: p.payloadHash })),
+        data: fresh.map((p) => ({ externalId: p.externalId, mediaType: p.mediaType, text: p.text, createdAt: p.createdAt, registeredAt: now, payloadHash: p.payloadHash })),
         select: { id: true, externalId: true },
       })
     : [];
-  const keys = new Map([...existing, ...rows].map((r) => [r.externalId, r.id]));
-  const tags = fresh.flatMap((p) => p.tags.map((tag) => ({ postId: keys.get(p.externalId)!, tag })));
+  const keyOf = new Map(rows.map((r) => [r.externalId, r.id]));
+  for (const p of fresh) {
+    records.set(p.externalId, { key: keyOf.get(p.externalId)!, id: p.externalId, mediaType: p.mediaType, tags: p.tags, text: p.text, createdAt: p.createdAt, registeredAt: now });
+  }
+  const tags = fresh.flatMap((p) => p.tags.map((tag) => ({ postId: keyOf.get(p.externalId)!, tag })));
   if (tags.length) await tx.postTag.createMany({ data: tags });
-  const features = fresh.flatMap((p) => p.features.map((f) => ({ postId: keys.get(p.externalId)!, modality: f.modality, dtype: 'FLOAT16' as const, dim: f.dim, data: f.data })));
+  const features = fresh.flatMap((p) => p.features.map((f) => ({ postId: keyOf.get(p.externalId)!, modality: f.modality, dtype: 'FLOAT16' as const, dim: f.dim, data: f.data })));
   if (features.length) await tx.postFeature.createMany({ data: features });
-  return { keys, created: new Set(fresh.map((p) => p.externalId)) };
+  return { records, created: new Set(fresh.map((p) => p.externalId)) };
 }
 
 export class PostsService {
@@ -90,12 +94,10 @@ export class PostsService {
       if (seen && seen.payloadHash !== p.payloadHash) throw conflict(`post ${p.externalId} appears twice in the batch with different payloads`, { id: p.externalId });
       unique.set(p.externalId, p);
     }
-    const created = await retryOnUniqueViolation(() =>
-      this.prisma.$transaction(async (tx) => (await writePosts(tx as Tx, [...unique.values()])).created, { timeout: 60_000, maxWait: 30_000 }),
+    const { records, created } = await retryOnUniqueViolation(() =>
+      this.prisma.$transaction((tx) => writePosts(tx as Tx, [...unique.values()]), { timeout: 60_000, maxWait: 30_000 }),
     );
-    const rows = await this.prisma.post.findMany({ where: { externalId: { in: [...unique.keys()] } }, include: withTags });
-    const byId = new Map(rows.map((r) => [r.externalId, toPostRecord(r)]));
-    return normalized.map((p) => ({ post: byId.get(p.externalId)!, created: created.has(p.externalId) }));
+    return normalized.map((p) => ({ post: records.get(p.externalId)!, created: created.has(p.externalId) }));
   }
 
   async byIds(ids: readonly string[]): Promise<(PostRecord | null)[]> {
