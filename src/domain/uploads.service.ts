@@ -23,8 +23,14 @@ import type { PostRecord } from './types.js';
 /** Most uploads written in one group-commit transaction. */
 const GROUP_MAX = 256;
 
+type SignalRow = { id: number; appliesToVideo: boolean; appliesToImage: boolean };
+
 export class UploadsService {
   readonly memer: MemerService;
+  /** Group commit: uploads waiting for the next write, and the drain loop running while any are queued. */
+  private readonly queue: { post: NormalizedPost; resolve: (r: RegisterResult) => void; reject: (e: unknown) => void }[] = [];
+  private flushing: Promise<void> | null = null;
+  private signalCache: { at: number; rows: Promise<SignalRow[]> } | null = null;
 
   constructor(
     private readonly db: Db,
@@ -51,9 +57,6 @@ export class UploadsService {
     });
   }
 
-  private readonly queue: { post: NormalizedPost; resolve: (r: RegisterResult) => void; reject: (e: unknown) => void }[] = [];
-  private flushing: Promise<void> | null = null;
-
   private async drain(): Promise<void> {
     while (this.queue.length) {
       const group = this.queue.splice(0, GROUP_MAX);
@@ -70,7 +73,8 @@ export class UploadsService {
   private async write(posts: NormalizedPost[]): Promise<RegisterResult[]> {
     const results = await this.posts.registerNormalized(posts);
     const fresh = results.filter((r) => r.created).map((r) => r.post);
-    const features = new Map(posts.map((p) => [results.find((r) => r.post.id === p.externalId)!.post.key, p.features.map((f) => ({ ...f, dtype: 'FLOAT16' as const }))]));
+    // Results follow the input order; the features just written spare MEMER a read back.
+    const features = new Map(posts.map((p, i) => [results[i].post.key, p.features.map((f) => ({ ...f, dtype: 'FLOAT16' as const }))]));
     if (fresh.length) await this.embedAndIndex(fresh, features);
     return results;
   }
@@ -82,12 +86,12 @@ export class UploadsService {
     const postIds = [...new Set(inputs.map((i) => i.postId))];
     const rows = await this.db.prisma.post.findMany({
       where: { externalId: { in: postIds } },
-      select: { id: true, mediaType: true, tags: { select: { tag: true } }, stats: { select: { signalId: true, total: true } }, embeddings: { where: { source: 'MEMER' }, select: { signalId: true, views: true } } },
+      select: { id: true, mediaType: true, stats: { select: { signalId: true, total: true } }, embeddings: { where: { source: 'MEMER' }, select: { signalId: true, views: true } } },
     });
-    const stale = rows.filter((p) =>
-      p.embeddings.some((e) => shouldRefresh(e.views, p.stats.find((s) => s.signalId === e.signalId)?.total ?? 0)),
-    );
-    if (stale.length) await this.memer.embed(stale.map((p) => ({ key: p.id, mediaType: p.mediaType })), snapshot).then((vs) => this.putAll(vs, stale.map((p) => ({ key: p.id, mediaType: p.mediaType }))));
+    const stale = rows
+      .filter((p) => p.embeddings.some((e) => shouldRefresh(e.views, p.stats.find((s) => s.signalId === e.signalId)?.total ?? 0)))
+      .map((p) => ({ key: p.id, mediaType: p.mediaType }));
+    if (stale.length) await this.putAll(await this.memer.embed(stale, snapshot), stale);
     return result;
   }
 
@@ -108,10 +112,8 @@ export class UploadsService {
     }
   }
 
-  private signalCache: { at: number; rows: Promise<{ id: number; appliesToVideo: boolean; appliesToImage: boolean }[]> } | null = null;
-
   /** The signal catalogue, re-read at most once per second (signals change only with imports and migrations). */
-  private signals() {
+  private signals(): Promise<SignalRow[]> {
     if (!this.signalCache || Date.now() - this.signalCache.at > 1000) {
       this.signalCache = { at: Date.now(), rows: this.db.prisma.signal.findMany({ select: { id: true, appliesToVideo: true, appliesToImage: true } }) };
     }
