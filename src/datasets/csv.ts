@@ -4,8 +4,7 @@
  * record; a UTF-8 byte-order mark is dropped; blank lines are skipped. Anything else that breaks the grammar (a quote
  * inside an unquoted field, text after a closing quote, an unterminated quote) is a DatasetError with file and line.
  */
-import { open } from 'node:fs/promises';
-import { DatasetError } from './errors.js';
+import { DatasetError, openDatasetFile } from './errors.js';
 
 const QUOTE = 0x22;
 const LF = 0x0a;
@@ -267,12 +266,7 @@ export interface ReadCsvOptions extends CsvOptions {
 
 /** Reads a whole CSV file, calling onRecord for every record (the header included). Missing file -> DatasetError. */
 export async function readCsvFile(path: string, onRecord: (record: CsvRecord) => void, options: Partial<ReadCsvOptions> = {}): Promise<void> {
-  let handle;
-  try {
-    handle = await open(path, 'r');
-  } catch (err) {
-    throw new DatasetError(path, 0, `cannot open: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
+  const handle = await openDatasetFile(path);
   try {
     const total = (await handle.stat()).size;
     const tokenizer = new CsvTokenizer(path, onRecord, options);

@@ -1,3 +1,5 @@
+import { open, type FileHandle } from 'node:fs/promises';
+
 /**
  * The one error type of the dataset layer: every malformed input is reported with the file and the 1-based line where
  * the offending record starts (line 0 = the file as a whole, e.g. a missing file or a bad .npy header).
@@ -13,5 +15,14 @@ export class DatasetError extends Error {
   ) {
     super(line > 0 ? `${file}:${line}: ${reason}` : `${file}: ${reason}`);
     this.name = 'DatasetError';
+  }
+}
+
+/** Opens a dataset file for reading; a missing or unreadable file is a DatasetError (line 0) with the system's code. */
+export async function openDatasetFile(path: string): Promise<FileHandle> {
+  try {
+    return await open(path, 'r');
+  } catch (err) {
+    throw new DatasetError(path, 0, `cannot open: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
 }

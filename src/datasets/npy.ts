@@ -6,8 +6,7 @@
  * Reads <f4, <f2 and <f8 (float64 is narrowed to float32), big-endian variants byte-swapped; writes v1.0 <f4 or <f2.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { open } from 'node:fs/promises';
-import { DatasetError } from './errors.js';
+import { DatasetError, openDatasetFile } from './errors.js';
 import { floatsToHalves } from './float16.js';
 
 export type NpyDtype = 'float32' | 'float16';
@@ -67,12 +66,7 @@ export function parseNpyHeader(bytes: Uint8Array, file = '<npy>'): NpyHeader {
 
 /** Reads a whole .npy file into a fresh typed array. A file whose size disagrees with its shape is an error. */
 export async function readNpy(path: string): Promise<NpyArray> {
-  let handle;
-  try {
-    handle = await open(path, 'r');
-  } catch (err) {
-    throw new DatasetError(path, 0, `cannot open: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
+  const handle = await openDatasetFile(path);
   try {
     const size = (await handle.stat()).size;
     const pre = Buffer.alloc(Math.min(size, 65536 + 12));
