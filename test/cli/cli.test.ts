@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { tempDatabase, type TempDatabase } from '../helpers/databases.js';
 
@@ -39,5 +42,45 @@ describe('memer CLI', () => {
     const r = spawnSync(process.execPath, [bin, 'db', 'migrate'], { env: { ...process.env, DATABASE_URL: db.url, PORT: 'x' }, encoding: 'utf8' });
     assert.equal(r.status, 2);
     assert.match(r.stderr, /PORT/);
+  });
+});
+
+describe('memer simulate, import and train from the command line', () => {
+  let db: TempDatabase;
+  let dir: string;
+  before(async () => {
+    db = await tempDatabase('sqlite');
+    dir = mkdtempSync(join(tmpdir(), 'memer-cli-train-'));
+  });
+  after(async () => {
+    await db.drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a small platform goes from simulate to an activated run, with JSON summaries', () => {
+    const env = {
+      ...process.env,
+      DATABASE_URL: db.url,
+      MEMER_MODEL_DIR: join(dir, 'models'),
+      MEMER_FEATURES_VIDEO: 'visual=16,audio=8,text=8,aux=3',
+      MEMER_FEATURES_IMAGE: 'visual=20,text=8,aux=3',
+    };
+    const run = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { env, encoding: 'utf8' });
+    const sim = run('simulate', '--out', join(dir, 'data'), '--seed', '4', '--users', '150', '--posts', '200', '--interactions', '12000', '--visual-dim', '16', '--image-visual-dim', '20', '--audio-dim', '8', '--text-dim', '8', '--no-latent', '--json');
+    assert.equal(sim.status, 0, sim.stderr);
+    const imp = run('import', join(dir, 'data'), '--json');
+    assert.equal(imp.status, 0, imp.stderr);
+    assert.equal(JSON.parse(imp.stdout).posts.created, 200);
+    const train = run('train', '--signal', 'click', '--epochs', '3', '--json');
+    assert.equal(train.status, 0, train.stderr);
+    const summary = JSON.parse(train.stdout) as { run: string; versions: { version: string; kind: string }[]; activated: unknown[] };
+    const ffm = summary.versions.find((v) => v.kind === 'FFM')!;
+    assert.ok(ffm && summary.activated.length === 0);
+    const act = run('train', '--activate-version', ffm.version, '--json');
+    assert.equal(act.status, 0, act.stderr);
+    assert.equal(JSON.parse(act.stdout).ffm, ffm.version);
+    const missing = run('train', '--activate-version', 'nope');
+    assert.equal(missing.status, 4);
+    assert.equal(run('train', '--epochs', 'many').status, 2);
   });
 });
