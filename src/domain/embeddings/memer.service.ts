@@ -55,9 +55,17 @@ export class MemerService {
    * features of posts just registered (no view yet), which saves reading them back.
    */
   async embed(posts: readonly PostRef[], snapshot: Snapshot = this.registry.current(), tx: Tx = this.db.prisma, fresh?: Map<number, StoredFeature[]>): Promise<Embedded[]> {
+    const { rows, out } = await this.predict(posts, snapshot, tx, fresh);
+    await upsertPostEmbeddings(tx, this.db.provider, rows);
+    this.logger.debug('memer embeddings stored', { posts: posts.length, vectors: rows.length });
+    return out;
+  }
+
+  /** The MEMER vectors `embed` would store, without storing them (reads features and views through `tx`). */
+  async predict(posts: readonly PostRef[], snapshot: Snapshot, tx: Tx = this.db.prisma, fresh?: Map<number, StoredFeature[]>): Promise<{ rows: PostEmbeddingRow[]; out: Embedded[] }> {
     const models = [...snapshot.memer.values()];
     const wanted = posts.filter((p) => models.some((m) => m.mediaType === p.mediaType));
-    if (wanted.length === 0) return [];
+    if (wanted.length === 0) return { rows: [], out: [] };
     const keys = wanted.map((p) => p.key);
     const known = fresh && keys.every((k) => fresh.has(k));
     const [featureRows, stats] = known
@@ -95,9 +103,7 @@ export class MemerService {
       rows.push({ postKey: post.key, signalKey: model.signalKey, source: 'MEMER', modelVersionKey: model.versionKey, vector, views: views.get(`${post.key}:${model.signalKey}`) ?? 0 });
       out.push({ postKey: post.key, signalKey: model.signalKey, signal: model.signal, vector, version: model.version });
     }
-    await upsertPostEmbeddings(tx, this.db.provider, rows);
-    this.logger.debug('memer embeddings stored', { posts: wanted.length, vectors: rows.length });
-    return out;
+    return { rows, out };
   }
 }
 

@@ -9,7 +9,7 @@
 import type { Tx } from '../../data/db.js';
 import { notFound } from '../../errors.js';
 import { MemerService } from '../embeddings/memer.service.js';
-import { upsertPostEmbeddings, upsertUserEmbeddings } from '../embeddings/store.js';
+import { upsertPostEmbeddings, upsertUserEmbeddings, type PostEmbeddingRow } from '../embeddings/store.js';
 import { slot, type ActiveModel, type Snapshot } from '../models/registry.js';
 import type { Services } from '../services.js';
 import type { MediaType } from '../types.js';
@@ -59,6 +59,19 @@ export async function activateVersion(services: Services, version: string): Prom
   const signalKey = row.signal.id;
   const memer = new MemerService(services.db, services.registry, services.logger);
 
+  // The MEMER predictions of every post are computed before the write transaction, so that it holds the database
+  // (SQLite: its single writer) only for the writes. Posts registered meanwhile are predicted inside it.
+  const media = [...new Set(memerRows.map((m) => m.mediaType!))];
+  const predicted: PostEmbeddingRow[] = [];
+  const done = new Set<number>();
+  for (let after = 0; ; ) {
+    const page = await prisma.post.findMany({ where: { id: { gt: after }, mediaType: { in: media } }, orderBy: { id: 'asc' }, take: 1000, select: { id: true, mediaType: true } });
+    if (page.length === 0) break;
+    predicted.push(...(await memer.predict(page.map((p) => ({ key: p.id, mediaType: p.mediaType })), snapshot)).rows);
+    for (const p of page) done.add(p.id);
+    after = page[page.length - 1].id;
+  }
+
   const result = await prisma.$transaction(
     async (t) => {
       const tx = t as Tx;
@@ -75,23 +88,18 @@ export async function activateVersion(services: Services, version: string): Prom
         tx,
         backbone.userIds.flatMap((id, i) => (userKeys.has(id) ? [{ userKey: userKeys.get(id)!, signalKey, modelVersionKey: ffm.id, vector: backbone.users.subarray(i * d, (i + 1) * d) }] : [])),
       );
-      for (const [media, t] of Object.entries(backbone.thresholds) as [MediaType, NonNullable<(typeof backbone.thresholds)[MediaType]>][]) {
+      for (const [m, t] of Object.entries(backbone.thresholds) as [MediaType, NonNullable<(typeof backbone.thresholds)[MediaType]>][]) {
         const data = { threshold: t.threshold, curve: JSON.stringify({ views: t.views, distance: t.distance, count: t.count, epsilon: t.epsilon, source: t.source }), computedAt: new Date() };
-        await tx.maturityThreshold.upsert({ where: { signalId_mediaType: { signalId: signalKey, mediaType: media } }, create: { signalId: signalKey, mediaType: media, ...data }, update: data });
+        await tx.maturityThreshold.upsert({ where: { signalId_mediaType: { signalId: signalKey, mediaType: m } }, create: { signalId: signalKey, mediaType: m, ...data }, update: data });
       }
       await tx.modelVersion.updateMany({ where: { signalId: signalKey, active: true }, data: { active: false } });
       await tx.modelVersion.updateMany({ where: { id: { in: [ffm.id, ...memerRows.map((m) => m.id)] } }, data: { active: true, activatedAt: new Date() } });
       // Every post of a media type with a model gets a MEMER prediction from the new models (mature ones too: the
       // prediction stays available as an explicit source, and AUTO prefers MATURE for them).
-      const media = [...new Set(memerRows.map((m) => m.mediaType!))];
-      let embedded = 0;
-      for (let after = 0; ; ) {
-        const page = await tx.post.findMany({ where: { id: { gt: after }, mediaType: { in: media } }, orderBy: { id: 'asc' }, take: 1000, select: { id: true, mediaType: true } });
-        if (page.length === 0) break;
-        embedded += (await memer.embed(page.map((p) => ({ key: p.id, mediaType: p.mediaType })), snapshot, tx)).length;
-        after = page[page.length - 1].id;
-      }
-      return { maturePosts: postKeys.size, users: userKeys.size, memerPosts: embedded };
+      const late = (await tx.post.findMany({ where: { mediaType: { in: media } }, select: { id: true, mediaType: true } })).filter((p) => !done.has(p.id));
+      const rows = [...predicted, ...(await memer.predict(late.map((p) => ({ key: p.id, mediaType: p.mediaType })), snapshot, tx)).rows];
+      await upsertPostEmbeddings(tx, services.db.provider, rows);
+      return { maturePosts: postKeys.size, users: userKeys.size, memerPosts: new Set(rows.map((r) => r.postKey)).size };
     },
     { timeout: 30 * 60_000, maxWait: 60_000 },
   );
