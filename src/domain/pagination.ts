@@ -17,10 +17,11 @@ export function encodeCursor(key: readonly (string | number)[]): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
 }
 
-export function decodeCursor(cursor: string, arity: number): (string | number)[] {
+/** The sort key a cursor holds; `types` says what each element must be ('number' = a finite number). */
+export function decodeCursor(cursor: string, types: readonly ('string' | 'number')[]): (string | number)[] {
   try {
     const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(key) && key.length === arity && key.every((k) => typeof k === 'string' || typeof k === 'number')) return key;
+    if (Array.isArray(key) && key.length === types.length && key.every((k, i) => typeof k === types[i] && (typeof k !== 'number' || Math.abs(k) <= 8.64e15))) return key;
   } catch {
     /* fall through */
   }

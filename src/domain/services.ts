@@ -56,10 +56,18 @@ export class Services {
     return new RequestLoaders(this.db.prisma, this.baselines);
   }
 
-  /** Picks up model activations and embeddings written by other processes (the server calls this periodically). */
-  async refresh(): Promise<void> {
-    await this.registry.sync();
-    await this.index.refresh();
+  private refreshing: Promise<void> | null = null;
+
+  /**
+   * Picks up model activations and embeddings written by other processes (the server calls this periodically).
+   * Single flight: a call while one runs shares it, so slow index rebuilds never pile up.
+   */
+  refresh(): Promise<void> {
+    this.refreshing ??= (async () => {
+      await this.registry.sync();
+      await this.index.refresh();
+    })().finally(() => (this.refreshing = null));
+    return this.refreshing;
   }
 
   async close(): Promise<void> {

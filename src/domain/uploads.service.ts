@@ -53,7 +53,16 @@ export class UploadsService {
     const post = this.posts.normalize(input, path);
     return new Promise((resolve, reject) => {
       this.queue.push({ post, resolve, reject });
-      this.flushing ??= this.drain().finally(() => (this.flushing = null));
+      this.kick();
+    });
+  }
+
+  /** Starts the drain loop unless it runs; an upload queued while it winds down restarts it (no lost wake-up). */
+  private kick(): void {
+    if (this.flushing) return;
+    this.flushing = this.drain().finally(() => {
+      this.flushing = null;
+      if (this.queue.length) this.kick();
     });
   }
 
@@ -72,11 +81,25 @@ export class UploadsService {
 
   private async write(posts: NormalizedPost[]): Promise<RegisterResult[]> {
     const results = await this.posts.registerNormalized(posts);
-    const fresh = results.filter((r) => r.created).map((r) => r.post);
+    // One entry per post (a batch or a group may name a post twice), new ones plus stored ones that lack a MEMER
+    // vector for an active model (an earlier attempt failed after the post was committed): a retry repairs them.
+    const byKey = new Map(results.map((r) => [r.post.key, r]));
+    const retried = [...byKey.values()].filter((r) => !r.created).map((r) => r.post);
+    const todo = [...[...byKey.values()].filter((r) => r.created).map((r) => r.post), ...(await this.missingMemer(retried))];
     // Results follow the input order; the features just written spare MEMER a read back.
     const features = new Map(posts.map((p, i) => [results[i].post.key, p.features.map((f) => ({ ...f, dtype: 'FLOAT16' as const }))]));
-    if (fresh.length) await this.embedAndIndex(fresh, features);
+    if (todo.length) await this.embedAndIndex(todo, features);
     return results;
+  }
+
+  /** Stored posts without a MEMER vector for some active model of their media type. */
+  private async missingMemer(posts: PostRecord[]): Promise<PostRecord[]> {
+    const models = [...this.registry.current().memer.values()];
+    const candidates = posts.filter((p) => models.some((m) => m.mediaType === p.mediaType));
+    if (candidates.length === 0) return [];
+    const have = await this.db.prisma.postEmbedding.findMany({ where: { postId: { in: candidates.map((p) => p.key) }, source: 'MEMER' }, select: { postId: true, signalId: true } });
+    const got = new Set(have.map((h) => `${h.postId}:${h.signalId}`));
+    return candidates.filter((p) => models.some((m) => m.mediaType === p.mediaType && !got.has(`${p.key}:${m.signalKey}`)));
   }
 
   async record(inputs: InteractionInput[]): Promise<RecordResult> {
@@ -96,7 +119,7 @@ export class UploadsService {
   }
 
   private async embedAndIndex(posts: PostRecord[], features: Map<number, StoredFeature[]>): Promise<void> {
-    const embedded = await this.memer.embed(posts, this.registry.current(), this.db.prisma, features);
+    const embedded = await this.memer.embed(posts, this.registry.current(), undefined, features);
     await this.putAll(embedded, posts);
     // Posts (or signals) without a model: index them by their baseline so they are recommendable too.
     const signals = await this.signals();

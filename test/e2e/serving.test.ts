@@ -77,6 +77,18 @@ for (const provider of PROVIDERS) {
       assert.ok(['TAG_AVG', 'GLOBAL_AVG'].includes(again.find((r: { post: { id: string } }) => r.post.id === 'bare')?.source));
     });
 
+    test('a post named twice in one batch, and concurrent retries, are embedded once and correctly', async () => {
+      const vec = (n: number, s: number) => Array.from({ length: n }, (_, i) => Math.round(Math.cos(s * (i + 2)) * 1000) / 1000);
+      const post = (id: string) => ({ id, mediaType: 'VIDEO', features: { visual: vec(24, 4), audio: vec(8, 5), text: vec(8, 6), aux: [0, 1, 1] } });
+      await h.ok(`mutation($x: [RegisterPostInput!]!) { registerPosts(inputs: $x) { id } }`, { x: [post('twice'), post('twice')] });
+      const results = await Promise.all(['warm', 'same', 'same'].map((id) => h.exec(REGISTER, { i: post(id) })));
+      for (const r of results) assert.equal(r.errors, undefined, JSON.stringify(r.errors));
+      for (const id of ['twice', 'warm', 'same']) {
+        const e = await h.ok(`query($id: ID!) { post(id: $id) { embedding(signal: "click") { source } } }`, { id });
+        assert.equal(e.post.embedding.source, 'MEMER', id);
+      }
+    });
+
     test('views accrue, the post crosses M, and after a retrain its source switches from MEMER to MATURE', async () => {
       const before = (await h.ok(EMBEDDING)).post;
       assert.deepEqual([before.maturity.status, before.embedding.source, before.embedding.views], ['EARLY', 'MEMER', 0]);

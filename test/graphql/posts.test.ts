@@ -55,6 +55,21 @@ for (const provider of PROVIDERS) {
       assert.equal(await h.services.db.prisma.post.count({ where: { externalId: { in: ['g1', 'g2', 'g3', 'g4'] } } }), 3);
     });
 
+    test('sequential uploads through the group commit never stall (no lost wake-up)', async () => {
+      for (let i = 0; i < 6; i++) {
+        const r = await h.services.uploads.registerOne({ id: `seq${i}`, mediaType: 'IMAGE' });
+        assert.equal(r.post.id, `seq${i}`);
+      }
+    });
+
+    test('cursors of the wrong shape are BAD_USER_INPUT', async () => {
+      const b64 = (x: unknown) => Buffer.from(JSON.stringify(x)).toString('base64url');
+      for (const after of [b64(['x', 'y']), b64([1e20, 'a']), b64([0, 5])]) {
+        await h.fails('BAD_USER_INPUT', `query($a: String) { posts(after: $a) { edges { cursor } } }`, { a: after });
+      }
+      await h.fails('BAD_USER_INPUT', `query($a: String) { users(after: $a) { edges { cursor } } }`, { a: b64([5]) });
+    });
+
     test('feature vectors are checked against the configured dimensions, finiteness and media type', async () => {
       let err = await h.fails('BAD_USER_INPUT', REGISTER, { input: video('bad1', { features: { visual: features(7) } }) });
       assert.match(err.message, /visual features of a VIDEO post must have 8 values, got 7/);

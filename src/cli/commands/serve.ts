@@ -12,7 +12,7 @@ export const command: Command = {
     '',
     'Serves GraphQL at http://HOST:PORT/graphql and a health check at /healthz. The database named by DATABASE_URL',
     '(default file:./data/memer.db) is migrated first. On the embedded SQLite default, the first start creates an',
-    'admin API key named "development" and prints it once. Stops cleanly on SIGINT / SIGTERM.',
+    'admin API key named "development" and prints it once (only while the database has never had a key). Stops cleanly on SIGINT / SIGTERM.',
     '',
     'Options:',
     '  --port N   listen port (default PORT or 4000; 0 picks a free one)',

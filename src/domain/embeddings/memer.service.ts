@@ -52,13 +52,34 @@ export class MemerService {
 
   /**
    * Computes and stores MEMER vectors for the posts under `snapshot`'s active models. `fresh` gives the stored
-   * features of posts just registered (no view yet), which saves reading them back.
+   * features of posts just registered (no view yet), which saves reading them back. Without `tx` the vectors are
+   * written in a transaction of their own that first checks the snapshot's versions are still the active ones: if an
+   * activation swapped them meanwhile, the registry is re-synced and the vectors recomputed with the new models, so
+   * no prediction of a retired model lands in the new embedding space.
    */
-  async embed(posts: readonly PostRef[], snapshot: Snapshot = this.registry.current(), tx: Tx = this.db.prisma, fresh?: Map<number, StoredFeature[]>): Promise<Embedded[]> {
-    const { rows, out } = await this.predict(posts, snapshot, tx, fresh);
-    await upsertPostEmbeddings(tx, this.db.provider, rows);
-    this.logger.debug('memer embeddings stored', { posts: posts.length, vectors: rows.length });
-    return out;
+  async embed(posts: readonly PostRef[], snapshot: Snapshot = this.registry.current(), tx?: Tx, fresh?: Map<number, StoredFeature[]>): Promise<Embedded[]> {
+    if (tx) {
+      const { rows, out } = await this.predict(posts, snapshot, tx, fresh);
+      await upsertPostEmbeddings(tx, this.db.provider, rows);
+      return out;
+    }
+    for (let attempt = 0; ; attempt++) {
+      const { rows, out } = await this.predict(posts, snapshot, this.db.prisma, fresh);
+      if (rows.length === 0) return out;
+      const versions = [...new Set(rows.map((r) => r.modelVersionKey!))];
+      const written = await this.db.prisma.$transaction(async (t) => {
+        const active = await t.modelVersion.count({ where: { id: { in: versions }, active: true } });
+        if (active !== versions.length && attempt < 2) return false;
+        await upsertPostEmbeddings(t as Tx, this.db.provider, rows);
+        return true;
+      });
+      if (written) {
+        this.logger.debug('memer embeddings stored', { posts: posts.length, vectors: rows.length });
+        return out;
+      }
+      await this.registry.sync();
+      snapshot = this.registry.current();
+    }
   }
 
   /** The MEMER vectors `embed` would store, without storing them (reads features and views through `tx`). */
@@ -68,12 +89,9 @@ export class MemerService {
     if (wanted.length === 0) return { rows: [], out: [] };
     const keys = wanted.map((p) => p.key);
     const known = fresh && keys.every((k) => fresh.has(k));
-    const [featureRows, stats] = known
-      ? [keys.flatMap((postId) => fresh.get(postId)!.map((f) => ({ postId, ...f }))), []]
-      : await Promise.all([
-          tx.postFeature.findMany({ where: { postId: { in: keys } } }),
-          tx.postSignalStat.findMany({ where: { postId: { in: keys } }, select: { postId: true, signalId: true, total: true } }),
-        ]);
+    // Sequential, not Promise.all: `tx` may be a PostgreSQL transaction, i.e. one connection.
+    const featureRows = known ? keys.flatMap((postId) => fresh.get(postId)!.map((f) => ({ postId, ...f }))) : await tx.postFeature.findMany({ where: { postId: { in: keys } } });
+    const stats = known ? [] : await tx.postSignalStat.findMany({ where: { postId: { in: keys } }, select: { postId: true, signalId: true, total: true } });
     const features = new Map<number, PostFeatures['features']>();
     for (const f of featureRows) {
       let m = features.get(f.postId);

@@ -27,7 +27,9 @@ export interface UserEmbeddingRow {
 /** 8 parameters a row, under both databases' bound-parameter limits. */
 const CHUNK = 3000;
 
-export async function upsertPostEmbeddings(tx: Tx, provider: Provider, rows: readonly PostEmbeddingRow[], now = new Date()): Promise<void> {
+export async function upsertPostEmbeddings(tx: Tx, provider: Provider, all: readonly PostEmbeddingRow[], now = new Date()): Promise<void> {
+  // One row per key: PostgreSQL refuses an INSERT .. ON CONFLICT that touches the same row twice. The last one wins.
+  const rows = [...new Map(all.map((r) => [`${r.postKey}:${r.signalKey}:${r.source}`, r])).values()];
   // PostgreSQL stores the source as an enum type: a bound text parameter needs a cast; SQLite stores text.
   const cast = provider === 'postgresql' ? Sql.raw('::"EmbeddingSource"') : Sql.empty;
   for (let i = 0; i < rows.length; i += CHUNK) {

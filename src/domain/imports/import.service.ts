@@ -123,7 +123,7 @@ export async function importDataset(db: Db, config: Config, dir: string, onProgr
         }
         signalKeys.push(s.id);
       }
-      const { keys: postKeys, existing } = await writeAllPosts(t, posts, onProgress);
+      const { keys: postKeys, existing, created: createdKeys } = await writeAllPosts(t, posts, onProgress);
       const userKeys = await UsersService.ensure(t, d.userIds);
       const userKey = d.userIds.map((id) => userKeys.get(id)!);
       const stats = new StatAccumulator();
@@ -140,6 +140,9 @@ export async function importDataset(db: Db, config: Config, dir: string, onProgr
       }
       await applyStatDeltas(t, db.provider, stats.deltas());
       const created = posts.length - existing;
+      // Stamp the new posts at the end of this (long) transaction: servers poll for posts registered since their last
+      // look, and a stamp from the start of an import would fall behind their watermark before it commits.
+      await t.post.updateMany({ where: { id: { in: createdKeys } }, data: { registeredAt: new Date() } });
       await t.datasetImport.create({ data: { digest, name: d.name, posts: posts.length, users: d.userIds.length, interactions: length } });
       return { created, existing, signalsCreated };
     },
@@ -158,16 +161,20 @@ export async function importDataset(db: Db, config: Config, dir: string, onProgr
 }
 
 /** Writes the new posts in chunks; returns the internal key of every item (index = dataset item index). */
-async function writeAllPosts(tx: Tx, posts: NormalizedPost[], onProgress: ImportProgress): Promise<{ keys: number[]; existing: number }> {
+async function writeAllPosts(tx: Tx, posts: NormalizedPost[], onProgress: ImportProgress): Promise<{ keys: number[]; existing: number; created: number[] }> {
   const keys = new Array<number>(posts.length);
+  const created: number[] = [];
   let existing = 0;
   const CHUNK_POSTS = 500;
   for (let start = 0; start < posts.length; start += CHUNK_POSTS) {
     const chunk = posts.slice(start, start + CHUNK_POSTS);
     const written = await writePosts(tx, chunk);
     existing += chunk.length - written.created.size;
-    chunk.forEach((p, i) => (keys[start + i] = written.records.get(p.externalId)!.key));
+    chunk.forEach((p, i) => {
+      keys[start + i] = written.records.get(p.externalId)!.key;
+      if (written.created.has(p.externalId)) created.push(keys[start + i]);
+    });
     onProgress('writing posts', Math.min(posts.length, start + CHUNK_POSTS), posts.length);
   }
-  return { keys, existing };
+  return { keys, existing, created };
 }

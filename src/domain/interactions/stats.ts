@@ -20,10 +20,10 @@ const CHUNK = 2000;
 
 /** Folds interactions into one delta per post and signal. */
 export class StatAccumulator {
-  private readonly groups = new Map<number, StatDelta>();
+  private readonly groups = new Map<string, StatDelta>();
 
   add(postKey: number, signalKey: number, label: number, at: Date): void {
-    const k = postKey * 256 + signalKey;
+    const k = `${postKey}:${signalKey}`;
     const g = this.groups.get(k);
     if (!g) this.groups.set(k, { postKey, signalKey, positives: label, total: 1, first: at, last: at });
     else {

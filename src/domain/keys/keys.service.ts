@@ -50,8 +50,9 @@ export class KeysService {
     return (await this.prisma.apiKey.findMany({ orderBy: { id: 'asc' } })).map(toInfo);
   }
 
+  /** Keys ever created, revoked ones included. */
   async count(): Promise<number> {
-    return this.prisma.apiKey.count({ where: { revokedAt: null } });
+    return this.prisma.apiKey.count();
   }
 
   async revoke(prefix: string): Promise<KeyInfo> {
@@ -74,7 +75,8 @@ export class KeysService {
     const scopes = row.scopes.split(',') as Scope[];
     this.verified.set(key, { scopes, until: now + KEY_CACHE_MS });
     if (!row.lastUsedAt || now - row.lastUsedAt.getTime() > 60_000) {
-      await this.prisma.apiKey.update({ where: { id: row.id }, data: { lastUsedAt: new Date(now) } });
+      // In a transaction: on SQLite a bare write would join (and share the fate of) another request's transaction.
+      await this.prisma.$transaction((tx) => tx.apiKey.update({ where: { id: row.id }, data: { lastUsedAt: new Date(now) } }));
     }
     return scopes;
   }

@@ -115,7 +115,7 @@ export class PostsService {
     if (filter.createdAfter) where.push({ createdAt: { gte: filter.createdAfter } });
     if (filter.createdBefore) where.push({ createdAt: { lt: filter.createdBefore } });
     if (after) {
-      const [ms, id] = decodeCursor(after, 2) as [number, string];
+      const [ms, id] = decodeCursor(after, ['number', 'string']) as [number, string];
       const at = new Date(ms);
       where.push({ OR: [{ createdAt: { lt: at } }, { createdAt: at, externalId: { lt: id } }] });
     }

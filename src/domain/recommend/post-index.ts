@@ -17,6 +17,8 @@ import type { EmbeddingSource, MediaType } from '../types.js';
 
 const SOURCES: readonly EmbeddingSource[] = ['MEMER', 'MATURE', 'GLOBAL_AVG', 'TAG_AVG', 'RANDOM'];
 const MEDIA: readonly MediaType[] = ['VIDEO', 'IMAGE'];
+/** How far back each refresh looks past its previous watermark (transactions in flight, small clock skew). */
+const OVERLAP_MS = 5000;
 
 /** Metadata byte: bit 0 = media type (0 video, 1 image), bits 1-3 = index of the serving source in SOURCES. */
 export const packMeta = (mediaType: MediaType, source: EmbeddingSource) => MEDIA.indexOf(mediaType) | (SOURCES.indexOf(source) << 1);
@@ -101,7 +103,8 @@ export class PostIndex {
 
   /** Loads posts registered, and embeddings written, after `since` (everything when null) into the index. */
   private async load(signalKey: number, index: SignalIndex, since: Date | null): Promise<void> {
-    const startedAt = new Date(Date.now() - 1000); // overlap a little: rows committed while we read are seen next time
+    // Overlap: rows stamped before this look but committed after it (a transaction in flight) are seen next time.
+    const startedAt = new Date(Date.now() - OVERLAP_MS);
     const changed = since
       ? await this.prisma.postEmbedding.findMany({ where: { signalId: signalKey, updatedAt: { gt: since }, source: { in: ['MATURE', 'MEMER'] } }, select: { postId: true } })
       : null;

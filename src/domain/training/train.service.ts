@@ -35,7 +35,7 @@ export interface TrainSummary {
 const MEDIA: Record<DatasetMediaType, MediaType> = { video: 'VIDEO', image: 'IMAGE' };
 
 export function runId(now = new Date()): string {
-  return `run-${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+  return `run-${now.toISOString().replace(/[-:]/g, '').replace('.', '')}`;
 }
 
 export async function trainOnDatabase(

@@ -75,7 +75,7 @@ export class UsersService {
   /** Ordered by id. */
   async list(first: number, after?: string | null): Promise<Page<UserRecord>> {
     checkFirst(first);
-    const where = after ? { externalId: { gt: decodeCursor(after, 1)[0] as string } } : {};
+    const where = after ? { externalId: { gt: decodeCursor(after, ['string'])[0] as string } } : {};
     const rows = await this.prisma.user.findMany({ where, orderBy: { externalId: 'asc' }, take: first + 1 });
     return toPage(rows.map(toUserRecord), first, (u) => [u.id]);
   }
