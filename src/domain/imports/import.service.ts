@@ -11,6 +11,7 @@ import { createReadStream, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../../config/config.js';
 import type { Db, Tx } from '../../data/db.js';
+import { isUniqueViolation, retryOnUniqueViolation } from '../../data/retry.js';
 import { DatasetError } from '../../datasets/errors.js';
 import { featurePresence, featureRow } from '../../datasets/features.js';
 import { itemTags } from '../../datasets/items.js';
@@ -110,7 +111,7 @@ export async function importDataset(db: Db, config: Config, dir: string, onProgr
     }
   }
 
-  const summary = await db.prisma.$transaction(
+  const summary = await retryOnUniqueViolation(() => db.prisma.$transaction(
     async (tx) => {
       const t = tx as Tx;
       const signalsCreated: string[] = [];
@@ -147,7 +148,15 @@ export async function importDataset(db: Db, config: Config, dir: string, onProgr
       return { created, existing, signalsCreated };
     },
     { timeout: 30 * 60_000, maxWait: 60_000 },
-  );
+  ), 2).catch(async (err: unknown) => {
+    // The same folder imported twice at once: the loser finds the winner's digest.
+    const winner = isUniqueViolation(err) ? await db.prisma.datasetImport.findUnique({ where: { digest } }) : null;
+    if (!winner) throw err;
+    return null;
+  });
+  if (!summary) {
+    return { dataset: d.name, digest, alreadyImported: true, posts: { created: 0, existing: posts.length }, users: d.userIds.length, interactions: d.interactions.length, signalsCreated: [], seconds: (performance.now() - t0) / 1000 };
+  }
   return {
     dataset: d.name,
     digest,

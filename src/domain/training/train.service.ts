@@ -56,6 +56,8 @@ export async function trainOnDatabase(
 
   const versions: TrainedVersion[] = [];
   const skipped: TrainSummary['skipped'] = [];
+  // Versions are registered together at the end, in one transaction: a run is listed whole or not at all.
+  const rows: Parameters<typeof prisma.modelVersion.create>[0]['data'][] = [];
   const signalKey = new Map(dataset.signals.map((s, i) => [s, exported.signalKeys[i]]));
   for (const s of result.signals) {
     const backbone = toBackbone(s, dataset.items.ids, dataset.userIds, dataset.interactions, dataset.signals.indexOf(s.signal));
@@ -63,7 +65,7 @@ export async function trainOnDatabase(
     const artefact = writeBackbone(services.config.modelDir, run, { ...backbone, metrics: ffmMetrics });
     writeMaturityPlot(join(services.config.modelDir, artefact, 'maturity.svg'), s);
     const ffmVersion = `${run}-ffm-${s.signal}`;
-    await prisma.modelVersion.create({ data: { version: ffmVersion, kind: 'FFM', signalId: signalKey.get(s.signal)!, status: 'READY', metrics: JSON.stringify(ffmMetrics), artefact } });
+    rows.push({ version: ffmVersion, kind: 'FFM', signalId: signalKey.get(s.signal)!, status: 'READY', metrics: JSON.stringify(ffmMetrics), artefact });
     versions.push({ version: ffmVersion, kind: 'FFM', signal: s.signal, mediaType: null, metrics: ffmMetrics });
     for (const [media, m] of Object.entries(s.media) as [DatasetMediaType, NonNullable<(typeof s.media)[DatasetMediaType]>][]) {
       if (!m.memer) {
@@ -72,12 +74,13 @@ export async function trainOnDatabase(
       }
       const metrics = { ...m.memer.metrics, freqScale: m.memer.freqScale, modalities: m.memer.modalities, backbone: ffmVersion };
       const rel = writeMemer(services.config.modelDir, run, s.signal, MEDIA[media], m.memer.onnx);
-      await prisma.modelVersion.create({
-        data: { version: m.memer.info.version, kind: 'MEMER', signalId: signalKey.get(s.signal)!, mediaType: MEDIA[media], status: 'READY', metrics: JSON.stringify(metrics), artefact: rel },
-      });
+      rows.push({ version: m.memer.info.version, kind: 'MEMER', signalId: signalKey.get(s.signal)!, mediaType: MEDIA[media], status: 'READY', metrics: JSON.stringify(metrics), artefact: rel });
       versions.push({ version: m.memer.info.version, kind: 'MEMER', signal: s.signal, mediaType: MEDIA[media], metrics });
     }
   }
+  await prisma.$transaction(async (tx) => {
+    for (const data of rows) await tx.modelVersion.create({ data });
+  });
   return {
     run,
     dataset: { posts: dataset.items.ids.length, users: dataset.userIds.length, interactions: dataset.interactions.length },
