@@ -1,8 +1,9 @@
 /**
  * The write paths that keep embeddings current, around the plain stores:
- * - register: store the posts, compute their MEMER embeddings with the active models (micro-batched with concurrent
- *   uploads), and put every new post into the built recommendation indexes, so it is recommendable when the mutation
- *   returns; a post with no active model for its media type is served from the baselines (TAG_AVG, GLOBAL_AVG).
+ * - register: compute the MEMER embeddings of the posts with the active models (micro-batched with concurrent
+ *   uploads), store posts and vectors in one transaction, and put every new post into the built recommendation
+ *   indexes, so it is recommendable when the mutation returns; a post with no active model for its media type is
+ *   served from the baselines (TAG_AVG, GLOBAL_AVG).
  * - registerOne (registerPost): group commit. Uploads arriving while a write is in flight are written together in the
  *   next transaction, with one onnxruntime run per model, instead of queueing one transaction each; the first upload
  *   of a quiet period goes at once. If a combined write fails (one upload conflicts), each upload of that group is
@@ -12,13 +13,17 @@
 import type { Db } from '../data/db.js';
 import type { Logger } from '../lib/logger.js';
 import { tagAverage, type BaselineCache } from './embeddings/baselines.js';
-import { MemerService, shouldRefresh, type StoredFeature } from './embeddings/memer.service.js';
+import { MemerService, shouldRefresh, stillActive } from './embeddings/memer.service.js';
+import { upsertPostEmbeddings, type PostEmbeddingRow } from './embeddings/store.js';
 import type { InteractionInput, InteractionsService, RecordResult } from './interactions/interactions.service.js';
 import type { ModelRegistry } from './models/registry.js';
 import type { NormalizedPost, PostInput } from './posts/post.validation.js';
 import type { PostsService, RegisterResult } from './posts/posts.service.js';
 import type { PostIndex } from './recommend/post-index.js';
 import type { PostRecord } from './types.js';
+
+/** Thrown inside the write transaction when an activation retired the predicting models: roll back and redo. */
+const STALE = Symbol('stale models');
 
 /** Most uploads written in one group-commit transaction. */
 const GROUP_MAX = 256;
@@ -79,17 +84,42 @@ export class UploadsService {
     }
   }
 
+  /**
+   * Predicts the MEMER vectors of the uploads first (no database access), then writes the posts and their vectors in
+   * one transaction, so that a post is never stored without them; the transaction also checks that the predicting
+   * versions are still active (an activation in between means: re-sync the registry and predict again).
+   */
   private async write(posts: NormalizedPost[]): Promise<RegisterResult[]> {
-    const results = await this.posts.registerNormalized(posts);
-    // One entry per post (a batch or a group may name a post twice), new ones plus stored ones that lack a MEMER
-    // vector for an active model (an earlier attempt failed after the post was committed): a retry repairs them.
-    const byKey = new Map(results.map((r) => [r.post.key, r]));
-    const retried = [...byKey.values()].filter((r) => !r.created).map((r) => r.post);
-    const todo = [...[...byKey.values()].filter((r) => r.created).map((r) => r.post), ...(await this.missingMemer(retried))];
-    // Results follow the input order; the features just written spare MEMER a read back.
-    const features = new Map(posts.map((p, i) => [results[i].post.key, p.features.map((f) => ({ ...f, dtype: 'FLOAT16' as const }))]));
-    if (todo.length) await this.embedAndIndex(todo, features);
-    return results;
+    const features = new Map(posts.map((p, i) => [-(i + 1), p.features.map((f) => ({ ...f, dtype: 'FLOAT16' as const }))]));
+    const refs = posts.map((p, i) => ({ key: -(i + 1), mediaType: p.mediaType }));
+    for (let attempt = 0; ; attempt++) {
+      const { rows } = await this.memer.predict(refs, this.registry.current(), this.db.prisma, features);
+      let stored: PostEmbeddingRow[] = [];
+      const results = await this.posts
+        .registerNormalized(posts, async (tx, records, created) => {
+          if (rows.length && attempt < 2 && !(await stillActive(tx, rows))) throw STALE;
+          // Prediction keys are -(input index + 1); keep the rows of posts created now, under their real keys.
+          stored = rows.flatMap((r) => {
+            const input = posts[-r.postKey - 1];
+            return created.has(input.externalId) ? [{ ...r, postKey: records.get(input.externalId)!.key }] : [];
+          });
+          await upsertPostEmbeddings(tx, this.db.provider, stored);
+        })
+        .catch((err: unknown) => (err === STALE ? null : Promise.reject(err)));
+      if (!results) {
+        await this.registry.sync();
+        continue;
+      }
+      // One entry per post (a batch or a group may name a post twice).
+      const byKey = new Map(results.map((r) => [r.post.key, r]));
+      const created = [...byKey.values()].filter((r) => r.created).map((r) => r.post);
+      await this.indexPosts(created, stored);
+      // A stored post that lacks a vector for an active model (trained after it was registered, or a failure) is
+      // embedded now, so a retry repairs it.
+      const missing = await this.missingMemer([...byKey.values()].filter((r) => !r.created).map((r) => r.post));
+      if (missing.length) await this.indexPosts(missing, await this.memer.embed(missing));
+      return results;
+    }
   }
 
   /** Stored posts without a MEMER vector for some active model of their media type. */
@@ -118,10 +148,12 @@ export class UploadsService {
     return result;
   }
 
-  private async embedAndIndex(posts: PostRecord[], features: Map<number, StoredFeature[]>): Promise<void> {
-    const embedded = await this.memer.embed(posts, this.registry.current(), undefined, features);
+  /**
+   * Puts posts into the built recommendation indexes: by their MEMER vectors, and for signals without one by their
+   * tag average, else the global average, so that every new post is recommendable.
+   */
+  private async indexPosts(posts: PostRecord[], embedded: readonly { postKey: number; signalKey: number; vector: Float32Array }[]): Promise<void> {
     await this.putAll(embedded, posts);
-    // Posts (or signals) without a model: index them by their baseline so they are recommendable too.
     const signals = await this.signals();
     for (const post of posts) {
       for (const s of signals) {
@@ -143,7 +175,7 @@ export class UploadsService {
     return this.signalCache.rows;
   }
 
-  private async putAll(embedded: { postKey: number; signalKey: number; vector: Float32Array }[], posts: { key: number; mediaType: PostRecord['mediaType'] }[]): Promise<void> {
+  private async putAll(embedded: readonly { postKey: number; signalKey: number; vector: Float32Array }[], posts: { key: number; mediaType: PostRecord['mediaType'] }[]): Promise<void> {
     const media = new Map(posts.map((p) => [p.key, p.mediaType]));
     for (const e of embedded) await this.index.put(e.signalKey, e.postKey, media.get(e.postKey)!, 'MEMER', e.vector);
   }

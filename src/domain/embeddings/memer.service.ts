@@ -66,10 +66,8 @@ export class MemerService {
     for (let attempt = 0; ; attempt++) {
       const { rows, out } = await this.predict(posts, snapshot, this.db.prisma, fresh);
       if (rows.length === 0) return out;
-      const versions = [...new Set(rows.map((r) => r.modelVersionKey!))];
       const written = await this.db.prisma.$transaction(async (t) => {
-        const active = await t.modelVersion.count({ where: { id: { in: versions }, active: true } });
-        if (active !== versions.length && attempt < 2) return false;
+        if (!(await stillActive(t as Tx, rows)) && attempt < 2) return false;
         await upsertPostEmbeddings(t as Tx, this.db.provider, rows);
         return true;
       });
@@ -123,6 +121,12 @@ export class MemerService {
     }
     return { rows, out };
   }
+}
+
+/** Whether the model versions that produced `rows` are all still active (checked inside the writing transaction). */
+export async function stillActive(tx: Tx, rows: readonly PostEmbeddingRow[]): Promise<boolean> {
+  const versions = [...new Set(rows.map((r) => r.modelVersionKey!))];
+  return (await tx.modelVersion.count({ where: { id: { in: versions }, active: true } })) === versions.length;
 }
 
 function splitRows(flat: Float32Array, n: number): Float32Array[] {

@@ -86,8 +86,14 @@ export class PostsService {
     return normalizePost(input, this.config, path);
   }
 
-  /** Writes already-validated registrations in one transaction (all or nothing). Results follow the input order. */
-  async registerNormalized(normalized: NormalizedPost[]): Promise<RegisterResult[]> {
+  /**
+   * Writes already-validated registrations in one transaction (all or nothing). Results follow the input order.
+   * `within` runs inside the same transaction after the posts are written (uploads store their embeddings there).
+   */
+  async registerNormalized(
+    normalized: NormalizedPost[],
+    within?: (tx: Tx, records: Map<string, PostRecord>, created: Set<string>) => Promise<void>,
+  ): Promise<RegisterResult[]> {
     const unique = new Map<string, NormalizedPost>();
     for (const p of normalized) {
       const seen = unique.get(p.externalId);
@@ -95,7 +101,14 @@ export class PostsService {
       unique.set(p.externalId, p);
     }
     const { records, created } = await retryOnUniqueViolation(() =>
-      this.prisma.$transaction((tx) => writePosts(tx as Tx, [...unique.values()]), { timeout: 60_000, maxWait: 30_000 }),
+      this.prisma.$transaction(
+        async (tx) => {
+          const written = await writePosts(tx as Tx, [...unique.values()]);
+          await within?.(tx as Tx, written.records, written.created);
+          return written;
+        },
+        { timeout: 60_000, maxWait: 30_000 },
+      ),
     );
     return normalized.map((p) => ({ post: records.get(p.externalId)!, created: created.has(p.externalId) }));
   }
