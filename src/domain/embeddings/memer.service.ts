@@ -14,6 +14,7 @@ import type { PostFeatures } from '../../ml/memer/inference.js';
 import { modalityNames, type MediaType, type Modality } from '../types.js';
 import type { ModelRegistry, Snapshot } from '../models/registry.js';
 import { upsertPostEmbeddings, type PostEmbeddingRow } from './store.js';
+import { retryTransaction } from '../../data/retry.js';
 
 export interface PostRef {
   key: number;
@@ -66,11 +67,13 @@ export class MemerService {
     for (let attempt = 0; ; attempt++) {
       const { rows, out } = await this.predict(posts, snapshot, this.db.prisma, fresh);
       if (rows.length === 0) return out;
-      const written = await this.db.prisma.$transaction(async (t) => {
-        if (!(await stillActive(t as Tx, rows)) && attempt < 2) return false;
-        await upsertPostEmbeddings(t as Tx, this.db.provider, rows);
-        return true;
-      });
+      const written = await retryTransaction(() =>
+        this.db.prisma.$transaction(async (t) => {
+          if (!(await stillActive(t as Tx, rows)) && attempt < 2) return false;
+          await upsertPostEmbeddings(t as Tx, this.db.provider, rows);
+          return true;
+        }),
+      );
       if (written) {
         this.logger.debug('memer embeddings stored', { posts: posts.length, vectors: rows.length });
         return out;

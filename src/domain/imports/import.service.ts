@@ -11,7 +11,7 @@ import { createReadStream, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../../config/config.js';
 import type { Db, Tx } from '../../data/db.js';
-import { isUniqueViolation, retryOnUniqueViolation } from '../../data/retry.js';
+import { isUniqueViolation, retryTransaction } from '../../data/retry.js';
 import { DatasetError } from '../../datasets/errors.js';
 import { featurePresence, featureRow } from '../../datasets/features.js';
 import { itemTags } from '../../datasets/items.js';
@@ -111,7 +111,7 @@ export async function importDataset(db: Db, config: Config, dir: string, onProgr
     }
   }
 
-  const summary = await retryOnUniqueViolation(() => db.prisma.$transaction(
+  const summary = await retryTransaction(() => db.prisma.$transaction(
     async (tx) => {
       const t = tx as Tx;
       const signalsCreated: string[] = [];

@@ -7,7 +7,7 @@
 import type { Config } from '../../config/config.js';
 import type { Prisma, Tx } from '../../data/db.js';
 import type { Provider } from '../../data/provider.js';
-import { retryOnUniqueViolation } from '../../data/retry.js';
+import { retryTransaction } from '../../data/retry.js';
 import { badInput } from '../../errors.js';
 import { validateId } from '../posts/post.validation.js';
 import { SignalsService } from '../signals/signals.service.js';
@@ -70,7 +70,7 @@ export class InteractionsService {
       return { userId: x.userId, postKey: post.id, signalKey: signal.key, label, timestamp };
     });
 
-    return retryOnUniqueViolation(() =>
+    return retryTransaction(() =>
       this.prisma.$transaction(
         async (tx) => {
           const before = await tx.user.count({ where: { externalId: { in: [...new Set(rows.map((r) => r.userId))] } } });

@@ -6,6 +6,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Prisma } from '../../data/db.js';
 import { badInput, notFound } from '../../errors.js';
+import { retryTransaction } from '../../data/retry.js';
 
 export type Scope = 'read' | 'write' | 'admin';
 export const SCOPES: readonly Scope[] = ['read', 'write', 'admin'];
@@ -76,7 +77,7 @@ export class KeysService {
     this.verified.set(key, { scopes, until: now + KEY_CACHE_MS });
     if (!row.lastUsedAt || now - row.lastUsedAt.getTime() > 60_000) {
       // In a transaction: on SQLite a bare write would join (and share the fate of) another request's transaction.
-      await this.prisma.$transaction((tx) => tx.apiKey.update({ where: { id: row.id }, data: { lastUsedAt: new Date(now) } }));
+      await retryTransaction(() => this.prisma.$transaction((tx) => tx.apiKey.update({ where: { id: row.id }, data: { lastUsedAt: new Date(now) } })));
     }
     return scopes;
   }

@@ -5,7 +5,7 @@
  */
 import type { Config } from '../../config/config.js';
 import type { Prisma, Tx } from '../../data/db.js';
-import { retryOnUniqueViolation } from '../../data/retry.js';
+import { retryTransaction } from '../../data/retry.js';
 import { conflict } from '../../errors.js';
 import { checkFirst, decodeCursor, toPage, type Page } from '../pagination.js';
 import type { MediaType, PostRecord } from '../types.js';
@@ -100,7 +100,7 @@ export class PostsService {
       if (seen && seen.payloadHash !== p.payloadHash) throw conflict(`post ${p.externalId} appears twice in the batch with different payloads`, { id: p.externalId });
       unique.set(p.externalId, p);
     }
-    const { records, created } = await retryOnUniqueViolation(() =>
+    const { records, created } = await retryTransaction(() =>
       this.prisma.$transaction(
         async (tx) => {
           const written = await writePosts(tx as Tx, [...unique.values()]);

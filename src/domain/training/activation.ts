@@ -14,6 +14,7 @@ import { slot, type ActiveModel, type Snapshot } from '../models/registry.js';
 import type { Services } from '../services.js';
 import type { MediaType } from '../types.js';
 import { readBackbone } from './artefacts.js';
+import { retryTransaction } from '../../data/retry.js';
 
 export interface ActivationResult {
   signal: string;
@@ -72,7 +73,7 @@ export async function activateVersion(services: Services, version: string): Prom
     after = page[page.length - 1].id;
   }
 
-  const result = await prisma.$transaction(
+  const result = await retryTransaction(() => prisma.$transaction(
     async (t) => {
       const tx = t as Tx;
       const [postKeys, userKeys] = await Promise.all([keysOf(tx, 'post', backbone.postIds), keysOf(tx, 'user', backbone.userIds)]);
@@ -102,7 +103,7 @@ export async function activateVersion(services: Services, version: string): Prom
       return { maturePosts: postKeys.size, users: userKeys.size, memerPosts: new Set(rows.map((r) => r.postKey)).size };
     },
     { timeout: 30 * 60_000, maxWait: 60_000 },
-  );
+  ));
   services.baselines.invalidate(signalKey);
   await services.refresh();
   return { signal: row.signal.name, ffm: ffm.version, memer: memerRows.map((m) => m.version), ...result };

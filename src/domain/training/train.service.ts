@@ -15,6 +15,7 @@ import type { Services } from '../services.js';
 import type { MediaType } from '../types.js';
 import { writeBackbone, writeMemer, type Backbone } from './artefacts.js';
 import { exportDataset } from './export.js';
+import { retryTransaction } from '../../data/retry.js';
 
 export interface TrainedVersion {
   version: string;
@@ -78,9 +79,11 @@ export async function trainOnDatabase(
       versions.push({ version: m.memer.info.version, kind: 'MEMER', signal: s.signal, mediaType: MEDIA[media], metrics });
     }
   }
-  await prisma.$transaction(async (tx) => {
-    for (const data of rows) await tx.modelVersion.create({ data });
-  });
+  await retryTransaction(() =>
+    prisma.$transaction(async (tx) => {
+      for (const data of rows) await tx.modelVersion.create({ data });
+    }),
+  );
   return {
     run,
     dataset: { posts: dataset.items.ids.length, users: dataset.userIds.length, interactions: dataset.interactions.length },

@@ -1,7 +1,7 @@
 /** Users, addressed by the client's own ids. Unknown users seen in interactions are created on the fly. */
 import type { Config } from '../../config/config.js';
 import type { Prisma, Tx } from '../../data/db.js';
-import { retryOnUniqueViolation } from '../../data/retry.js';
+import { retryTransaction } from '../../data/retry.js';
 import { badInput } from '../../errors.js';
 import { checkFirst, decodeCursor, toPage, type Page } from '../pagination.js';
 import { validateId } from '../posts/post.validation.js';
@@ -37,7 +37,7 @@ export class UsersService {
       if (json.length > MAX_ATTRIBUTES_BYTES) throw badInput(`attributes exceed ${MAX_ATTRIBUTES_BYTES} bytes`, { path: `inputs[${i}].attributes` });
       return { externalId: u.id, attributes: json, given: u.attributes != null };
     });
-    await retryOnUniqueViolation(() =>
+    await retryTransaction(() =>
       this.prisma.$transaction(async (tx) => {
         for (const u of prepared) {
           await tx.user.upsert({
