@@ -15,9 +15,9 @@
 import type { Dataset, MediaType } from '../../datasets/types.js';
 import { MEDIA_TYPES } from '../../datasets/types.js';
 import { OnnxRuntime } from '../onnx/runtime.js';
-import { Rng } from '../random.js';
 import type { MemerModel } from '../pipeline/memer-model.js';
 import { normalisedFreq } from '../pipeline/memer-model.js';
+import { Rng } from '../random.js';
 import { pipelineOptions } from '../pipeline/options.js';
 import { pipelineSummary } from '../pipeline/progress.js';
 import { withInteractions } from '../pipeline/subset.js';
@@ -34,22 +34,38 @@ export interface TimeSplit {
   heldOut: Int32Array;
 }
 
-/** Train / test posts by creation time and the held-out interactions of the test posts. */
-export function timeSplit(ds: Dataset, trainFraction: number, heldOutFraction: number, seed: number): TimeSplit {
+/**
+ * Train / test posts by creation time and the held-out interactions of the test posts. `by: 'pair'` draws once per
+ * (user, post) pair, holding out every interaction of the pair in every signal: logs repeat impressions of a post to
+ * a user, and a pair split across both sides lets the backbone memorise the very pair it is then scored on (on the
+ * science platform that raised MATURE's AUC, the RelaImpr denominator, by up to 0.14).
+ */
+export function timeSplit(ds: Dataset, trainFraction: number, heldOutFraction: number, seed: number, by: 'interaction' | 'pair' = 'interaction'): TimeSplit {
   const c = ds.items.createdAt;
   let lo = Infinity, hi = -Infinity;
   for (const t of c) (lo = Math.min(lo, t)), (hi = Math.max(hi, t));
   const cutoff = lo + trainFraction * (hi - lo);
   const trainItems = Uint8Array.from(c, (t) => (t < cutoff ? 1 : 0));
-  const rng = new Rng(seed ^ 0x7e57);
   const t = ds.interactions;
+  const rng = new Rng(seed ^ 0x7e57);
   const fit: number[] = [];
   const heldOut: number[] = [];
   for (let i = 0; i < t.length; i++) {
-    if (!trainItems[t.item[i]] && rng.next() < heldOutFraction) heldOut.push(i);
+    if (!trainItems[t.item[i]] && (by === 'pair' ? pairDraw(t.user[i], t.item[i], seed) : rng.next()) < heldOutFraction) heldOut.push(i);
     else fit.push(i);
   }
   return { cutoff, trainItems, fit: Int32Array.from(fit), heldOut: Int32Array.from(heldOut) };
+}
+
+/** A uniform draw in [0, 1) that depends only on (user, item, seed): murmur3's 32-bit finaliser over the three. */
+function pairDraw(user: number, item: number, seed: number): number {
+  let h = Math.imul(user ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(item ^ 0x7e57, 0xc2b2ae35) ^ seed;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return (h >>> 0) / 2 ** 32;
 }
 
 export async function evaluateTime(ds: Dataset, options: Partial<EvaluationOptions> = {}, onProgress?: (e: PipelineEvent | { stage: 'evaluate'; key: string }) => void): Promise<EvaluationReport> {
@@ -57,7 +73,7 @@ export async function evaluateTime(ds: Dataset, options: Partial<EvaluationOptio
   const t0 = performance.now();
   const seconds = (from: number) => (performance.now() - from) / 1000;
   const base = pipelineOptions(eo.pipeline);
-  const split = timeSplit(ds, eo.trainFraction, eo.heldOutFraction, base.seed);
+  const split = timeSplit(ds, eo.trainFraction, eo.heldOutFraction, base.seed, eo.heldOutBy);
   const fitDs = withInteractions(ds, split.fit);
   const tSplit = seconds(t0);
   const pipe = await trainPipeline(fitDs, { ...eo.pipeline, trainItems: split.trainItems }, onProgress);
@@ -120,7 +136,7 @@ export async function evaluateTime(ds: Dataset, options: Partial<EvaluationOptio
     memer,
     results,
     perTag,
-    parameters: { trainFraction: eo.trainFraction, heldOutFraction: eo.heldOutFraction, ablation: eo.ablation, coldFreq: eo.coldFreq, pipeline: { ...o, trainItems: undefined } },
+    parameters: { trainFraction: eo.trainFraction, heldOutFraction: eo.heldOutFraction, heldOutBy: eo.heldOutBy, ablation: eo.ablation, coldFreq: eo.coldFreq, pipeline: { ...o, trainItems: undefined } },
     timings: { split: tSplit, ffm: pipe.timings.ffm, maturity: pipe.timings.maturity, memer: pipe.timings.memer, ablation: tAblation, scoring: tScoring, total: seconds(t0) },
   };
 }

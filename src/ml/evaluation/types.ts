@@ -72,6 +72,12 @@ export interface EvaluationOptions {
   readonly trainFraction: number;
   /** time: share of each test post's interactions held out for scoring; the FFM learns from the rest. */
   readonly heldOutFraction: number;
+  /**
+   * Unit of the held-out draw: 'interaction' (each interaction on its own, the default the recorded references use) or
+   * 'pair' (every interaction of a (user, post) pair together, so the backbone never trained on a pair it is scored
+   * on; stricter, see docs/evaluation.md "Known limitations").
+   */
+  readonly heldOutBy: 'interaction' | 'pair';
   /** cvar: items with more than H interactions of the signal are old (they train the FFM and MEMER). */
   readonly cvarH: number;
   /** cvar: interactions per warm set (warm-a, warm-b, warm-c); a new item needs > 3n to give a test row. */
@@ -93,6 +99,7 @@ export const DEFAULT_EVALUATION_OPTIONS: EvaluationOptions = Object.freeze({
   protocol: 'time',
   trainFraction: 33 / 40,
   heldOutFraction: 0.5,
+  heldOutBy: 'interaction',
   cvarH: 200,
   cvarN: 20,
   warmupLr: 0.05,
@@ -109,6 +116,7 @@ export function evaluationOptions(over: Partial<EvaluationOptions> = {}): Evalua
   };
   check(o.protocol === 'time' || o.protocol === 'cvar', `protocol must be time or cvar, got ${o.protocol}`);
   check(o.trainFraction > 0 && o.trainFraction < 1, `trainFraction must be in (0, 1), got ${o.trainFraction}`);
+  check(o.heldOutBy === 'interaction' || o.heldOutBy === 'pair', `heldOutBy must be interaction or pair, got ${o.heldOutBy}`);
   check(o.heldOutFraction > 0 && o.heldOutFraction < 1, `heldOutFraction must be in (0, 1), got ${o.heldOutFraction}`);
   check(Number.isInteger(o.cvarH) && o.cvarH >= 1, `cvarH must be an integer >= 1, got ${o.cvarH}`);
   check(Number.isInteger(o.cvarN) && o.cvarN >= 1, `cvarN must be an integer >= 1, got ${o.cvarN}`);
