@@ -105,10 +105,17 @@ export class MemerService {
     // Each model has its own micro-batcher: run them side by side.
     const perModel = await Promise.all(
       models.map(async (model) => {
-        const accepted = new Set(model.embedder.info.modalities.map((s) => s.modality));
+        const width = new Map(model.embedder.info.modalities.map((s) => [s.modality, s.dim]));
         // Modalities the model was not trained on are left out rather than rejected; a post with none of the model's
-        // modalities gets no MEMER vector (content-free, it is better served by its tag or global average).
-        const usable = (p: PostRef) => Object.fromEntries(Object.entries(features.get(p.key) ?? {}).filter(([m]) => accepted.has(m as DatasetModality)));
+        // modalities gets no MEMER vector (content-free, it is better served by its tag or global average). Training
+        // infers a modality's width from the data (its last non-zero column), so a stored vector may be longer than
+        // the model's input by trailing zeros: cut those off.
+        const usable = (p: PostRef) =>
+          Object.fromEntries(
+            Object.entries(features.get(p.key) ?? {})
+              .filter(([m]) => width.has(m as DatasetModality))
+              .map(([m, x]) => [m, fitWidth(x!, width.get(m as DatasetModality)!)]),
+          );
         const batch = wanted.filter((p) => p.mediaType === model.mediaType && Object.keys(usable(p)).length > 0);
         if (batch.length === 0) return [];
         const inputs: PostFeatures[] = batch.map((p) => ({ features: usable(p), freq: normalisedFreq(views.get(`${p.key}:${model.signalKey}`) ?? 0, model.freqScale) }));
@@ -130,6 +137,13 @@ export class MemerService {
 export async function stillActive(tx: Tx, rows: readonly PostEmbeddingRow[]): Promise<boolean> {
   const versions = [...new Set(rows.map((r) => r.modelVersionKey!))];
   return (await tx.modelVersion.count({ where: { id: { in: versions }, active: true } })) === versions.length;
+}
+
+/** `x` cut to `dim` values when everything past them is zero; otherwise unchanged (the model then reports the shape). */
+function fitWidth(x: Float32Array, dim: number): Float32Array {
+  if (x.length <= dim) return x;
+  for (let j = dim; j < x.length; j++) if (x[j] !== 0) return x;
+  return x.subarray(0, dim);
 }
 
 function splitRows(flat: Float32Array, n: number): Float32Array[] {
