@@ -32,3 +32,7 @@ export interface SignalRecord {
 
 export const modalityNames = { VISUAL: 'visual', AUDIO: 'audio', TEXT: 'text', AUX: 'aux' } as const satisfies Record<Modality, string>;
 export const mediaTypeNames = { VIDEO: 'video', IMAGE: 'image' } as const satisfies Record<MediaType, string>;
+/** The database's media types by the dataset layer's media type index (MEDIA_TYPES: 0 video, 1 image). */
+export const MEDIA_BY_INDEX: readonly MediaType[] = ['VIDEO', 'IMAGE'];
+/** The database's media type of a dataset media type name. */
+export const mediaTypeOf = (name: 'video' | 'image'): MediaType => (name === 'video' ? 'VIDEO' : 'IMAGE');

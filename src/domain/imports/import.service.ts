@@ -22,7 +22,7 @@ import { applyStatDeltas, StatAccumulator } from '../interactions/stats.js';
 import { normalizePost, type NormalizedPost, type PostInput } from '../posts/post.validation.js';
 import { writePosts } from '../posts/posts.service.js';
 import { UsersService } from '../users/users.service.js';
-import type { MediaType } from '../types.js';
+import { MEDIA_BY_INDEX, type MediaType } from '../types.js';
 
 export interface ImportSummary {
   dataset: string;
@@ -37,7 +37,6 @@ export interface ImportSummary {
 
 export type ImportProgress = (stage: string, done: number, total: number) => void;
 
-const MEDIA: MediaType[] = ['VIDEO', 'IMAGE'];
 const CHUNK = 5000;
 
 async function digestOf(dir: string): Promise<string> {
@@ -68,7 +67,7 @@ export function presenceOf(d: Dataset): Partial<Record<Modality, Uint8Array>> {
 
 /** Item i of a dataset as a post registration (features cut to the configured width of its media type). */
 export function itemAsPostInput(d: Dataset, i: number, config: Config, present: Partial<Record<Modality, Uint8Array>>): PostInput {
-  const media = MEDIA[d.items.mediaType[i]];
+  const media = MEDIA_BY_INDEX[d.items.mediaType[i]];
   const features: NonNullable<PostInput['features']> = {};
   for (const m of MODALITIES) {
     const f = d.features[m];
@@ -102,7 +101,7 @@ export async function importDataset(db: Db, config: Config, dir: string, onProgr
   // Which media types each signal occurs on, to create unknown signals and check known ones.
   const occurs = d.signals.map(() => new Set<MediaType>());
   const { signal, item } = d.interactions;
-  for (let r = 0; r < d.interactions.length; r++) occurs[signal[r]].add(MEDIA[d.items.mediaType[item[r]]]);
+  for (let r = 0; r < d.interactions.length; r++) occurs[signal[r]].add(MEDIA_BY_INDEX[d.items.mediaType[item[r]]]);
   const known = new Map((await db.prisma.signal.findMany()).map((s) => [s.name, s]));
   for (const [k, name] of d.signals.entries()) {
     const s = known.get(name);

@@ -13,16 +13,15 @@ import { bytesToVector } from '../../lib/vectors.js';
 import { VectorStore, type VectorStoreOptions } from '../../ml/retrieval/vector-store.js';
 import { tagAverage, type BaselineCache } from '../embeddings/baselines.js';
 import { autoSource } from '../embeddings/source.js';
-import type { EmbeddingSource, MediaType } from '../types.js';
+import { MEDIA_BY_INDEX, type EmbeddingSource, type MediaType } from '../types.js';
 
 const SOURCES: readonly EmbeddingSource[] = ['MEMER', 'MATURE', 'GLOBAL_AVG', 'TAG_AVG', 'RANDOM'];
-const MEDIA: readonly MediaType[] = ['VIDEO', 'IMAGE'];
 /** How far back each refresh looks past its previous watermark (transactions in flight, small clock skew). */
 const OVERLAP_MS = 5000;
 
 /** Metadata byte: bit 0 = media type (0 video, 1 image), bits 1-3 = index of the serving source in SOURCES. */
-export const packMeta = (mediaType: MediaType, source: EmbeddingSource) => MEDIA.indexOf(mediaType) | (SOURCES.indexOf(source) << 1);
-export const metaMediaType = (meta: number): MediaType => MEDIA[meta & 1];
+export const packMeta = (mediaType: MediaType, source: EmbeddingSource) => MEDIA_BY_INDEX.indexOf(mediaType) | (SOURCES.indexOf(source) << 1);
+export const metaMediaType = (meta: number): MediaType => MEDIA_BY_INDEX[meta & 1];
 export const metaSource = (meta: number): EmbeddingSource => SOURCES[(meta >> 1) & 7];
 
 interface SignalIndex {

@@ -10,7 +10,7 @@ import { badInput } from '../../errors.js';
 import { bytesToVector } from '../../lib/vectors.js';
 import type { RequestLoaders } from '../loaders.js';
 import { toPostRecord } from '../posts/posts.service.js';
-import type { EmbeddingSource, MediaType, PostRecord } from '../types.js';
+import { MEDIA_BY_INDEX, type EmbeddingSource, type MediaType, type PostRecord } from '../types.js';
 import { metaMediaType, metaSource, type PostIndex } from './post-index.js';
 
 export type Strategy = 'EMBEDDING' | 'POPULAR_IN_TAGS' | 'POPULAR_EARLY';
@@ -85,7 +85,7 @@ export class RecommendationsService {
       : [];
     const thresholds = new Map((await this.prisma.maturityThreshold.findMany({ where: { signalId: signalKey } })).map((t) => [t.mediaType, t.threshold]));
     // EARLY = fewer views than the threshold of the post's media type (every post, where no threshold is known yet).
-    const early = { OR: (['VIDEO', 'IMAGE'] as const).map((m) => (thresholds.has(m) ? { post: { mediaType: m }, total: { lt: thresholds.get(m)! } } : { post: { mediaType: m } })) };
+    const early = { OR: MEDIA_BY_INDEX.map((m) => (thresholds.has(m) ? { post: { mediaType: m }, total: { lt: thresholds.get(m)! } } : { post: { mediaType: m } })) };
     const pick = async (strategy: Strategy, where: Record<string, unknown>) => {
       if (out.length >= want) return;
       const rows = await this.prisma.postSignalStat.findMany({

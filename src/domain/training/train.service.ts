@@ -12,7 +12,7 @@ import type { MaturityCurve } from '../../ml/maturity/curve.js';
 import { maturityCurveSvg } from '../../ml/maturity/plot.js';
 import { pipelineOptions, trainPipeline, type PipelineEvent, type PipelineOptions, type PipelineResult } from '../../ml/pipeline/index.js';
 import type { Services } from '../services.js';
-import type { MediaType } from '../types.js';
+import { mediaTypeOf, type MediaType } from '../types.js';
 import { writeBackbone, writeMemer, type Backbone } from './artefacts.js';
 import { exportDataset } from './export.js';
 import { retryTransaction } from '../../data/retry.js';
@@ -33,7 +33,6 @@ export interface TrainSummary {
   timings: PipelineResult['timings'] & { export: number };
 }
 
-const MEDIA: Record<DatasetMediaType, MediaType> = { video: 'VIDEO', image: 'IMAGE' };
 
 export function runId(now = new Date()): string {
   return `run-${now.toISOString().replace(/[-:]/g, '').replace('.', '')}`;
@@ -70,13 +69,13 @@ export async function trainOnDatabase(
     versions.push({ version: ffmVersion, kind: 'FFM', signal: s.signal, mediaType: null, metrics: ffmMetrics });
     for (const [media, m] of Object.entries(s.media) as [DatasetMediaType, NonNullable<(typeof s.media)[DatasetMediaType]>][]) {
       if (!m.memer) {
-        skipped.push({ signal: s.signal, mediaType: MEDIA[media], reason: m.memerSkipped ?? 'no model' });
+        skipped.push({ signal: s.signal, mediaType: mediaTypeOf(media), reason: m.memerSkipped ?? 'no model' });
         continue;
       }
       const metrics = { ...m.memer.metrics, freqScale: m.memer.freqScale, modalities: m.memer.modalities, backbone: ffmVersion };
-      const rel = writeMemer(services.config.modelDir, run, s.signal, MEDIA[media], m.memer.onnx);
-      rows.push({ version: m.memer.info.version, kind: 'MEMER', signalId: signalKey.get(s.signal)!, mediaType: MEDIA[media], status: 'READY', metrics: JSON.stringify(metrics), artefact: rel });
-      versions.push({ version: m.memer.info.version, kind: 'MEMER', signal: s.signal, mediaType: MEDIA[media], metrics });
+      const rel = writeMemer(services.config.modelDir, run, s.signal, mediaTypeOf(media), m.memer.onnx);
+      rows.push({ version: m.memer.info.version, kind: 'MEMER', signalId: signalKey.get(s.signal)!, mediaType: mediaTypeOf(media), status: 'READY', metrics: JSON.stringify(metrics), artefact: rel });
+      versions.push({ version: m.memer.info.version, kind: 'MEMER', signal: s.signal, mediaType: mediaTypeOf(media), metrics });
     }
   }
   await retryTransaction(() =>
@@ -118,7 +117,7 @@ function toBackbone(
   const thresholds: Backbone['thresholds'] = {};
   for (const [media, m] of Object.entries(s.media) as [DatasetMediaType, NonNullable<(typeof s.media)[DatasetMediaType]>][]) {
     const t = m.threshold;
-    thresholds[MEDIA[media]] = { threshold: t.threshold, source: t.source, views: t.views, distance: t.distance, count: t.count, epsilon: t.epsilon };
+    thresholds[mediaTypeOf(media)] = { threshold: t.threshold, source: t.source, views: t.views, distance: t.distance, count: t.count, epsilon: t.epsilon };
     for (let i = 0; i < m.mature.length; i++) if (m.mature[i] && s.postMask[i]) postRows.push(i);
   }
   postRows.sort((a, b) => a - b);
