@@ -155,11 +155,12 @@ export class UploadsService {
   private async indexPosts(posts: PostRecord[], embedded: readonly { postKey: number; signalKey: number; vector: Float32Array }[]): Promise<void> {
     await this.putAll(embedded, posts);
     const signals = await this.signals();
-    for (const post of posts) {
-      for (const s of signals) {
-        if (!(post.mediaType === 'VIDEO' ? s.appliesToVideo : s.appliesToImage)) continue;
-        if (embedded.some((e) => e.postKey === post.key && e.signalKey === s.id)) continue;
-        const averages = await this.baselines.averages(s.id);
+    const have = new Set(embedded.map((e) => `${e.postKey}:${e.signalKey}`));
+    for (const s of signals) {
+      const missing = posts.filter((p) => (p.mediaType === 'VIDEO' ? s.appliesToVideo : s.appliesToImage) && !have.has(`${p.key}:${s.id}`));
+      if (missing.length === 0) continue;
+      const averages = await this.baselines.averages(s.id);
+      for (const post of missing) {
         const tag = tagAverage(averages, post.tags);
         const vector = tag ?? averages.global;
         if (vector) await this.index.put(s.id, post.key, post.mediaType, tag ? 'TAG_AVG' : 'GLOBAL_AVG', vector);
