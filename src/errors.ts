@@ -12,17 +12,6 @@ export enum ErrorCode {
   INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
 }
 
-/** HTTP status for a request that failed as a whole with this code. */
-export const httpStatus: Record<ErrorCode, number> = {
-  [ErrorCode.BAD_USER_INPUT]: 400,
-  [ErrorCode.NOT_FOUND]: 404,
-  [ErrorCode.CONFLICT]: 409,
-  [ErrorCode.UNAUTHENTICATED]: 401,
-  [ErrorCode.FORBIDDEN]: 403,
-  [ErrorCode.MODEL_UNAVAILABLE]: 503,
-  [ErrorCode.INTERNAL_SERVER_ERROR]: 500,
-};
-
 export class AppError extends Error {
   constructor(
     readonly code: ErrorCode,

@@ -37,8 +37,8 @@ export class Services {
   ) {
     this.posts = new PostsService(db.prisma, config);
     this.users = new UsersService(db.prisma, config);
-    this.interactions = new InteractionsService(db.prisma, db.provider, config);
     this.signals = new SignalsService(db.prisma);
+    this.interactions = new InteractionsService(db.prisma, db.provider, config, this.signals);
     this.keys = new KeysService(db.prisma);
     this.models = new ModelsService(db.prisma);
     this.baselines = new BaselineCache(db.prisma, config.refreshMs);

@@ -10,7 +10,7 @@ import type { Provider } from '../../data/provider.js';
 import { retryTransaction } from '../../data/retry.js';
 import { badInput } from '../../errors.js';
 import { validateId } from '../posts/post.validation.js';
-import { SignalsService } from '../signals/signals.service.js';
+import type { SignalsService } from '../signals/signals.service.js';
 import { UsersService } from '../users/users.service.js';
 import { insertInteractions } from './bulk.js';
 import { applyStatDeltas, StatAccumulator } from './stats.js';
@@ -43,12 +43,13 @@ export class InteractionsService {
     private readonly prisma: Prisma,
     private readonly provider: Provider,
     private readonly config: Config,
+    private readonly signals: SignalsService,
   ) {}
 
   async record(inputs: InteractionInput[], now = new Date()): Promise<RecordResult> {
     if (inputs.length === 0) return { recorded: 0, usersCreated: 0, posts: 0 };
     if (inputs.length > this.config.maxBatch) throw badInput(`at most ${this.config.maxBatch} interactions per call, got ${inputs.length}`, { path: 'inputs' });
-    const signals = new Map((await new SignalsService(this.prisma).all()).map((s) => [s.name, s]));
+    const signals = new Map((await this.signals.all()).map((s) => [s.name, s]));
     const postIds = [...new Set(inputs.map((x) => x.postId))];
     const posts = await this.prisma.post.findMany({ where: { externalId: { in: postIds } }, select: { id: true, externalId: true, mediaType: true } });
     const postById = new Map(posts.map((p) => [p.externalId, p]));

@@ -76,11 +76,6 @@ export class PostsService {
     private readonly config: Config,
   ) {}
 
-  /** Validates every input, then writes the new posts in one transaction. Results follow the input order. */
-  async register(inputs: PostInput[], path = 'inputs'): Promise<RegisterResult[]> {
-    return this.registerNormalized(inputs.map((input, i) => this.normalize(input, inputs.length === 1 && path === 'input' ? path : `${path}[${i}]`)));
-  }
-
   /** Checks one registration (BAD_USER_INPUT naming `path`) without writing anything. */
   normalize(input: PostInput, path: string): NormalizedPost {
     return normalizePost(input, this.config, path);
