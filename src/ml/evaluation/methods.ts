@@ -9,7 +9,7 @@ import { trainMemerModel, type MemerModel } from '../pipeline/memer-model.js';
 import type { PipelineOptions } from '../pipeline/options.js';
 import { memerUsers, type MediaModel, type SignalModel } from '../pipeline/train.js';
 import { averages, globalAverageEmbeddings, matureEmbeddings, memerEmbeddings, randomEmbeddings, tagAverageEmbeddings } from './baselines.js';
-import { metricsOf, relaImprOf, rowsByTag, scoreRows, type EvalRows } from './scoring.js';
+import { bootstrapRelaImpr, metricsOf, relaImprOf, rowsByTag, scoreRows, type EvalRows } from './scoring.js';
 import type { Method, ResultRow, TagGain } from './types.js';
 
 export interface MethodEmbedding {
@@ -87,6 +87,7 @@ export function scoreMethods(ds: Dataset, signal: string, mediaType: MediaType, 
     signal, mediaType, method: m.method, modalities: m.modalities, phase,
     auc: metrics[k].auc, f1: metrics[k].f1, f1Threshold: metrics[k].f1Threshold,
     relaImpr: relaImprOf(metrics[k].auc, aucMature), n: rows.length, positives: rows.positives,
+    ...(m.method === 'MEMER' && mi >= 0 ? { relaImprCi: bootstrapRelaImpr(scores[k], scores[mi], rows) } : {}),
   }));
   const perTag: TagGain[] = [];
   // Figure 3: per tag, the baselines, MATURE and the all-modality MEMER (the last MEMER in the list).

@@ -15,6 +15,7 @@ import type { Dataset } from '../../datasets/types.js';
 import { buildSignalRows, type NegativeSampling } from '../ffm/dataset.js';
 import { auc, f1AtThreshold, relaImpr } from '../metrics.js';
 import { rowPairs } from '../pipeline/memer-model.js';
+import { Rng } from '../random.js';
 
 export interface EvalRows {
   length: number;
@@ -22,17 +23,40 @@ export interface EvalRows {
   post: Int32Array;
   label: Uint8Array;
   positives: number;
+  /** The post of the logged interaction each row comes from (a sampled negative takes its positive's post): the unit of the bootstrap. */
+  group: Int32Array;
 }
 
-/** Rows of the interactions `indices` (all of one signal), with sampled negatives for positive-only signals. */
-export function evalRows(ds: Dataset, signal: string, indices: Int32Array, negatives: Partial<NegativeSampling>, seed: number): EvalRows | null {
+/**
+ * A predicate "user u has a positive (label 1) interaction with post p in `signal`" over the whole log `ds`: a sampled
+ * negative the user did act on is a false negative, and scoring it as a negative penalises the methods that rank that
+ * user's real preferences highest (MATURE most, since its backbone may have seen the pair).
+ */
+export function knownPositives(ds: Dataset, signal: string): (user: number, item: number) => boolean {
+  const s = ds.signals.indexOf(signal);
+  const t = ds.interactions;
+  const n = ds.items.ids.length;
+  const set = new Set<number>();
+  for (let i = 0; i < t.length; i++) if (t.signal[i] === s && t.label[i] === 1) set.add(t.user[i] * n + t.item[i]);
+  return (user, item) => set.has(user * n + item);
+}
+
+/**
+ * Rows of the interactions `indices` (all of one signal), with sampled negatives for positive-only signals; a sampled
+ * negative is never a post the user has a positive for in this signal (anywhere in `ds`) unless `excludePositives` is
+ * false.
+ */
+export function evalRows(ds: Dataset, signal: string, indices: Int32Array, negatives: Partial<NegativeSampling>, seed: number, excludePositives = true): EvalRows | null {
   if (indices.length === 0) return null;
-  const rows = buildSignalRows(ds, { signal, interactions: indices, negatives, seed, order: 'given' });
+  const exclude = excludePositives ? knownPositives(ds, signal) : undefined;
+  const rows = buildSignalRows(ds, { signal, interactions: indices, negatives, seed, order: 'given', exclude });
   const { user, post } = rowPairs(rows.data);
   let positives = 0;
   for (let i = 0; i < rows.data.rows; i++) positives += rows.data.labels[i];
   if (positives === 0 || positives === rows.data.rows) return null;
-  return { length: rows.data.rows, user, post, label: rows.data.labels, positives };
+  const group = new Int32Array(rows.data.rows);
+  for (let i = 0; i < rows.data.rows; i++) group[i] = rows.source[i] >= 0 || i === 0 ? post[i] : group[i - 1];
+  return { length: rows.data.rows, user, post, label: rows.data.labels, positives, group };
 }
 
 /** S = v_u . x_p per row (posts: items x d, users: users x d). */
@@ -87,4 +111,44 @@ export function rowsByTag(ds: Dataset, rows: EvalRows, top: number): { tag: stri
     .filter((g) => g.rows.length > 0)
     .sort((a, b) => b.rows.length - a.rows.length)
     .slice(0, top);
+}
+
+/**
+ * Percentile bootstrap interval of RelaImpr = (AUC(model) - 0.5) / (AUC(mature) - 0.5) * 100, resampling the posts
+ * (`rows.group`) with replacement, each with all of its rows, and scoring model and mature on the same resample
+ * (rows of one post share its embedding, so posts, not rows, are the independent unit). Resamples where either AUC is
+ * undefined or the mature AUC is <= 0.5 count as RelaImpr -Infinity (no lift to compare with), so they pull the lower
+ * bound down rather than vanish. null when fewer than two posts.
+ */
+export function bootstrapRelaImpr(model: Float64Array, mature: Float64Array, rows: EvalRows, level = 0.95, resamples = 200, seed = 1): [number, number] | null {
+  const ids = new Map<number, number>();
+  const groupOf = Int32Array.from(rows.group, (g) => {
+    let k = ids.get(g);
+    if (k === undefined) ids.set(g, (k = ids.size));
+    return k;
+  });
+  const G = ids.size;
+  if (G < 2) return null;
+  const start = new Int32Array(G + 1);
+  for (const g of groupOf) start[g + 1]++;
+  for (let g = 0; g < G; g++) start[g + 1] += start[g];
+  const members = new Int32Array(rows.length);
+  const fill = start.slice(0, G);
+  groupOf.forEach((g, r) => (members[fill[g]++] = r));
+  const rng = new Rng(seed);
+  const out: number[] = [];
+  for (let b = 0; b < resamples; b++) {
+    const pick: number[] = [];
+    for (let k = 0; k < G; k++) {
+      const g = rng.int(G);
+      for (let a = start[g]; a < start[g + 1]; a++) pick.push(members[a]);
+    }
+    const y = Uint8Array.from(pick, (r) => rows.label[r]);
+    const am = auc(Float64Array.from(pick, (r) => model[r]), y);
+    const aM = auc(Float64Array.from(pick, (r) => mature[r]), y);
+    out.push(relaImprOf(am, aM) ?? -Infinity);
+  }
+  out.sort((a, b) => a - b);
+  const q = (p: number) => out[Math.min(out.length - 1, Math.max(0, Math.floor(p * out.length)))];
+  return [q((1 - level) / 2), q(1 - (1 - level) / 2)];
 }

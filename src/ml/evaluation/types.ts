@@ -21,6 +21,8 @@ export interface ResultRow {
   f1Threshold: number;
   /** (AUC - 0.5) / (AUC_MATURE - 0.5) * 100 on the same rows; null where there is no mature reference. */
   relaImpr: number | null;
+  /** MEMER rows with a mature reference: 95% bootstrap interval of RelaImpr over posts (scoring.ts bootstrapRelaImpr). */
+  relaImprCi?: [number, number] | null;
   /** Scored rows (positives + negatives). */
   n: number;
   positives: number;

@@ -45,6 +45,11 @@ export interface SignalRowsOptions {
   readonly interactions?: Int32Array;
   /** 'time': rows in interaction time order (stable); 'given': in the order of `interactions`. */
   readonly order?: 'time' | 'given';
+  /**
+   * A sampled negative (user, post) for which this returns true is drawn again (up to 16 draws, then the positive gets
+   * one negative fewer): e.g. the user's own positives of the signal, which would be false negatives.
+   */
+  readonly exclude?: (user: number, item: number) => boolean;
 }
 
 export interface SignalRows {
@@ -120,7 +125,7 @@ export function buildSignalRows(ds: Dataset, options: SignalRowsOptions): Signal
   const positives = rows.length - explicitNegatives;
   const sample = neg.mode === 'always' || (neg.mode === 'auto' && explicitNegatives === 0);
   const rng = new Rng(options.seed ?? 1);
-  const draw = sample && neg.ratio > 0 ? negativeSampler(ds, rows, neg.sampling, rng) : null;
+  const draw = sample && neg.ratio > 0 ? negativeSampler(ds, rows, neg.sampling, rng, options.exclude) : null;
 
   const space = signalSpace(ds, context);
   const perRow = 2 + context.length + (context.includes('tags') ? 4 : 0);
@@ -161,7 +166,7 @@ export function buildSignalRows(ds: Dataset, options: SignalRowsOptions): Signal
     const whole = Math.floor(neg.ratio);
     const count = whole + (rng.next() < neg.ratio - whole ? 1 : 0);
     for (let c = 0; c < count; c++) {
-      const other = draw(item);
+      const other = draw(item, user);
       if (other < 0) break;
       emit(user, other, time, 0);
       push(-1);
@@ -176,8 +181,13 @@ export function hourOfDay(time: number): number {
   return ((Math.floor(time / 3600) % 24) + 24) % 24;
 }
 
-/** Returns a function drawing a negative post different from `not` (or -1 when no other post occurs). */
-function negativeSampler(ds: Dataset, rows: Int32Array, sampling: NegativeSampling['sampling'], rng: Rng): (not: number) => number {
+/**
+ * Returns a function drawing a negative post for `user` different from `not` and not excluded (or -1 when 16 draws find
+ * none).
+ */
+function negativeSampler(
+  ds: Dataset, rows: Int32Array, sampling: NegativeSampling['sampling'], rng: Rng, exclude?: (user: number, item: number) => boolean,
+): (not: number, user: number) => number {
   const t = ds.interactions;
   let pool: Int32Array;
   if (sampling === 'popularity') {
@@ -194,11 +204,11 @@ function negativeSampler(ds: Dataset, rows: Int32Array, sampling: NegativeSampli
   } else {
     throw new FfmError('BAD_PARAM', `unknown negative sampling "${String(sampling)}"; use popularity or uniform`);
   }
-  return (not: number) => {
+  return (not: number, user: number) => {
     if (pool.length === 0) return -1;
     for (let attempt = 0; attempt < 16; attempt++) {
       const p = pool[rng.int(pool.length)];
-      if (p !== not) return p;
+      if (p !== not && !exclude?.(user, p)) return p;
     }
     return -1;
   };

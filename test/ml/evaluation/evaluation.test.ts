@@ -13,7 +13,7 @@ import { readDataset } from '../../../src/datasets/read.js';
 import { simulate } from '../../../src/datasets/simulator/index.js';
 import type { Dataset } from '../../../src/datasets/types.js';
 import { cvarSplit, hashedTextFeatures, modalitySubsets, timeSplit, warmUp, type EvaluationReport } from '../../../src/ml/evaluation/index.js';
-import { metricsOf, type EvalRows } from '../../../src/ml/evaluation/scoring.js';
+import { bootstrapRelaImpr, evalRows, knownPositives, metricsOf, relaImprOf, type EvalRows } from '../../../src/ml/evaluation/scoring.js';
 
 let dir = '';
 let ds: Dataset;
@@ -66,7 +66,7 @@ test('warm-up: one SGD pass lowers the log loss of its rows; only post rows chan
   const d = 4;
   const users = Float32Array.from({ length: 3 * d }, (_, i) => Math.sin(i + 1));
   const posts = new Float32Array(2 * d);
-  const rows: EvalRows = { length: 4, user: Int32Array.of(0, 1, 2, 0), post: Int32Array.of(0, 0, 1, 1), label: Uint8Array.of(1, 0, 1, 0), positives: 2 };
+  const rows: EvalRows = { length: 4, user: Int32Array.of(0, 1, 2, 0), post: Int32Array.of(0, 0, 1, 1), label: Uint8Array.of(1, 0, 1, 0), positives: 2, group: Int32Array.of(0, 0, 1, 1) };
   const loss = () => {
     let s = 0;
     for (let k = 0; k < rows.length; k++) {
@@ -142,4 +142,55 @@ test('usage errors exit 2; a missing folder exits 3', async () => {
   assert.equal(await main(['evaluate', join(dir, 'data'), '--held-out', 'x']), 2);
   assert.equal(await main(['evaluate', join(dir, 'missing')]), 3);
   assert.ok(!existsSync(join(dir, 'missing')));
+});
+
+test('eval rows: a sampled negative is never a post the user has a positive for in the signal; group = the positive\'s post', () => {
+  const s = ds.signals.indexOf('like');
+  const t = ds.interactions;
+  const like: number[] = [];
+  for (let i = 0; i < t.length; i++) if (t.signal[i] === s) like.push(i);
+  const idx = Int32Array.from(like.slice(0, 3000));
+  const known = knownPositives(ds, 'like');
+  const count = (rows: EvalRows) => {
+    let neg = 0, falseNeg = 0;
+    for (let r = 0; r < rows.length; r++) {
+      if (rows.label[r] === 1) {
+        assert.equal(rows.group[r], rows.post[r]);
+        continue;
+      }
+      assert.equal(rows.group[r], rows.group[r - 1], 'a negative follows its positive');
+      assert.notEqual(rows.post[r], rows.group[r]);
+      neg++;
+      if (known(rows.user[r], rows.post[r])) falseNeg++;
+    }
+    return { neg, falseNeg };
+  };
+  const strict = count(evalRows(ds, 'like', idx, {}, 3)!);
+  const loose = count(evalRows(ds, 'like', idx, {}, 3, false)!);
+  assert.equal(strict.falseNeg, 0);
+  assert.ok(loose.falseNeg > 0, 'without the exclusion some sampled negatives are the user\'s own positives');
+  assert.ok(strict.neg > 0.95 * idx.length, `${strict.neg} negatives for ${idx.length} positives`);
+  // knownPositives answers from the whole log.
+  for (let i = 0; i < 200; i++) if (t.signal[i] === s) assert.ok(known(t.user[i], t.item[i]));
+});
+
+test('bootstrap interval of RelaImpr: deterministic, brackets the estimate, degenerate cases', () => {
+  // 60 posts x 10 rows; mature = signal + noise, model = weaker signal + noise.
+  const G = 60, per = 10, n = G * per;
+  let x = 12345;
+  const noise = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32) - 0.5;
+  const label = Uint8Array.from({ length: n }, (_, r) => (r % 2 === 0 ? 1 : 0));
+  const group = Int32Array.from({ length: n }, (_, r) => Math.floor(r / per));
+  const rows: EvalRows = { length: n, user: new Int32Array(n), post: group, label, positives: n / 2, group };
+  const mature = Float64Array.from(label, (y) => y * 0.6 + noise());
+  const model = Float64Array.from(label, (y) => y * 0.4 + noise());
+  const ci = bootstrapRelaImpr(model, mature, rows, 0.95, 300, 5)!;
+  const point = relaImprOf(metricsOf(model, label).auc, metricsOf(mature, label).auc)!;
+  assert.ok(ci[0] < point && point < ci[1], `${ci} around ${point}`);
+  assert.ok(ci[1] - ci[0] < 60, `width ${ci[1] - ci[0]}`);
+  assert.deepEqual(bootstrapRelaImpr(model, mature, rows, 0.95, 300, 5), ci);
+  assert.deepEqual(bootstrapRelaImpr(mature, mature, rows, 0.95, 50, 5), [100, 100], 'the reference against itself');
+  const flat = new Float64Array(n);
+  assert.deepEqual(bootstrapRelaImpr(model, flat, rows, 0.95, 50, 5), [-Infinity, -Infinity], 'no mature lift: undefined');
+  assert.equal(bootstrapRelaImpr(model, mature, { ...rows, group: new Int32Array(n) }), null, 'one post');
 });

@@ -76,6 +76,25 @@ test('rows of a positives-only signal get sampled negatives that differ from the
   assert.equal(hourOfDay(-1), 23);
 });
 
+test('exclude: an excluded (user, post) is never a sampled negative; when every other post is excluded the positive gets none', () => {
+  const ds = syntheticDataset({ signals: [{ name: 'play', positivesOnly: true, bias: 0 }], seed: 6 });
+  const odd = (user: number, item: number) => (user + item) % 2 === 1;
+  const r = buildSignalRows(ds, { signal: 'play', negatives: { ratio: 2 }, exclude: odd, seed: 2 });
+  let negatives = 0;
+  for (let i = 0; i < r.data.rows; i++) {
+    if (r.source[i] >= 0) continue;
+    const s = r.data.offsets[i];
+    const user = r.data.features[s] - r.data.space.offsets[0];
+    const post = r.data.features[s + 1] - r.data.space.offsets[1];
+    assert.ok(!odd(user, post), `negative (${user}, ${post}) is excluded`);
+    negatives++;
+  }
+  assert.ok(negatives > 1.9 * r.positives, `${negatives} negatives for ${r.positives} positives`);
+  const none = buildSignalRows(ds, { signal: 'play', negatives: { ratio: 1 }, exclude: () => true, seed: 2 });
+  assert.equal(none.sampledNegatives, 0);
+  assert.equal(none.data.rows, none.positives);
+});
+
 test('negatives follow positive counts (popularity) or are flat over seen posts (uniform); tolerance 5 sd', () => {
   const ds = syntheticDataset({ signals: [{ name: 'play', positivesOnly: true, bias: 0 }], skew: 1.2, seed: 4 });
   const rows = selectInteractions(ds, 'play');
