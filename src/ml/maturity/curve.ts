@@ -4,8 +4,11 @@
  * Glossary
  *   d            views between two snapshots of a post's embedding
  *   v_p(n)       post p's embedding (latent vector towards the user field) right after its n-th view
- *   dist(n)      mean over posts with at least n views of 1 - cos(v_p(n - d), v_p(n)), for n = d, 2d, ...
- *                (v_p(0) is the initial vector, so the first point measures the move away from initialisation)
+ *   dist(n)      consecutive: mean over posts with at least n views of 1 - cos(v_p(n - d), v_p(n)), for n = d, 2d, ...
+ *                (v_p(0) is the initial vector, so the first point measures the move away from initialisation);
+ *                doubling: 1 - cos(v_p(n / 2), v_p(n)) for n = 2, 4, 6, 8, 12, 16, 24, ..., which does not depend on
+ *                a snapshot interval (a consecutive curve with d = 1 reads single AdaGrad steps, so sparse signals
+ *                fall below epsilon after one or two views)
  *   count(n)     posts that contributed to dist(n)
  *   epsilon      distance below which an embedding counts as no longer moving
  *   M            the first n such that dist(n') < epsilon for every n' >= n with count(n') >= minPosts
@@ -16,7 +19,9 @@ export interface MaturityCurve {
   readonly key: string;
   readonly signal: string;
   readonly mediaType: string | null;
-  /** d. */
+  /** 'consecutive' (v(n - d) vs v(n)) or 'doubling' (v(n / 2) vs v(n)); absent = consecutive. */
+  readonly compare?: 'consecutive' | 'doubling';
+  /** d (0 for a doubling curve). */
   readonly snapshotEvery: number;
   /** n = d, 2d, ... */
   readonly views: number[];

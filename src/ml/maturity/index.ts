@@ -1,3 +1,3 @@
 export { cosineDistance, findThreshold, type MaturityCurve } from './curve.js';
 export { maturityCurveSvg, type MaturityPlotOptions } from './plot.js';
-export { DEFAULT_MATURITY_PARAMS, maturityCurve, maturityCurves, type MaturityOptions, type MaturityParams } from './replay.js';
+export { DEFAULT_MATURITY_PARAMS, doublingGrid, maturityCurve, maturityCurves, type MaturityOptions, type MaturityParams } from './replay.js';

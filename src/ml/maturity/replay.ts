@@ -17,7 +17,15 @@ import { ffmParams, type FfmParams } from '../ffm/params.js';
 import { cosineDistance, findThreshold, type MaturityCurve } from './curve.js';
 
 export interface MaturityParams {
-  /** d: views between snapshots. */
+  /**
+   * Which two embeddings of a post a curve point compares (curve.ts):
+   *   consecutive  v(n - d) and v(n), n = d, 2d, ... (the paper's "t and t - 1"); dist scales with d, so M depends on
+   *                the snapshot interval
+   *   doubling     v(n / 2) and v(n), n = 2, 4, 6, 8, 12, 16, 24, ... (how far the vector still moves while its
+   *                views double); independent of any interval, the same scale for dense and sparse signals
+   */
+  readonly compare: 'consecutive' | 'doubling';
+  /** d: views between snapshots (consecutive only). */
   readonly snapshotEvery: number;
   /** Largest view count on the curve; posts are followed up to here. */
   readonly maxViews: number;
@@ -28,6 +36,7 @@ export interface MaturityParams {
 }
 
 export const DEFAULT_MATURITY_PARAMS: MaturityParams = Object.freeze({
+  compare: 'consecutive',
   snapshotEvery: 100,
   maxViews: 50_000,
   epsilon: 0.01,
@@ -44,6 +53,7 @@ export interface MaturityOptions {
 
 function maturityParams(p: Partial<MaturityParams> = {}): MaturityParams {
   const o = { ...DEFAULT_MATURITY_PARAMS, ...p };
+  if (o.compare !== 'consecutive' && o.compare !== 'doubling') throw new FfmError('BAD_PARAM', `compare must be consecutive or doubling, got ${String(o.compare)}`);
   if (!(Number.isInteger(o.snapshotEvery) && o.snapshotEvery >= 1)) throw new FfmError('BAD_PARAM', `snapshotEvery must be an integer >= 1, got ${o.snapshotEvery}`);
   if (!(Number.isInteger(o.maxViews) && o.maxViews >= o.snapshotEvery)) throw new FfmError('BAD_PARAM', `maxViews must be an integer >= snapshotEvery, got ${o.maxViews}`);
   if (!(o.epsilon > 0)) throw new FfmError('BAD_PARAM', `epsilon must be > 0, got ${o.epsilon}`);
@@ -70,22 +80,42 @@ export function maturityCurve(ds: Dataset, signal: string, mediaType: MediaType 
   const postField = fieldIndex(data.space, 'post');
   const postBase = data.space.offsets[postField];
   const posts = data.space.fields[postField].size;
-  const bins = Math.floor(mp.maxViews / mp.snapshotEvery);
+  const vecAt = (p: number) => ((postBase + p) * m + userField) * 2 * k;
+  const doubling = mp.compare === 'doubling';
+  // The curve's x axis: n = d, 2d, ... (consecutive) or n = 2, 4, 6, 8, 12, 16, ... = 2^j and 3 * 2^j (doubling).
+  const viewsAxis = doubling ? doublingGrid(mp.maxViews) : Array.from({ length: Math.floor(mp.maxViews / mp.snapshotEvery) }, (_, b) => (b + 1) * mp.snapshotEvery);
+  const binOf = new Map(viewsAxis.map((n, b) => [n, b]));
+  const bins = viewsAxis.length;
   const sum = new Float64Array(bins);
   const count = new Int32Array(bins);
   const views = new Int32Array(posts);
-  // Previous snapshot of each post, starting from its initial vector.
-  const snap = new Float32Array(posts * k);
-  const vecAt = (p: number) => ((postBase + p) * m + userField) * 2 * k;
-  for (let p = 0; p < posts; p++) snap.set(W.subarray(vecAt(p), vecAt(p) + k), p * k);
+  // consecutive: one slot per post, the previous snapshot (first the initial vector). doubling: two slots, v(2^j)
+  // and v(3 * 2^j) (the last of each chain), so v(n / 2) is at hand when the post reaches n.
+  const slots = doubling ? 2 : 1;
+  const snap = new Float32Array(posts * k * slots);
+  if (!doubling) for (let p = 0; p < posts; p++) snap.set(W.subarray(vecAt(p), vecAt(p) + k), p * k);
 
   for (let i = 0; i < data.rows; i++) {
     trainSpan(W, data, data.maxRowLength, i, i + 1, m, k, fp.eta, fp.lambda, fp.normalize);
     if (source[i] < 0) continue;
     const p = ds.interactions.item[source[i]];
     const n = ++views[p];
-    if (n % mp.snapshotEvery !== 0 || n > mp.maxViews) continue;
+    if (n > mp.maxViews) continue;
     const at = vecAt(p);
+    if (doubling) {
+      // n = 2^j uses slot 0, n = 3 * 2^j slot 1; other view counts take no snapshot.
+      const slot = (n & (n - 1)) === 0 ? 0 : n % 3 === 0 && ((n / 3) & (n / 3 - 1)) === 0 ? 1 : -1;
+      if (slot < 0) continue;
+      const o = (p * slots + slot) * k;
+      const b = binOf.get(n);
+      if (b !== undefined) {
+        const dist = cosineDistance(snap, o, W, at, k);
+        if (Number.isFinite(dist)) (sum[b] += dist), count[b]++;
+      }
+      snap.set(W.subarray(at, at + k), o);
+      continue;
+    }
+    if (n % mp.snapshotEvery !== 0) continue;
     const dist = cosineDistance(snap, p * k, W, at, k);
     if (Number.isFinite(dist)) {
       sum[n / mp.snapshotEvery - 1] += dist;
@@ -93,7 +123,6 @@ export function maturityCurve(ds: Dataset, signal: string, mediaType: MediaType 
     }
     snap.set(W.subarray(at, at + k), p * k);
   }
-  const viewsAxis = Array.from({ length: bins }, (_, b) => (b + 1) * mp.snapshotEvery);
   const distance = Array.from(sum, (s, b) => (count[b] > 0 ? s / count[b] : NaN));
   const counts = Array.from(count);
   // Trim the empty tail (no post reached those view counts).
@@ -104,7 +133,8 @@ export function maturityCurve(ds: Dataset, signal: string, mediaType: MediaType 
     key,
     signal,
     mediaType,
-    snapshotEvery: mp.snapshotEvery,
+    compare: mp.compare,
+    snapshotEvery: doubling ? 0 : mp.snapshotEvery,
     views: viewsAxis.slice(0, last),
     distance: distance.slice(0, last),
     count: counts.slice(0, last),
@@ -112,6 +142,16 @@ export function maturityCurve(ds: Dataset, signal: string, mediaType: MediaType 
     minPosts: mp.minPosts,
     threshold: findThreshold(viewsAxis.slice(0, last), distance.slice(0, last), counts.slice(0, last), mp.epsilon, mp.minPosts),
   };
+}
+
+/** The doubling curve's view counts up to maxViews: 2, 4, 6, 8, 12, 16, 24, ... (2^j and 3 * 2^j, j >= 1). */
+export function doublingGrid(maxViews: number): number[] {
+  const out: number[] = [];
+  for (let a = 2; a <= maxViews; a *= 2) {
+    out.push(a);
+    if (a >= 4 && (3 * a) / 2 <= maxViews) out.push((3 * a) / 2);
+  }
+  return out.sort((x, y) => x - y);
 }
 
 /** One curve per signal, or per (signal, media type) when byMediaType; groups without interactions are skipped. */

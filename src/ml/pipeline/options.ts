@@ -36,6 +36,11 @@ export interface PipelineOptions {
   readonly curvePoints: number;
   /** A fixed M for every signal and media type (skips the replay); null = read M from the curve. */
   readonly fixedThreshold: number | null;
+  /**
+   * Floor on M read from the curve (source 'floor' when it applies): a post with fewer views than this is never
+   * "mature", however still its vector looks; the mature embedding is MEMER's target and the evaluation's reference.
+   */
+  readonly minThreshold: number;
   /** When the curve gives no M, or M leaves fewer mature posts than this, M becomes the view count that keeps this many. */
   readonly minMaturePosts: number;
   /** Posts (1 byte per item) whose interactions estimate M and that may train MEMER; null = every post. */
@@ -71,9 +76,10 @@ export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = Object.freeze({
   contextFields: Object.freeze([]) as readonly string[],
   negatives: Object.freeze({}),
   ffmValidationFraction: 0.1,
-  maturity: Object.freeze({ snapshotEvery: 0, epsilon: 0.03, minPosts: 20 }),
+  maturity: Object.freeze({ compare: 'consecutive', snapshotEvery: 0, epsilon: 0.03, minPosts: 20 }),
   curvePoints: 40,
   fixedThreshold: null,
+  minThreshold: 1,
   minMaturePosts: 50,
   trainItems: null,
   modalities: null,
@@ -116,6 +122,7 @@ export function pipelineOptions(overrides: Partial<PipelineOptions> = {}): Pipel
   check(o.ffmValidationFraction >= 0 && o.ffmValidationFraction < 1, `ffmValidationFraction must be in [0, 1), got ${o.ffmValidationFraction}`);
   check(Number.isInteger(o.curvePoints) && o.curvePoints >= 2, `curvePoints must be an integer >= 2, got ${o.curvePoints}`);
   check(o.fixedThreshold === null || (Number.isFinite(o.fixedThreshold) && o.fixedThreshold >= 0), `fixedThreshold must be null or >= 0, got ${o.fixedThreshold}`);
+  check(Number.isInteger(o.minThreshold) && o.minThreshold >= 1, `minThreshold must be an integer >= 1, got ${o.minThreshold}`);
   for (const k of ['minMaturePosts', 'minMemerPosts', 'memerMaxSamples', 'searchTrials', 'memerBatchSize'] as const) {
     check(Number.isInteger(o[k]) && o[k] >= 0, `${k} must be a non-negative integer, got ${o[k]}`);
   }

@@ -15,7 +15,7 @@ import { maturityCurve } from '../maturity/replay.js';
 import type { PipelineOptions } from './options.js';
 import { interactionsOfItems, itemMask, quantileOf, viewCounts, viewsKeeping, withInteractions } from './subset.js';
 
-export type ThresholdSource = 'curve' | 'fixed' | 'median' | 'capped';
+export type ThresholdSource = 'curve' | 'floor' | 'fixed' | 'median' | 'capped';
 
 export interface SignalThreshold {
   /** `signal/mediaType`. */
@@ -67,7 +67,8 @@ export function estimateThreshold(ds: Dataset, signal: string, mediaType: MediaT
     return { key, signal, mediaType, views: [], distance: [], count: [], epsilon, snapshotEvery: 0, curveThreshold: null, ...t, posts, maturePosts: matureAt(t.threshold) };
   }
   const maxViews = quantileOf(views, seen, 1);
-  const snapshotEvery = o.maturity.snapshotEvery || Math.max(1, Math.round(quantileOf(views, seen, 0.95) / o.curvePoints));
+  const doubling = (o.maturity.compare ?? 'consecutive') === 'doubling';
+  const snapshotEvery = doubling ? 1 : o.maturity.snapshotEvery || Math.max(1, Math.round(quantileOf(views, seen, 0.95) / o.curvePoints));
   const part = withInteractions(ds, interactionsOfItems(ds, seen));
   const curve = maturityCurve(part, signal, mediaType, {
     maturity: { ...o.maturity, snapshotEvery, maxViews: Math.max(snapshotEvery, o.maturity.maxViews ?? maxViews) },
@@ -75,10 +76,13 @@ export function estimateThreshold(ds: Dataset, signal: string, mediaType: MediaT
     contextFields: o.contextFields,
     negatives: o.negatives,
   });
-  const t = curve.threshold !== null ? cap(curve.threshold, 'curve') : cap(Math.max(1, quantileOf(views, seen, 0.5)), 'median');
+  const floor = o.minThreshold;
+  const t = curve.threshold !== null
+    ? cap(Math.max(floor, curve.threshold), curve.threshold < floor ? 'floor' : 'curve')
+    : cap(Math.max(floor, 1, quantileOf(views, seen, 0.5)), 'median');
   return {
     key, signal, mediaType,
-    views: curve.views, distance: curve.distance, count: curve.count, epsilon: curve.epsilon, snapshotEvery,
+    views: curve.views, distance: curve.distance, count: curve.count, epsilon: curve.epsilon, snapshotEvery: curve.snapshotEvery,
     curveThreshold: curve.threshold, ...t, posts, maturePosts: matureAt(t.threshold),
   };
 }

@@ -2,7 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FfmError } from '../../../src/ml/ffm/errors.js';
 import { syntheticDataset } from '../../../src/ml/ffm/synthetic-dataset.js';
-import { cosineDistance, findThreshold, maturityCurve, maturityCurves, maturityCurveSvg } from '../../../src/ml/maturity/index.js';
+import { cosineDistance, doublingGrid, findThreshold, maturityCurve, maturityCurves, maturityCurveSvg } from '../../../src/ml/maturity/index.js';
+import { buildSignalRows } from '../../../src/ml/ffm/dataset.js';
+import { trainSpan } from '../../../src/ml/ffm/kernel.js';
+import { initWeights } from '../../../src/ml/ffm/model.js';
+import { ffmParams } from '../../../src/ml/ffm/params.js';
 
 const grid = Array.from({ length: 200 }, (_, i) => (i + 1) * 100);
 
@@ -71,4 +75,44 @@ test('bad maturity input gives a typed FfmError', () => {
   assert.throws(() => maturityCurve(ds, 'share', null), code('UNKNOWN_SIGNAL'));
   assert.throws(() => maturityCurve(ds, 'like', null, { contextFields: ['weather'] }), code('UNKNOWN_FIELD'));
   assert.throws(() => maturityCurves(ds, { signals: ['nope'] }), code('UNKNOWN_SIGNAL'));
+});
+
+test('doubling grid: 2^j and 3 * 2^j, closed under halving down to 2', () => {
+  assert.deepEqual(doublingGrid(100), [2, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96]);
+  assert.deepEqual(doublingGrid(1), []);
+  for (const n of doublingGrid(5000)) if (n > 2) assert.ok(n % 2 === 0 && (n / 2 === 3 || doublingGrid(5000).includes(n / 2)), `${n}`);
+});
+
+test('doubling curve = 1 - cos(v(n/2), v(n)) from a replay that keeps every post vector (brute force)', () => {
+  const small = syntheticDataset({ seed: 7, users: 200, posts: 60, eventsPerSignal: 6_000 });
+  const fp = ffmParams({ k: 8, seed: 2 });
+  const c = maturityCurve(small, 'like', null, { maturity: { compare: 'doubling', maxViews: 1000, epsilon: 0.02, minPosts: 1 }, ffm: { k: 8, seed: 2 } });
+  assert.equal(c.compare, 'doubling');
+  assert.equal(c.snapshotEvery, 0);
+  // Brute force: the same rows and updates, every post's vector after each of its views.
+  const { data, source } = buildSignalRows(small, { signal: 'like', seed: fp.seed, order: 'time' });
+  const W = initWeights(data.space, fp, false);
+  const m = data.space.fields.length, k = fp.k;
+  const at = (p: number) => ((data.space.offsets[1] + p) * m + 0) * 2 * k;
+  const history = new Map<number, Float32Array[]>();
+  for (let i = 0; i < data.rows; i++) {
+    trainSpan(W, data, data.maxRowLength, i, i + 1, m, k, fp.eta, fp.lambda, fp.normalize);
+    if (source[i] < 0) continue;
+    const p = small.interactions.item[source[i]];
+    if (!history.has(p)) history.set(p, [W.slice(at(p), at(p) + k)]); // history[n - 1] = v(n)
+    else history.get(p)!.push(W.slice(at(p), at(p) + k));
+  }
+  assert.ok(c.views.length >= 4, `${c.views}`);
+  for (let b = 0; b < c.views.length; b++) {
+    const n = c.views[b];
+    let sum = 0, cnt = 0;
+    for (const h of history.values()) {
+      if (h.length < n) continue;
+      const dist = cosineDistance(h[n / 2 - 1], 0, h[n - 1], 0, k);
+      if (Number.isFinite(dist)) (sum += dist), cnt++;
+    }
+    assert.equal(c.count[b], cnt, `count at ${n}`);
+    assert.ok(Math.abs(c.distance[b] - sum / cnt) < 1e-9, `distance at ${n}: ${c.distance[b]} vs ${sum / cnt}`);
+  }
+  assert.throws(() => maturityCurve(small, 'like', null, { maturity: { compare: 'sideways' as 'doubling' } }), (e: unknown) => e instanceof FfmError && e.code === 'BAD_PARAM');
 });

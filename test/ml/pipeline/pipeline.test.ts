@@ -12,7 +12,7 @@ import { simulate } from '../../../src/datasets/simulator/index.js';
 import type { Dataset } from '../../../src/datasets/types.js';
 import { MemerEmbedder } from '../../../src/ml/memer/inference.js';
 import { OnnxRuntime } from '../../../src/ml/onnx/runtime.js';
-import { featureLayout, normalisedFreq, pipelineOptions, pipelineSummary, postFeatureVectors, trainPipeline, viewCounts, withInteractions } from '../../../src/ml/pipeline/index.js';
+import { estimateThreshold, featureLayout, normalisedFreq, pipelineOptions, pipelineSummary, postFeatureVectors, trainPipeline, viewCounts, withInteractions } from '../../../src/ml/pipeline/index.js';
 
 let dir = '';
 let ds: Dataset;
@@ -102,4 +102,23 @@ test('too few mature posts: no MEMER model, with the reason', async () => {
     assert.equal(m!.memer, null);
     assert.match(m!.memerSkipped!, /minMemerPosts/);
   }
+});
+
+test('threshold floor: M read from the curve is raised to minThreshold (source floor); the doubling curve has no interval', () => {
+  const o = pipelineOptions({ minMaturePosts: 1 });
+  const free = estimateThreshold(ds, 'like', 'video', o)!;
+  assert.equal(free.source, 'curve');
+  const floor = free.threshold + 3;
+  const floored = estimateThreshold(ds, 'like', 'video', pipelineOptions({ minMaturePosts: 1, minThreshold: floor }))!;
+  assert.equal(floored.threshold, floor);
+  assert.equal(floored.source, 'floor');
+  assert.equal(floored.curveThreshold, free.curveThreshold, 'the curve itself is unchanged');
+  const views = viewCounts(ds, ds.signals.indexOf('like'));
+  let mature = 0;
+  for (let i = 0; i < views.length; i++) if (ds.items.mediaType[i] === 0 && views[i] >= floor) mature++;
+  assert.equal(floored.maturePosts, mature);
+  const doubling = estimateThreshold(ds, 'like', 'video', pipelineOptions({ minMaturePosts: 1, maturity: { compare: 'doubling' } }))!;
+  assert.equal(doubling.snapshotEvery, 0);
+  assert.ok(doubling.views.every((n, i) => i === 0 || n > doubling.views[i - 1]) && doubling.views[0] === 2);
+  assert.throws(() => pipelineOptions({ minThreshold: 0 }), /minThreshold/);
 });
