@@ -10,7 +10,8 @@
  * Parameters (--set): sizes=100000,1000000 (empty: skip)  queries=200  uploads=1,16,64  profile=DIR (server CPU profile)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,10 +69,40 @@ async function stopServer(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-async function gql(url: string, query: string, variables: unknown, key?: string): Promise<{ data?: any; errors?: unknown[] }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) }, body: JSON.stringify({ query, variables }) });
-  return (await res.json()) as { data?: any; errors?: unknown[] };
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux); null elsewhere. */
+function cpuSeconds(pid: number): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return null;
+  }
 }
+
+/** Keep-alive connections, as a client library would hold them. */
+const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+
+/** POSTs a JSON body (already serialised) and parses the JSON reply; node:http costs the load generator less CPU than fetch. */
+function postJson(url: string, body: string, key?: string): Promise<{ data?: any; errors?: unknown[] }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...(key ? { authorization: `Bearer ${key}` } : {}) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        try {
+          resolve(JSON.parse(Buffer.concat(chunks).toString()) as { data?: any; errors?: unknown[] });
+        } catch (err) {
+          reject(err);
+        }
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const gql = (url: string, query: string, variables: unknown, key?: string) => postJson(url, JSON.stringify({ query, variables }), key);
 
 /** Runs `total` calls of `task` with `concurrency` in flight; latencies in ms and wall seconds. */
 async function load(total: number, concurrency: number, task: (i: number) => Promise<void>): Promise<{ latencies: number[]; seconds: number }> {
@@ -138,19 +169,30 @@ async function uploads(dir: string, levels: number[], log: (l: string) => void):
   try {
     let id = 0;
     const mutation = `mutation($i: RegisterPostInput!) { registerPost(input: $i) { id servingSources { source } } }`;
+    // Request bodies are assembled from pre-serialised feature vectors (16 variants), so that the load generator,
+    // which shares the machine's cores with the server, spends little CPU per request.
+    const variants = Array.from({ length: 16 }, (_, v) => JSON.stringify(features(v)));
+    const head = JSON.stringify(mutation);
     const once = async () => {
       const n = id++;
-      const r = await gql(url, mutation, { i: { id: `b${n}`, mediaType: 'VIDEO', tags: [`t${n % 50}`], features: features(n) } }, key);
+      const body = `{"query":${head},"variables":{"i":{"id":"b${n}","mediaType":"VIDEO","tags":["t${n % 50}"],"features":${variants[n % 16]}}}}`;
+      const r = await postJson(url, body, key);
       if (r.errors || r.data.registerPost.servingSources[0].source !== 'MEMER') throw new Error(`registerPost failed: ${JSON.stringify(r.errors ?? r.data)}`);
     };
     await load(20, 4, once); // warm up
     for (const c of levels) {
       const total = Math.max(100, c * 12);
       log(`registerPost at concurrency ${c} (${total} uploads)...`);
+      const [serverCpu, clientCpu] = [cpuSeconds(server.pid!), process.cpuUsage()];
       const r = await load(total, c, once);
+      const serverUsed = cpuSeconds(server.pid!);
       results.push(withBaseline({ name: `registerPost c=${c}: p50`, value: percentile(r.latencies, 50), unit: 'ms' }, { name: 'raw onnxruntime p50', value: rawP50 }));
       results.push(withBaseline({ name: `registerPost c=${c}: p99`, value: percentile(r.latencies, 99), unit: 'ms' }));
       results.push(withBaseline({ name: `registerPost c=${c}: throughput`, value: total / r.seconds, unit: 'posts/s' }));
+      // CPU per upload: what bounds throughput on a small machine, and less sensitive to other load than latency.
+      if (serverCpu !== null && serverUsed !== null) results.push(withBaseline({ name: `registerPost c=${c}: server CPU per upload`, value: ((serverUsed - serverCpu) * 1000) / total, unit: 'ms' }));
+      const client = process.cpuUsage(clientCpu);
+      results.push(withBaseline({ name: `registerPost c=${c}: load generator CPU per upload`, value: (client.user + client.system) / 1000 / total, unit: 'ms' }));
     }
   } finally {
     await stopServer(server);

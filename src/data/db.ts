@@ -43,6 +43,7 @@ export async function openDatabase(url: string, options: OpenOptions = {}): Prom
     // WAL lets readers run beside the single writer; busy_timeout makes a second writer wait instead of failing.
     await prisma.$queryRawUnsafe('PRAGMA journal_mode = WAL');
     await prisma.$queryRawUnsafe('PRAGMA busy_timeout = 5000');
+    await prisma.$queryRawUnsafe('PRAGMA synchronous = NORMAL');
   }
   return { prisma, provider, close: () => prisma.$disconnect() };
 }

@@ -1,14 +1,20 @@
 /**
  * Per-request batching (DataLoader): fields resolved once per post (maturity, embedding, baselines) ask these loaders,
  * so a page of 100 posts costs a constant handful of SQL queries instead of hundreds. Created per request so nothing
- * stale survives between requests; the process-wide BaselineCache sits behind `averages`.
+ * stale survives between requests; the process-wide BaselineCache sits behind `averages` and the Catalog behind
+ * `signals` and `threshold`.
+ *
+ * A mutation that has just written posts primes the loaders with what it wrote (`primeRegistered`): a post created in
+ * this request has no statistics and no MATURE embedding yet, and its MEMER vectors are the ones just stored, so the
+ * fields of a fresh upload (servingSources, embedding, maturity) cost no query.
  */
 import DataLoader from 'dataloader';
 import type { Prisma } from '../data/db.js';
 import { badInput } from '../errors.js';
+import { vectorToBytes } from '../lib/vectors.js';
+import type { Catalog } from './catalog.js';
 import type { BaselineCache } from './embeddings/baselines.js';
 import type { StatRow } from './maturity/maturity.js';
-import { toSignalRecord } from './signals/signals.service.js';
 import type { EmbeddingSource, MediaType, SignalRecord } from './types.js';
 
 export interface StoredEmbedding {
@@ -21,18 +27,48 @@ export interface StoredEmbedding {
 
 const pairKey = (a: number, b: number) => `${a}:${b}`;
 
+/** What a registration wrote for one post (uploads.service's RegisterResult carries it). */
+export interface Registered {
+  post: { key: number };
+  created: boolean;
+  /** The MEMER vectors stored with a created post. */
+  memer: readonly { signalKey: number; vector: Float32Array; version: string; updatedAt: Date }[];
+}
+
 export class RequestLoaders {
   private signalMap?: Promise<Map<string, SignalRecord>>;
   private thresholdMap?: Promise<Map<string, number>>;
+  /** Posts created by this request: no statistics and no MATURE embedding exist for them. */
+  private readonly created = new Set<number>();
 
   constructor(
     private readonly prisma: Prisma,
     private readonly baselineCache: BaselineCache,
+    private readonly catalog: Catalog,
   ) {}
 
+  /** One snapshot of the catalogue per request, so every field of a response agrees. */
   signals(): Promise<Map<string, SignalRecord>> {
-    this.signalMap ??= this.prisma.signal.findMany({ orderBy: { id: 'asc' } }).then((rows) => new Map(rows.map((r) => [r.name, toSignalRecord(r)])));
+    this.signalMap ??= this.catalog.signals();
     return this.signalMap;
+  }
+
+  /** Records what a registration in this request wrote (see the header). */
+  primeRegistered(results: readonly Registered[]): void {
+    for (const r of results) {
+      if (!r.created) continue;
+      this.created.add(r.post.key);
+      for (const m of r.memer) {
+        this.embeddings.prime(`${r.post.key}:${m.signalKey}:MEMER`, { vector: vectorToBytes(m.vector), dim: m.vector.length, views: 0, updatedAt: m.updatedAt, modelVersion: m.version });
+      }
+    }
+  }
+
+  /** Keys of posts created in this request get `none` without a query; the others go to `load`. */
+  private async skipCreated<T>(keys: readonly string[], none: T, load: (keys: string[]) => Promise<Map<string, T>>): Promise<T[]> {
+    const asked = keys.filter((k) => !this.created.has(Number(k.split(':')[0])));
+    const found = asked.length ? await load(asked) : new Map<string, T>();
+    return keys.map((k) => found.get(k) ?? none);
   }
 
   /** The named signal, or BAD_USER_INPUT listing the known ones. */
@@ -44,38 +80,38 @@ export class RequestLoaders {
   }
 
   async threshold(signalKey: number, mediaType: MediaType): Promise<number | null> {
-    this.thresholdMap ??= this.prisma.maturityThreshold
-      .findMany({ select: { signalId: true, mediaType: true, threshold: true } })
-      .then((rows) => new Map(rows.map((r) => [`${r.signalId}:${r.mediaType}`, r.threshold])));
+    this.thresholdMap ??= this.catalog.thresholds();
     return (await this.thresholdMap).get(`${signalKey}:${mediaType}`) ?? null;
   }
 
-  readonly stats = new DataLoader<string, StatRow | null>(async (keys) => {
-    const pairs = keys.map((k) => k.split(':').map(Number));
-    const rows = await this.prisma.postSignalStat.findMany({
-      where: { postId: { in: [...new Set(pairs.map((p) => p[0]))] }, signalId: { in: [...new Set(pairs.map((p) => p[1]))] } },
-    });
-    const byKey = new Map(rows.map((r) => [pairKey(r.postId, r.signalId), r]));
-    return keys.map((k) => byKey.get(k) ?? null);
-  });
+  readonly stats = new DataLoader<string, StatRow | null>((keys) =>
+    this.skipCreated<StatRow | null>(keys, null, async (asked) => {
+      const pairs = asked.map((k) => k.split(':').map(Number));
+      const rows = await this.prisma.postSignalStat.findMany({
+        where: { postId: { in: [...new Set(pairs.map((p) => p[0]))] }, signalId: { in: [...new Set(pairs.map((p) => p[1]))] } },
+      });
+      return new Map(rows.map((r) => [pairKey(r.postId, r.signalId), r]));
+    }),
+  );
 
   stat(postKey: number, signalKey: number): Promise<StatRow | null> {
     return this.stats.load(pairKey(postKey, signalKey));
   }
 
-  private readonly embeddings = new DataLoader<string, StoredEmbedding | null>(async (keys) => {
-    const parts = keys.map((k) => k.split(':'));
-    const rows = await this.prisma.postEmbedding.findMany({
-      where: {
-        postId: { in: [...new Set(parts.map((p) => Number(p[0])))] },
-        signalId: { in: [...new Set(parts.map((p) => Number(p[1])))] },
-        source: { in: [...new Set(parts.map((p) => p[2] as EmbeddingSource))] },
-      },
-      select: { postId: true, signalId: true, source: true, vector: true, dim: true, views: true, updatedAt: true, modelVersion: { select: { version: true } } },
-    });
-    const byKey = new Map(rows.map((r) => [`${r.postId}:${r.signalId}:${r.source}`, { ...r, modelVersion: r.modelVersion?.version ?? null }]));
-    return keys.map((k) => byKey.get(k) ?? null);
-  });
+  private readonly embeddings = new DataLoader<string, StoredEmbedding | null>((keys) =>
+    this.skipCreated<StoredEmbedding | null>(keys, null, async (asked) => {
+      const parts = asked.map((k) => k.split(':'));
+      const rows = await this.prisma.postEmbedding.findMany({
+        where: {
+          postId: { in: [...new Set(parts.map((p) => Number(p[0])))] },
+          signalId: { in: [...new Set(parts.map((p) => Number(p[1])))] },
+          source: { in: [...new Set(parts.map((p) => p[2] as EmbeddingSource))] },
+        },
+        select: { postId: true, signalId: true, source: true, vector: true, dim: true, views: true, updatedAt: true, modelVersion: { select: { version: true } } },
+      });
+      return new Map(rows.map((r) => [`${r.postId}:${r.signalId}:${r.source}`, { ...r, modelVersion: r.modelVersion?.version ?? null }]));
+    }),
+  );
 
   embedding(postKey: number, signalKey: number, source: EmbeddingSource): Promise<StoredEmbedding | null> {
     return this.embeddings.load(`${postKey}:${signalKey}:${source}`);

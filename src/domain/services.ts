@@ -3,6 +3,7 @@ import type { Config } from '../config/config.js';
 import type { Db } from '../data/db.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { OnnxRuntime } from '../ml/onnx/runtime.js';
+import { Catalog } from './catalog.js';
 import { BaselineCache } from './embeddings/baselines.js';
 import { InteractionsService } from './interactions/interactions.service.js';
 import { KeysService } from './keys/keys.service.js';
@@ -24,6 +25,7 @@ export class Services {
   readonly keys: KeysService;
   readonly models: ModelsService;
   readonly baselines: BaselineCache;
+  readonly catalog: Catalog;
   readonly runtime: OnnxRuntime;
   readonly registry: ModelRegistry;
   readonly index: PostIndex;
@@ -35,25 +37,26 @@ export class Services {
     readonly config: Config,
     readonly logger: Logger = createLogger(config.logLevel),
   ) {
-    this.posts = new PostsService(db.prisma, config);
+    this.posts = new PostsService(db, config);
     this.users = new UsersService(db.prisma, config);
     this.signals = new SignalsService(db.prisma);
     this.interactions = new InteractionsService(db.prisma, db.provider, config, this.signals);
     this.keys = new KeysService(db.prisma);
     this.models = new ModelsService(db.prisma);
     this.baselines = new BaselineCache(db.prisma, config.refreshMs);
+    this.catalog = new Catalog(db.prisma, config.refreshMs);
     // No spin-waiting: a server interleaves small runs with request handling, and spinning threads would take the CPU
     // the event loop needs (measured: registerPost on 2 cores).
     this.runtime = new OnnxRuntime({ provider: config.executionProvider, intraOpThreads: config.ortThreads, spinning: false, log: (line) => logger.info(line) });
     this.registry = new ModelRegistry(db.prisma, this.runtime, config.modelDir, logger);
     this.index = new PostIndex(db.prisma, this.baselines, logger, this.runtime, { approximateFrom: config.approximateFrom });
-    this.uploads = new UploadsService(db, this.posts, this.interactions, this.registry, this.index, this.baselines, logger);
+    this.uploads = new UploadsService(db, this.posts, this.interactions, this.registry, this.index, this.baselines, this.catalog, logger);
     this.recommendations = new RecommendationsService(db.prisma, this.index);
   }
 
   /** Fresh DataLoaders for one request. */
   loaders(): RequestLoaders {
-    return new RequestLoaders(this.db.prisma, this.baselines);
+    return new RequestLoaders(this.db.prisma, this.baselines, this.catalog);
   }
 
   private refreshing: Promise<void> | null = null;

@@ -12,10 +12,12 @@
  */
 import type { Db } from '../data/db.js';
 import type { Logger } from '../lib/logger.js';
+import type { Catalog } from './catalog.js';
 import { tagAverage, type BaselineCache } from './embeddings/baselines.js';
 import { MemerService, shouldRefresh, stillActive } from './embeddings/memer.service.js';
 import { upsertPostEmbeddings, type PostEmbeddingRow } from './embeddings/store.js';
 import type { InteractionInput, InteractionsService, RecordResult } from './interactions/interactions.service.js';
+import type { Registered } from './loaders.js';
 import type { ModelRegistry } from './models/registry.js';
 import type { NormalizedPost, PostInput } from './posts/post.validation.js';
 import type { PostsService, RegisterResult } from './posts/posts.service.js';
@@ -28,14 +30,14 @@ const STALE = Symbol('stale models');
 /** Most uploads written in one group-commit transaction. */
 const GROUP_MAX = 256;
 
-type SignalRow = { id: number; appliesToVideo: boolean; appliesToImage: boolean };
+/** A registration's result, with the MEMER vectors stored for a created post (the resolvers prime their loaders). */
+export type UploadResult = RegisterResult & Registered;
 
 export class UploadsService {
   readonly memer: MemerService;
   /** Group commit: uploads waiting for the next write, and the drain loop running while any are queued. */
-  private readonly queue: { post: NormalizedPost; resolve: (r: RegisterResult) => void; reject: (e: unknown) => void }[] = [];
+  private readonly queue: { post: NormalizedPost; resolve: (r: UploadResult) => void; reject: (e: unknown) => void }[] = [];
   private flushing: Promise<void> | null = null;
-  private signalCache: { at: number; rows: Promise<SignalRow[]> } | null = null;
 
   constructor(
     private readonly db: Db,
@@ -44,17 +46,18 @@ export class UploadsService {
     private readonly registry: ModelRegistry,
     private readonly index: PostIndex,
     private readonly baselines: BaselineCache,
+    private readonly catalog: Catalog,
     logger: Logger,
   ) {
     this.memer = new MemerService(db, registry, logger);
   }
 
-  async register(inputs: PostInput[], path?: string): Promise<RegisterResult[]> {
+  async register(inputs: PostInput[], path?: string): Promise<UploadResult[]> {
     return this.write(inputs.map((input, i) => this.posts.normalize(input, inputs.length === 1 && path === 'input' ? path : `${path ?? 'inputs'}[${i}]`)));
   }
 
   /** One upload, written together with the uploads that arrive while a write is in flight. */
-  registerOne(input: PostInput, path = 'input'): Promise<RegisterResult> {
+  registerOne(input: PostInput, path = 'input'): Promise<UploadResult> {
     const post = this.posts.normalize(input, path);
     return new Promise((resolve, reject) => {
       this.queue.push({ post, resolve, reject });
@@ -89,12 +92,13 @@ export class UploadsService {
    * one transaction, so that a post is never stored without them; the transaction also checks that the predicting
    * versions are still active (an activation in between means: re-sync the registry and predict again).
    */
-  private async write(posts: NormalizedPost[]): Promise<RegisterResult[]> {
+  private async write(posts: NormalizedPost[]): Promise<UploadResult[]> {
     const features = new Map(posts.map((p, i) => [-(i + 1), p.features.map((f) => ({ ...f, dtype: 'FLOAT16' as const }))]));
     const refs = posts.map((p, i) => ({ key: -(i + 1), mediaType: p.mediaType }));
     for (let attempt = 0; ; attempt++) {
-      const { rows } = await this.memer.predict(refs, this.registry.current(), this.db.prisma, features);
+      const { rows, out } = await this.memer.predict(refs, this.registry.current(), this.db.prisma, features);
       let stored: PostEmbeddingRow[] = [];
+      const now = new Date();
       const results = await this.posts
         .registerNormalized(posts, async (tx, records, created) => {
           if (rows.length && attempt < 2 && !(await stillActive(tx, rows))) throw STALE;
@@ -103,7 +107,7 @@ export class UploadsService {
             const input = posts[-r.postKey - 1];
             return created.has(input.externalId) ? [{ ...r, postKey: records.get(input.externalId)!.key }] : [];
           });
-          await upsertPostEmbeddings(tx, this.db.provider, stored);
+          await upsertPostEmbeddings(tx, this.db.provider, stored, now);
         })
         .catch((err: unknown) => (err === STALE ? null : Promise.reject(err)));
       if (!results) {
@@ -118,7 +122,13 @@ export class UploadsService {
       // embedded now, so a retry repairs it.
       const missing = await this.missingMemer([...byKey.values()].filter((r) => !r.created).map((r) => r.post));
       if (missing.length) await this.indexPosts(missing, await this.memer.embed(missing));
-      return results;
+      // `out` lists the predictions in the order of `rows`, with their version names.
+      const memer = new Map<string, UploadResult['memer'][number][]>();
+      out.forEach((o, i) => {
+        const id = posts[-rows[i].postKey - 1].externalId;
+        memer.set(id, [...(memer.get(id) ?? []), { signalKey: o.signalKey, vector: o.vector, version: o.version, updatedAt: now }]);
+      });
+      return results.map((r) => ({ ...r, memer: r.created ? (memer.get(r.post.id) ?? []) : [] }));
     }
   }
 
@@ -154,27 +164,20 @@ export class UploadsService {
    */
   private async indexPosts(posts: PostRecord[], embedded: readonly { postKey: number; signalKey: number; vector: Float32Array }[]): Promise<void> {
     await this.putAll(embedded, posts);
-    const signals = await this.signals();
+    const signals = await this.catalog.signals();
     const have = new Set(embedded.map((e) => `${e.postKey}:${e.signalKey}`));
-    for (const s of signals) {
-      const missing = posts.filter((p) => (p.mediaType === 'VIDEO' ? s.appliesToVideo : s.appliesToImage) && !have.has(`${p.key}:${s.id}`));
+    for (const s of signals.values()) {
+      const missing = posts.filter((p) => s.mediaTypes.includes(p.mediaType) && !have.has(`${p.key}:${s.key}`));
       if (missing.length === 0) continue;
-      const averages = await this.baselines.averages(s.id);
+      const averages = await this.baselines.averages(s.key);
       for (const post of missing) {
         const tag = tagAverage(averages, post.tags);
         const vector = tag ?? averages.global;
-        if (vector) await this.index.put(s.id, post.key, post.mediaType, tag ? 'TAG_AVG' : 'GLOBAL_AVG', vector);
+        if (vector) await this.index.put(s.key, post.key, post.mediaType, tag ? 'TAG_AVG' : 'GLOBAL_AVG', vector);
       }
     }
   }
 
-  /** The signal catalogue, re-read at most once per second (signals change only with imports and migrations). */
-  private signals(): Promise<SignalRow[]> {
-    if (!this.signalCache || Date.now() - this.signalCache.at > 1000) {
-      this.signalCache = { at: Date.now(), rows: this.db.prisma.signal.findMany({ select: { id: true, appliesToVideo: true, appliesToImage: true } }) };
-    }
-    return this.signalCache.rows;
-  }
 
   private async putAll(embedded: readonly { postKey: number; signalKey: number; vector: Float32Array }[], posts: { key: number; mediaType: PostRecord['mediaType'] }[]): Promise<void> {
     const media = new Map(posts.map((p) => [p.key, p.mediaType]));

@@ -14,7 +14,9 @@ import { activateVersion } from '../../src/domain/training/activation.js';
 import { trainOnDatabase } from '../../src/domain/training/train.service.js';
 import { openDatabase } from '../../src/data/db.js';
 import { Services } from '../../src/domain/services.js';
+import { createContext } from '../../src/graphql/context.js';
 import { createLogger } from '../../src/lib/logger.js';
+import { createApollo } from '../../src/server/apollo.js';
 import { PROVIDERS } from '../helpers/databases.js';
 import { harness, type Harness } from '../helpers/harness.js';
 
@@ -126,6 +128,39 @@ for (const provider of PROVIDERS) {
         assert.equal(after.find((r) => r.post.id === 'replica')?.source, 'MEMER');
       } finally {
         await other.close();
+      }
+    });
+
+    test('a fresh upload costs one write transaction: its fields come from what registerPost wrote', async () => {
+      // Production refresh interval (catalogue and baseline caches warm), queries counted.
+      const queries: string[] = [];
+      const config = { ...h.services.config, refreshMs: 60_000 };
+      const services = new Services(await openDatabase(config.databaseUrl, { onQuery: (q) => queries.push(q) }), config, createLogger('error', () => undefined));
+      const apollo = await createApollo(services, createLogger('error', () => undefined));
+      const run = async (query: string, variables: Record<string, unknown>) => {
+        const res = await apollo.executeOperation({ query, variables }, { contextValue: await createContext(services, `Bearer ${h.keys.admin}`) });
+        assert.ok(res.body.kind === 'single' && !res.body.singleResult.errors, JSON.stringify(res.body));
+        return res.body.kind === 'single' ? (res.body.singleResult.data as any) : null;
+      };
+      const fields = `id servingSources { signal source } embedding(signal: "click") { source vector modelVersion views } maturity(signal: "click") { status views threshold }`;
+      const vec = (n: number, s: number) => Array.from({ length: n }, (_, i) => Math.round(Math.sin(s * (i + 3)) * 1000) / 1000);
+      const input = (id: string) => ({ id, mediaType: 'VIDEO', tags: ['t3'], features: { visual: vec(24, 7), audio: vec(8, 8), text: vec(8, 9), aux: [1, 0, 1] } });
+      try {
+        await services.refresh(); // loads the active models, as a starting server does
+        await run(`mutation($i: RegisterPostInput!) { registerPost(input: $i) { ${fields} } }`, { i: input('warm-caches') });
+        queries.length = 0;
+        const written = (await run(`mutation($i: RegisterPostInput!) { registerPost(input: $i) { ${fields} } }`, { i: input('counted') })).registerPost;
+        const statements = queries.filter((q) => !/^(BEGIN|COMMIT)/i.test(q.trim()));
+        // Existing ids, posts, tags, features, the active-version check, the MEMER vectors: nothing per field.
+        assert.ok(statements.length <= 6, `${statements.length} statements:\n${statements.join('\n')}`);
+        // The primed answer is what a later read of the database gives.
+        const read = (await run(`query($id: ID!) { post(id: $id) { ${fields} } }`, { id: 'counted' })).post;
+        assert.deepEqual(written, read);
+        assert.equal(written.embedding.source, 'MEMER');
+        assert.equal(written.maturity.status, 'EARLY');
+      } finally {
+        await apollo.stop();
+        await services.close();
       }
     });
 

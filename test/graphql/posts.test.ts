@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { halvesToFloats } from '../../src/datasets/float16.js';
 import { PROVIDERS } from '../helpers/databases.js';
 import { features, harness, type Harness } from '../helpers/harness.js';
 
@@ -81,6 +82,18 @@ for (const provider of PROVIDERS) {
       await h.fails('BAD_USER_INPUT', REGISTER, { input: video('has space') });
       await h.fails('BAD_USER_INPUT', REGISTER, { input: video('bad4', { tags: Array.from({ length: 40 }, (_, i) => `t${i}`) }) });
       assert.equal(await h.services.db.prisma.post.count({ where: { externalId: { startsWith: 'bad' } } }), 0);
+    });
+
+    test('feature vectors are JSON arrays of numbers, as variables or inline literals', async () => {
+      let err = await h.fails('BAD_USER_INPUT', REGISTER, { input: video('bad5', { features: { text: [1, 'x', 3] } }) });
+      assert.match(err.message, /FloatVector must be a list of numbers; item 1 is "x"/);
+      err = await h.fails('BAD_USER_INPUT', REGISTER, { input: video('bad6', { features: { text: [1, null, 3] } }) });
+      assert.match(err.message, /item 1 is null/);
+      const inline = `mutation { registerPost(input: { id: "lit", mediaType: VIDEO, features: { text: [0.5, -2, 7], visual: ${JSON.stringify(features(8))} } }) { id } }`;
+      await h.ok(inline);
+      const stored = await h.services.db.prisma.postFeature.findFirstOrThrow({ where: { post: { externalId: 'lit' }, modality: 'TEXT' } });
+      assert.deepEqual([...new Float32Array(halvesToFloats(new Uint16Array(stored.data.buffer.slice(stored.data.byteOffset, stored.data.byteOffset + stored.data.byteLength))))], [0.5, -2, 7]);
+      await h.fails('GRAPHQL_VALIDATION_FAILED', `mutation { registerPost(input: { id: "lit2", mediaType: VIDEO, features: { text: [1, "x", 3] } }) { id } }`);
     });
 
     test('registerPosts is all or nothing', async () => {

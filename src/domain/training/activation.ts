@@ -105,6 +105,7 @@ export async function activateVersion(services: Services, version: string): Prom
     { timeout: 30 * 60_000, maxWait: 60_000 },
   ));
   services.baselines.invalidate(signalKey);
+  services.catalog.invalidate();
   await services.refresh();
   return { signal: row.signal.name, ffm: ffm.version, memer: memerRows.map((m) => m.version), ...result };
 }

@@ -32,14 +32,18 @@ export class PostResolver {
   @Authorized('write')
   @Mutation(() => Post, { description: 'Register an upload with its content features. Idempotent on id.' })
   async registerPost(@Arg('input', () => RegisterPostInput) input: RegisterPostInput, @Ctx() ctx: Context): Promise<Post> {
-    return (await ctx.services.uploads.registerOne(input)).post;
+    const result = await ctx.services.uploads.registerOne(input);
+    ctx.loaders.primeRegistered([result]);
+    return result.post;
   }
 
   @Authorized('write')
   @Mutation(() => [Post], { description: 'Register a batch of uploads in one transaction (all or nothing).' })
   async registerPosts(@Arg('inputs', () => [RegisterPostInput]) inputs: RegisterPostInput[], @Ctx() ctx: Context): Promise<Post[]> {
     if (inputs.length > ctx.services.config.maxBatch) throw badInput(`at most ${ctx.services.config.maxBatch} posts per call, got ${inputs.length}`, { path: 'inputs' });
-    return (await ctx.services.uploads.register(inputs)).map((r) => r.post);
+    const results = await ctx.services.uploads.register(inputs);
+    ctx.loaders.primeRegistered(results);
+    return results.map((r) => r.post);
   }
 
   @FieldResolver(() => Maturity)

@@ -1,19 +1,20 @@
-import { Field, Float, ID, InputType, Int } from 'type-graphql';
+import { Field, ID, InputType, Int } from 'type-graphql';
 import { DateTimeResolver, JSONObjectResolver } from 'graphql-scalars';
 import { MediaType } from './enums.js';
+import { FloatVector } from './scalars.js';
 
 @InputType({ description: 'Pre-extracted content features (paper 2.2); dimensions must match the service configuration.' })
 export class FeaturesInput {
-  @Field(() => [Float], { nullable: true, description: 'Visual: 2048-d ResNeXt3D for videos, 2208-d DenseNet161 for images (defaults).' })
+  @Field(() => FloatVector, { nullable: true, description: 'Visual: 2048-d ResNeXt3D for videos, 2208-d DenseNet161 for images (defaults).' })
   visual?: number[] | null;
 
-  @Field(() => [Float], { nullable: true, description: 'Audio: 128-d VGGish (videos only).' })
+  @Field(() => FloatVector, { nullable: true, description: 'Audio: 128-d VGGish (videos only).' })
   audio?: number[] | null;
 
-  @Field(() => [Float], { nullable: true, description: 'Text: 100-d FastText of the text read from the frames.' })
+  @Field(() => FloatVector, { nullable: true, description: 'Text: 100-d FastText of the text read from the frames.' })
   text?: number[] | null;
 
-  @Field(() => [Float], { nullable: true, description: 'Auxiliary numeric features.' })
+  @Field(() => FloatVector, { nullable: true, description: 'Auxiliary numeric features.' })
   aux?: number[] | null;
 }
 
