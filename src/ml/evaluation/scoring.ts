@@ -12,7 +12,7 @@
  *   RelaImpr     (AUC - 0.5) / (AUC_MATURE - 0.5) * 100 (paper 3.1.2, ref [18])
  */
 import type { Dataset } from '../../datasets/types.js';
-import { buildSignalRows, type NegativeSampling } from '../ffm/dataset.js';
+import { buildSignalRows, positivePairs, type NegativeSampling } from '../ffm/dataset.js';
 import { auc, f1AtThreshold, relaImpr } from '../metrics.js';
 import { rowPairs } from '../pipeline/memer-model.js';
 import { Rng } from '../random.js';
@@ -32,14 +32,7 @@ export interface EvalRows {
  * negative the user did act on is a false negative, and scoring it as a negative penalises the methods that rank that
  * user's real preferences highest (MATURE most, since its backbone may have seen the pair).
  */
-export function knownPositives(ds: Dataset, signal: string): (user: number, item: number) => boolean {
-  const s = ds.signals.indexOf(signal);
-  const t = ds.interactions;
-  const n = ds.items.ids.length;
-  const set = new Set<number>();
-  for (let i = 0; i < t.length; i++) if (t.signal[i] === s && t.label[i] === 1) set.add(t.user[i] * n + t.item[i]);
-  return (user, item) => set.has(user * n + item);
-}
+export const knownPositives = positivePairs;
 
 /**
  * Rows of the interactions `indices` (all of one signal), with sampled negatives for positive-only signals; a sampled
@@ -48,8 +41,7 @@ export function knownPositives(ds: Dataset, signal: string): (user: number, item
  */
 export function evalRows(ds: Dataset, signal: string, indices: Int32Array, negatives: Partial<NegativeSampling>, seed: number, excludePositives = true): EvalRows | null {
   if (indices.length === 0) return null;
-  const exclude = excludePositives ? knownPositives(ds, signal) : undefined;
-  const rows = buildSignalRows(ds, { signal, interactions: indices, negatives, seed, order: 'given', exclude });
+  const rows = buildSignalRows(ds, { signal, interactions: indices, negatives: { ...negatives, exclude: excludePositives ? 'positives' : 'none' }, seed, order: 'given' });
   const { user, post } = rowPairs(rows.data);
   let positives = 0;
   for (let i = 0; i < rows.data.rows; i++) positives += rows.data.labels[i];

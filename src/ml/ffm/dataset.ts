@@ -29,9 +29,24 @@ export interface NegativeSampling {
   readonly sampling: 'popularity' | 'uniform';
   /** 'auto' samples only when the selected rows hold no explicit negative (label 0). */
   readonly mode: 'auto' | 'always' | 'never';
+  /**
+   * 'positives': a drawn post the user has a positive (label 1) for in this signal anywhere in the given Dataset is
+   * drawn again (it would be a false negative); 'none': no check (libffm-style, no memory for a pair set).
+   */
+  readonly exclude: 'none' | 'positives';
 }
 
-export const DEFAULT_NEGATIVES: NegativeSampling = Object.freeze({ ratio: 1, sampling: 'popularity', mode: 'auto' });
+export const DEFAULT_NEGATIVES: NegativeSampling = Object.freeze({ ratio: 1, sampling: 'popularity', mode: 'auto', exclude: 'none' });
+
+/** "User u has a positive (label 1) interaction with post p in `signal`" over every interaction of `ds`. */
+export function positivePairs(ds: Dataset, signal: string): (user: number, item: number) => boolean {
+  const s = signalIndex(ds, signal);
+  const t = ds.interactions;
+  const n = ds.items.ids.length;
+  const set = new Set<number>();
+  for (let i = 0; i < t.length; i++) if (t.signal[i] === s && t.label[i] === 1) set.add(t.user[i] * n + t.item[i]);
+  return (user, item) => set.has(user * n + item);
+}
 
 export interface SignalRowsOptions {
   readonly signal: string;
@@ -125,7 +140,11 @@ export function buildSignalRows(ds: Dataset, options: SignalRowsOptions): Signal
   const positives = rows.length - explicitNegatives;
   const sample = neg.mode === 'always' || (neg.mode === 'auto' && explicitNegatives === 0);
   const rng = new Rng(options.seed ?? 1);
-  const draw = sample && neg.ratio > 0 ? negativeSampler(ds, rows, neg.sampling, rng, options.exclude) : null;
+  if (neg.exclude !== 'none' && neg.exclude !== 'positives') throw new FfmError('BAD_PARAM', `negative exclude must be none or positives, got ${String(neg.exclude)}`);
+  const sampling = sample && neg.ratio > 0;
+  const own = sampling && neg.exclude === 'positives' ? positivePairs(ds, options.signal) : null;
+  const exclude = own && options.exclude ? (u: number, p: number) => own(u, p) || options.exclude!(u, p) : own ?? options.exclude;
+  const draw = sampling ? negativeSampler(ds, rows, neg.sampling, rng, exclude) : null;
 
   const space = signalSpace(ds, context);
   const perRow = 2 + context.length + (context.includes('tags') ? 4 : 0);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { Dataset } from '../../../src/datasets/types.js';
 import { trainBackbones } from '../../../src/ml/ffm/backbones.js';
 import { bytesPerRow, validateFfmData } from '../../../src/ml/ffm/data.js';
-import { buildSignalRows, hourOfDay, selectInteractions } from '../../../src/ml/ffm/dataset.js';
+import { buildSignalRows, hourOfDay, positivePairs, selectInteractions } from '../../../src/ml/ffm/dataset.js';
 import { FfmError } from '../../../src/ml/ffm/errors.js';
 import { syntheticDataset } from '../../../src/ml/ffm/synthetic-dataset.js';
 
@@ -93,6 +93,24 @@ test('exclude: an excluded (user, post) is never a sampled negative; when every 
   const none = buildSignalRows(ds, { signal: 'play', negatives: { ratio: 1 }, exclude: () => true, seed: 2 });
   assert.equal(none.sampledNegatives, 0);
   assert.equal(none.data.rows, none.positives);
+});
+
+test("negatives.exclude 'positives': no sampled negative is a pair the user has a positive for; bad values are BAD_PARAM", () => {
+  const ds = syntheticDataset({ signals: [{ name: 'play', positivesOnly: true, bias: 0 }], seed: 8 });
+  const own = positivePairs(ds, 'play');
+  const check = (exclude: 'none' | 'positives') => {
+    const r = buildSignalRows(ds, { signal: 'play', negatives: { exclude }, seed: 3 });
+    let hits = 0;
+    for (let i = 0; i < r.data.rows; i++) {
+      if (r.source[i] >= 0) continue;
+      const s = r.data.offsets[i];
+      if (own(r.data.features[s] - r.data.space.offsets[0], r.data.features[s + 1] - r.data.space.offsets[1])) hits++;
+    }
+    return hits;
+  };
+  assert.equal(check('positives'), 0);
+  assert.ok(check('none') > 0, 'without the check some negatives are the user\'s own positives');
+  assert.throws(() => buildSignalRows(ds, { signal: 'play', negatives: { exclude: 'all' as 'none' } }), (e: unknown) => e instanceof FfmError && e.code === 'BAD_PARAM');
 });
 
 test('negatives follow positive counts (popularity) or are flat over seen posts (uniform); tolerance 5 sd', () => {
