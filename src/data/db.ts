@@ -8,6 +8,7 @@ import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from '../generated/sqlite/client.js';
 import { PrismaClient as PgPrismaClient } from '../generated/postgresql/client.js';
+import { DirectSqlite } from './direct-sqlite.js';
 import { providerOf, sqlitePath, type Provider } from './provider.js';
 
 export type Prisma = PrismaClient;
@@ -16,6 +17,8 @@ export type Tx = Omit<PrismaClient, '$connect' | '$disconnect' | '$on' | '$trans
 export interface Db {
   prisma: Prisma;
   provider: Provider;
+  /** SQLite files only: a second connection for the upload hot path (see direct-sqlite.ts). */
+  direct?: DirectSqlite;
   close(): Promise<void>;
 }
 
@@ -45,5 +48,14 @@ export async function openDatabase(url: string, options: OpenOptions = {}): Prom
     await prisma.$queryRawUnsafe('PRAGMA busy_timeout = 5000');
     await prisma.$queryRawUnsafe('PRAGMA synchronous = NORMAL');
   }
-  return { prisma, provider, close: () => prisma.$disconnect() };
+  const direct = provider === 'sqlite' && sqlitePath(url) !== ':memory:' ? new DirectSqlite(sqlitePath(url), options.onQuery) : undefined;
+  return {
+    prisma,
+    provider,
+    direct,
+    close: async () => {
+      direct?.close();
+      await prisma.$disconnect();
+    },
+  };
 }

@@ -14,13 +14,14 @@ import type { Db } from '../data/db.js';
 import type { Logger } from '../lib/logger.js';
 import type { Catalog } from './catalog.js';
 import { tagAverage, type BaselineCache } from './embeddings/baselines.js';
-import { MemerService, shouldRefresh, stillActive } from './embeddings/memer.service.js';
-import { upsertPostEmbeddings, type PostEmbeddingRow } from './embeddings/store.js';
+import { MemerService, shouldRefresh, stillActive, stillActiveDirect } from './embeddings/memer.service.js';
+import { upsertPostEmbeddings, upsertPostEmbeddingsDirect, type PostEmbeddingRow } from './embeddings/store.js';
 import type { InteractionInput, InteractionsService, RecordResult } from './interactions/interactions.service.js';
 import type { Registered } from './loaders.js';
 import type { ModelRegistry } from './models/registry.js';
 import type { NormalizedPost, PostInput } from './posts/post.validation.js';
 import type { PostsService, RegisterResult } from './posts/posts.service.js';
+import type { Written } from './posts/write-rules.js';
 import type { PostIndex } from './recommend/post-index.js';
 import type { PostRecord } from './types.js';
 
@@ -99,15 +100,25 @@ export class UploadsService {
       const { rows, out } = await this.memer.predict(refs, this.registry.current(), this.db.prisma, features);
       let stored: PostEmbeddingRow[] = [];
       const now = new Date();
+      // Prediction keys are -(input index + 1); keep the rows of posts created now, under their real keys.
+      const ofCreated = ({ records, created }: Written) =>
+        rows.flatMap((r) => {
+          const input = posts[-r.postKey - 1];
+          return created.has(input.externalId) ? [{ ...r, postKey: records.get(input.externalId)!.key }] : [];
+        });
+      const check = rows.length > 0 && attempt < 2;
       const results = await this.posts
-        .registerNormalized(posts, async (tx, records, created) => {
-          if (rows.length && attempt < 2 && !(await stillActive(tx, rows))) throw STALE;
-          // Prediction keys are -(input index + 1); keep the rows of posts created now, under their real keys.
-          stored = rows.flatMap((r) => {
-            const input = posts[-r.postKey - 1];
-            return created.has(input.externalId) ? [{ ...r, postKey: records.get(input.externalId)!.key }] : [];
-          });
-          await upsertPostEmbeddings(tx, this.db.provider, stored, now);
+        .registerNormalized(posts, {
+          prisma: async (tx, written) => {
+            if (check && !(await stillActive(tx, rows))) throw STALE;
+            stored = ofCreated(written);
+            await upsertPostEmbeddings(tx, this.db.provider, stored, now);
+          },
+          direct: (db, written) => {
+            if (check && !stillActiveDirect(db, rows)) throw STALE;
+            stored = ofCreated(written);
+            upsertPostEmbeddingsDirect(db, stored, now);
+          },
         })
         .catch((err: unknown) => (err === STALE ? null : Promise.reject(err)));
       if (!results) {

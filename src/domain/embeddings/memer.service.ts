@@ -5,6 +5,7 @@
  * after a new model is activated.
  */
 import type { Db, Tx } from '../../data/db.js';
+import type { DirectSqlite } from '../../data/direct-sqlite.js';
 import { halvesToFloats } from '../../datasets/float16.js';
 import type { Modality as DatasetModality } from '../../datasets/types.js';
 import type { Logger } from '../../lib/logger.js';
@@ -137,6 +138,13 @@ export class MemerService {
 export async function stillActive(tx: Tx, rows: readonly PostEmbeddingRow[]): Promise<boolean> {
   const versions = [...new Set(rows.map((r) => r.modelVersionKey!))];
   return (await tx.modelVersion.count({ where: { id: { in: versions }, active: true } })) === versions.length;
+}
+
+/** stillActive on SQLite's direct connection, inside its (synchronous) transaction. */
+export function stillActiveDirect(db: DirectSqlite, rows: readonly PostEmbeddingRow[]): boolean {
+  const versions = [...new Set(rows.map((r) => r.modelVersionKey!))];
+  const [{ n }] = db.all<{ n: number }>(`SELECT COUNT(*) AS "n" FROM "ModelVersion" WHERE "id" IN (SELECT value FROM json_each(?)) AND "active" = 1`, JSON.stringify(versions));
+  return n === versions.length;
 }
 
 /** `x` cut to `dim` values when everything past them is zero; otherwise unchanged (the model then reports the shape). */

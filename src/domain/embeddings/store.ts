@@ -3,6 +3,7 @@
  * training stores hundreds of thousands of MATURE, MEMER and user vectors. Vectors are float32 little-endian bytes.
  */
 import type { Tx } from '../../data/db.js';
+import { sqliteDate, type DirectSqlite } from '../../data/direct-sqlite.js';
 import type { Provider } from '../../data/provider.js';
 import { Prisma as Sql } from '../../generated/sqlite/client.js';
 import { vectorToBytes } from '../../lib/vectors.js';
@@ -41,6 +42,20 @@ export async function upsertPostEmbeddings(tx: Tx, provider: Provider, all: read
       ON CONFLICT ("postId", "signalId", "source") DO UPDATE SET
         "modelVersionId" = excluded."modelVersionId", "dim" = excluded."dim", "vector" = excluded."vector",
         "views" = excluded."views", "updatedAt" = excluded."updatedAt"`;
+  }
+}
+
+/** upsertPostEmbeddings on SQLite's direct connection, inside its (synchronous) transaction. */
+export function upsertPostEmbeddingsDirect(db: DirectSqlite, rows: readonly PostEmbeddingRow[], now = new Date()): void {
+  const at = sqliteDate(now);
+  for (const r of rows) {
+    db.run(
+      `INSERT INTO "PostEmbedding" ("postId", "signalId", "source", "modelVersionId", "dim", "vector", "views", "updatedAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT ("postId", "signalId", "source") DO UPDATE SET
+         "modelVersionId" = excluded."modelVersionId", "dim" = excluded."dim", "vector" = excluded."vector",
+         "views" = excluded."views", "updatedAt" = excluded."updatedAt"`,
+      r.postKey, r.signalKey, r.source, r.modelVersionKey, r.vector.length, vectorToBytes(r.vector), r.views, at,
+    );
   }
 }
 

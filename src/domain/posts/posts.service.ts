@@ -5,6 +5,7 @@
  */
 import type { Config } from '../../config/config.js';
 import type { Db, Prisma, Tx } from '../../data/db.js';
+import type { DirectSqlite } from '../../data/direct-sqlite.js';
 import type { Provider } from '../../data/provider.js';
 import { retryTransaction } from '../../data/retry.js';
 import { conflict } from '../../errors.js';
@@ -12,6 +13,8 @@ import { Prisma as Sql } from '../../generated/sqlite/client.js';
 import { checkFirst, decodeCursor, toPage, type Page } from '../pagination.js';
 import type { MediaType, PostRecord } from '../types.js';
 import { normalizePost, type NormalizedPost, type PostInput } from './post.validation.js';
+import { writePostsDirect } from './posts.direct.js';
+import { checkStored, type Written } from './write-rules.js';
 
 type PostRow = { id: number; externalId: string; mediaType: MediaType; text: string; createdAt: Date; registeredAt: Date; tags: { tag: string }[] };
 
@@ -50,17 +53,15 @@ const CHUNK = 3000;
  * same payload hash is kept (idempotent retry); a different one is a CONFLICT. Returns every post's record (the new
  * ones built from what was written, so no second read) and which ones were created.
  *
- * The inserts are plain multi-row SQL: this is the upload hot path, and Prisma's createMany spends ~2.7 ms of CPU on
- * an upload's four feature blobs (4.5 KB) where the same statement as raw SQL takes 0.3 ms (measured on the 2-core
- * development machine).
+ * The inserts are plain multi-row SQL: Prisma's createMany spends ~2.7 ms of CPU on an upload's four feature blobs
+ * (4.5 KB) where the same statement as raw SQL takes 0.3 ms (measured on the 2-core development machine). On SQLite,
+ * uploads use writePostsDirect (posts.direct.ts) instead, the same rules on a second connection.
  */
-export async function writePosts(tx: Tx, provider: Provider, posts: NormalizedPost[], now = new Date()): Promise<{ records: Map<string, PostRecord>; created: Set<string> }> {
+export async function writePosts(tx: Tx, provider: Provider, posts: NormalizedPost[], now = new Date()): Promise<Written> {
   // Tags are read only for posts that exist (a retry); new uploads, the common case, cost one query here.
   const hashes = await tx.post.findMany({ where: { externalId: { in: posts.map((p) => p.externalId) } }, select: { externalId: true, payloadHash: true } });
   const stored = new Map(hashes.map((e) => [e.externalId, e.payloadHash]));
-  for (const p of posts) {
-    if (stored.has(p.externalId) && stored.get(p.externalId) !== p.payloadHash) throw conflict(`post ${p.externalId} is already registered with a different payload`, { id: p.externalId });
-  }
+  checkStored(stored, posts);
   const existing = stored.size ? await tx.post.findMany({ where: { externalId: { in: [...stored.keys()] } }, include: withTags }) : [];
   const records = new Map(existing.map((e) => [e.externalId, toPostRecord(e)]));
   const fresh = posts.filter((p) => !records.has(p.externalId));
@@ -95,6 +96,12 @@ function chunked<T>(rows: T[]): T[][] {
   return out;
 }
 
+/** Work done inside a registration's transaction, in the form of each database path. */
+export interface WithinWrite {
+  prisma(tx: Tx, written: Written): Promise<void>;
+  direct(db: DirectSqlite, written: Written): void;
+}
+
 export class PostsService {
   private readonly prisma: Prisma;
 
@@ -112,28 +119,34 @@ export class PostsService {
 
   /**
    * Writes already-validated registrations in one transaction (all or nothing). Results follow the input order.
-   * `within` runs inside the same transaction after the posts are written (uploads store their embeddings there).
+   * `within` runs inside the same transaction after the posts are written (uploads store their embeddings there):
+   * `direct` on SQLite, where the transaction is the direct connection's (synchronous), `prisma` elsewhere.
    */
-  async registerNormalized(
-    normalized: NormalizedPost[],
-    within?: (tx: Tx, records: Map<string, PostRecord>, created: Set<string>) => Promise<void>,
-  ): Promise<RegisterResult[]> {
+  async registerNormalized(normalized: NormalizedPost[], within?: WithinWrite): Promise<RegisterResult[]> {
     const unique = new Map<string, NormalizedPost>();
     for (const p of normalized) {
       const seen = unique.get(p.externalId);
       if (seen && seen.payloadHash !== p.payloadHash) throw conflict(`post ${p.externalId} appears twice in the batch with different payloads`, { id: p.externalId });
       unique.set(p.externalId, p);
     }
-    const { records, created } = await retryTransaction(() =>
-      this.prisma.$transaction(
-        async (tx) => {
-          const written = await writePosts(tx as Tx, this.db.provider, [...unique.values()]);
-          await within?.(tx as Tx, written.records, written.created);
+    const now = new Date();
+    const direct = this.db.direct;
+    const { records, created } = direct
+      ? await direct.transaction(() => {
+          const written = writePostsDirect(direct, [...unique.values()], now);
+          within?.direct(direct, written);
           return written;
-        },
-        { timeout: 60_000, maxWait: 30_000 },
-      ),
-    );
+        })
+      : await retryTransaction(() =>
+          this.prisma.$transaction(
+            async (tx) => {
+              const written = await writePosts(tx as Tx, this.db.provider, [...unique.values()], now);
+              await within?.prisma(tx as Tx, written);
+              return written;
+            },
+            { timeout: 60_000, maxWait: 30_000 },
+          ),
+        );
     return normalized.map((p) => ({ post: records.get(p.externalId)!, created: created.has(p.externalId) }));
   }
 

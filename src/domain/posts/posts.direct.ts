@@ -1,0 +1,42 @@
+/**
+ * `writePosts` for SQLite's direct connection (data/direct-sqlite.ts): the same rows and rules, as synchronous
+ * prepared statements inside the caller's transaction. Id lists travel as one JSON parameter (json_each), so each
+ * statement text is prepared once.
+ */
+import { sqliteDate, type DirectSqlite } from '../../data/direct-sqlite.js';
+import type { MediaType, PostRecord } from '../types.js';
+import { checkStored, type Written } from './write-rules.js';
+import type { NormalizedPost } from './post.validation.js';
+
+type StoredRow = { id: number; externalId: string; mediaType: MediaType; text: string; createdAt: string; registeredAt: string; tags: string };
+
+export function writePostsDirect(db: DirectSqlite, posts: NormalizedPost[], now: Date): Written {
+  const ids = JSON.stringify(posts.map((p) => p.externalId));
+  const hashes = db.all<{ externalId: string; payloadHash: string }>(`SELECT "externalId", "payloadHash" FROM "Post" WHERE "externalId" IN (SELECT value FROM json_each(?))`, ids);
+  checkStored(new Map(hashes.map((h) => [h.externalId, h.payloadHash])), posts);
+  const records = new Map<string, PostRecord>();
+  if (hashes.length) {
+    const rows = db.all<StoredRow>(
+      `SELECT p."id", p."externalId", p."mediaType", p."text", p."createdAt", p."registeredAt",
+        (SELECT json_group_array(t."tag") FROM "PostTag" t WHERE t."postId" = p."id") AS "tags"
+       FROM "Post" p WHERE p."externalId" IN (SELECT value FROM json_each(?))`,
+      JSON.stringify(hashes.map((h) => h.externalId)),
+    );
+    for (const r of rows) {
+      const tags = (JSON.parse(r.tags) as string[]).sort();
+      records.set(r.externalId, { key: r.id, id: r.externalId, mediaType: r.mediaType, tags, text: r.text, createdAt: new Date(r.createdAt), registeredAt: new Date(r.registeredAt) });
+    }
+  }
+  const fresh = posts.filter((p) => !records.has(p.externalId));
+  const at = sqliteDate(now);
+  for (const p of fresh) {
+    const key = Number(
+      db.run(`INSERT INTO "Post" ("externalId", "mediaType", "text", "createdAt", "registeredAt", "payloadHash") VALUES (?, ?, ?, ?, ?, ?)`, p.externalId, p.mediaType, p.text, sqliteDate(p.createdAt), at, p.payloadHash)
+        .lastInsertRowid,
+    );
+    for (const tag of p.tags) db.run(`INSERT INTO "PostTag" ("postId", "tag") VALUES (?, ?)`, key, tag);
+    for (const f of p.features) db.run(`INSERT INTO "PostFeature" ("postId", "modality", "dtype", "dim", "data") VALUES (?, ?, 'FLOAT16', ?, ?)`, key, f.modality, f.dim, f.data);
+    records.set(p.externalId, { key, id: p.externalId, mediaType: p.mediaType, tags: p.tags, text: p.text, createdAt: p.createdAt, registeredAt: now });
+  }
+  return { records, created: new Set(fresh.map((p) => p.externalId)) };
+}
