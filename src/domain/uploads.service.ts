@@ -128,7 +128,7 @@ export class UploadsService {
       // One entry per post (a batch or a group may name a post twice).
       const byKey = new Map(results.map((r) => [r.post.key, r]));
       const created = [...byKey.values()].filter((r) => r.created).map((r) => r.post);
-      await this.indexPosts(created, stored);
+      await this.indexPosts(created, stored, now);
       // A stored post that lacks a vector for an active model (trained after it was registered, or a failure) is
       // embedded now, so a retry repairs it.
       const missing = await this.missingMemer([...byKey.values()].filter((r) => !r.created).map((r) => r.post));
@@ -171,10 +171,11 @@ export class UploadsService {
 
   /**
    * Puts posts into the built recommendation indexes: by their MEMER vectors, and for signals without one by their
-   * tag average, else the global average, so that every new post is recommendable.
+   * tag average, else the global average, so that every new post is recommendable. `memerAt`: when the vectors were
+   * stored (with the posts' registeredAt, the rows the index then need not read back on refresh).
    */
-  private async indexPosts(posts: PostRecord[], embedded: readonly { postKey: number; signalKey: number; vector: Float32Array }[]): Promise<void> {
-    await this.putAll(embedded, posts);
+  private async indexPosts(posts: PostRecord[], embedded: readonly { postKey: number; signalKey: number; vector: Float32Array }[], memerAt?: Date): Promise<void> {
+    await this.putAll(embedded, posts, memerAt);
     const signals = await this.catalog.signals();
     const have = new Set(embedded.map((e) => `${e.postKey}:${e.signalKey}`));
     for (const s of signals.values()) {
@@ -184,14 +185,17 @@ export class UploadsService {
       for (const post of missing) {
         const tag = tagAverage(averages, post.tags);
         const vector = tag ?? averages.global;
-        if (vector) await this.index.put(s.key, post.key, post.mediaType, tag ? 'TAG_AVG' : 'GLOBAL_AVG', vector);
+        if (vector) await this.index.put(s.key, post.key, post.mediaType, tag ? 'TAG_AVG' : 'GLOBAL_AVG', vector, memerAt ? [post.registeredAt] : []);
       }
     }
   }
 
-
-  private async putAll(embedded: readonly { postKey: number; signalKey: number; vector: Float32Array }[], posts: { key: number; mediaType: PostRecord['mediaType'] }[]): Promise<void> {
-    const media = new Map(posts.map((p) => [p.key, p.mediaType]));
-    for (const e of embedded) await this.index.put(e.signalKey, e.postKey, media.get(e.postKey)!, 'MEMER', e.vector);
+  private async putAll(embedded: readonly { postKey: number; signalKey: number; vector: Float32Array }[], posts: PostRecord[] | { key: number; mediaType: PostRecord['mediaType'] }[], memerAt?: Date): Promise<void> {
+    const byKey = new Map(posts.map((p) => [p.key, p]));
+    for (const e of embedded) {
+      const post = byKey.get(e.postKey)!;
+      const covers = memerAt && 'registeredAt' in post ? [memerAt, post.registeredAt] : [];
+      await this.index.put(e.signalKey, e.postKey, post.mediaType, 'MEMER', e.vector, covers);
+    }
   }
 }
