@@ -90,8 +90,16 @@ export class PostIndex {
 
   /** Brings every built index up to date with the database. */
   async refresh(): Promise<void> {
-    for (const [signalKey, pending] of this.indexes) {
-      const index = await pending;
+    const t0 = performance.now();
+    const built = await Promise.all([...this.indexes].map(async ([signalKey, pending]) => ({ signalKey, index: await pending })));
+    if (built.length === 0) return;
+    // Overlap: rows stamped before this look but committed after it (a transaction in flight) are seen next time.
+    const startedAt = new Date(Date.now() - OVERLAP_MS);
+    // Posts registered since the oldest watermark, read once for every signal.
+    const since = new Date(Math.min(...built.map((b) => b.index.watermark.getTime())));
+    const newPosts = await this.prisma.post.findMany({ where: { registeredAt: { gt: since } }, select: { id: true, registeredAt: true } });
+    const before = { ...this.stats };
+    for (const { signalKey, index } of built) {
       const stamp = await this.matureStamp(signalKey);
       if (stamp !== index.matureStamp) {
         const rebuilt = await this.build(signalKey);
@@ -100,8 +108,11 @@ export class PostIndex {
         this.logger.info('recommendation index rebuilt after a backbone change', { signal: signalKey, posts: rebuilt.store.size });
         continue;
       }
-      await this.load(signalKey, index, index.watermark);
+      const registered = newPosts.filter((p) => p.registeredAt > index.watermark);
+      await this.load(signalKey, index, { since: index.watermark, registered, startedAt });
+      index.watermark = startedAt; // after a successful load only: a failed one is retried from the same point
     }
+    this.logger.debug('recommendation indexes refreshed', { ms: Math.round(performance.now() - t0), reread: this.stats.reread - before.reread, skippedOwn: this.stats.skippedOwn - before.skippedOwn });
   }
 
   private async matureStamp(signalKey: number): Promise<string> {
@@ -113,36 +124,35 @@ export class PostIndex {
     const t0 = performance.now();
     const averages = await this.baselines.averages(signalKey);
     const index: SignalIndex = { store: new VectorStore({ dim: averages.dim, ...this.storeOptions, runtime: this.runtime }), watermark: new Date(0), matureStamp: await this.matureStamp(signalKey) };
+    const startedAt = new Date(Date.now() - OVERLAP_MS);
     await this.load(signalKey, index, null);
+    index.watermark = startedAt;
     this.logger.info('recommendation index built', { signal: signalKey, posts: index.store.size, approximate: index.store.approximate, ms: Math.round(performance.now() - t0) });
     return index;
   }
 
-  /** Loads posts registered, and embeddings written, after `since` (everything when null) into the index. */
-  private async load(signalKey: number, index: SignalIndex, since: Date | null): Promise<void> {
-    // Overlap: rows stamped before this look but committed after it (a transaction in flight) are seen next time.
-    const startedAt = new Date(Date.now() - OVERLAP_MS);
+  /**
+   * Loads into the index the posts registered, and embeddings written, after `window.since` (everything when null);
+   * the caller then moves the watermark.
+   */
+  private async load(signalKey: number, index: SignalIndex, window: { since: Date; registered: { id: number; registeredAt: Date }[]; startedAt: Date } | null): Promise<void> {
     let keys: number[] | null = null;
-    if (since) {
-      const changed = await this.prisma.postEmbedding.findMany({ where: { signalId: signalKey, updatedAt: { gt: since }, source: { in: ['MATURE', 'MEMER'] } }, select: { postId: true, updatedAt: true } });
-      const newPosts = await this.prisma.post.findMany({ where: { registeredAt: { gt: since } }, select: { id: true, registeredAt: true } });
+    if (window) {
+      const changed = await this.prisma.postEmbedding.findMany({ where: { signalId: signalKey, updatedAt: { gt: window.since }, source: { in: ['MATURE', 'MEMER'] } }, select: { postId: true, updatedAt: true } });
       const own = this.own.get(signalKey);
       const mine = (postKey: number, at: Date) => own?.get(postKey)?.has(at.getTime()) ?? false;
       const changedKeys = changed.filter((c) => !mine(c.postId, c.updatedAt)).map((c) => c.postId);
-      const newKeys = newPosts.filter((p) => !mine(p.id, p.registeredAt)).map((p) => p.id);
-      this.stats.skippedOwn += changed.length + newPosts.length - changedKeys.length - newKeys.length;
+      const newKeys = window.registered.filter((p) => !mine(p.id, p.registeredAt)).map((p) => p.id);
+      this.stats.skippedOwn += changed.length + window.registered.length - changedKeys.length - newKeys.length;
       keys = [...new Set([...changedKeys, ...newKeys])];
       this.stats.reread += keys.length;
       // Stamps older than the next watermark will not come back: forget them.
       for (const [postKey, stamps] of own ?? []) {
-        for (const t of stamps) if (t <= startedAt.getTime()) stamps.delete(t);
+        for (const t of stamps) if (t <= window.startedAt.getTime()) stamps.delete(t);
         if (stamps.size === 0) own!.delete(postKey);
       }
     }
-    if (keys && keys.length === 0) {
-      index.watermark = startedAt;
-      return;
-    }
+    if (keys && keys.length === 0) return;
     const signal = await this.prisma.signal.findUniqueOrThrow({ where: { id: signalKey } });
     const media = { VIDEO: signal.appliesToVideo, IMAGE: signal.appliesToImage };
     const inKeys = keys ? { id: { in: keys } } : {};
@@ -181,6 +191,5 @@ export class PostIndex {
     }
     // One bulk insert: a store crossing its HNSW threshold builds the graph once, on all cores.
     index.store.upsertMany(rowKeys, vectors.subarray(0, rowKeys.length * dim), metas);
-    index.watermark = startedAt;
   }
 }
