@@ -19,6 +19,8 @@ export interface Db {
   provider: Provider;
   /** SQLite files only: a second connection for the upload hot path (see direct-sqlite.ts). */
   direct?: DirectSqlite;
+  /** SQLite files: checkpoint the WAL on a worker thread instead of inside commits (serving processes call this). */
+  backgroundCheckpoints(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -53,6 +55,11 @@ export async function openDatabase(url: string, options: OpenOptions = {}): Prom
     prisma,
     provider,
     direct,
+    backgroundCheckpoints: async () => {
+      if (!direct) return;
+      await prisma.$queryRawUnsafe('PRAGMA wal_autocheckpoint = 0');
+      direct.startCheckpointer();
+    },
     close: async () => {
       direct?.close();
       await prisma.$disconnect();

@@ -25,6 +25,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
   const migrations = await migrate(config.databaseUrl);
   if (migrations.applied.length) logger.info('applied migrations', { provider: migrations.provider, applied: migrations.applied });
   const db = await openDatabase(config.databaseUrl);
+  await db.backgroundCheckpoints();
   const services = new Services(db, config, logger);
   await services.registry.sync();
   await services.index.warm();

@@ -1,5 +1,6 @@
 /** SQLite's second connection for the upload path: it shares the file with Prisma without deadlocking or tearing. */
 import assert from 'node:assert/strict';
+import { statSync } from 'node:fs';
 import { test } from 'node:test';
 import { openDatabase } from '../../src/data/db.js';
 import { migrate } from '../../src/data/migrate.js';
@@ -54,6 +55,34 @@ test('an exception inside a direct transaction rolls it back', async () => {
       /boom/,
     );
     assert.equal(await db.prisma.post.count(), 0);
+  } finally {
+    await db.close();
+    await temp.drop();
+  }
+});
+
+test('a serving process checkpoints the WAL on a worker thread, not inside commits', async () => {
+  const temp = await tempDatabase('sqlite');
+  await migrate(temp.url);
+  const db = await openDatabase(temp.url);
+  const file = temp.url.slice('file:'.length);
+  try {
+    await db.backgroundCheckpoints();
+    const before = statSync(file).size;
+    const at = sqliteDate(new Date());
+    const blob = new Uint8Array(4096).fill(7);
+    // ~8 MB of pages: past SQLite's automatic checkpoint (1000 pages), which is off now.
+    await db.direct!.transaction(() => {
+      for (let i = 0; i < 2000; i++) {
+        const key = db.direct!.run(INSERT, `p${i}`, at, at).lastInsertRowid;
+        db.direct!.run(`INSERT INTO "PostFeature" ("postId", "modality", "dtype", "dim", "data") VALUES (?, 'VISUAL', 'FLOAT16', 2048, ?)`, key, blob);
+      }
+    });
+    assert.ok(statSync(file).size - before < 1_000_000, 'the commit itself did not checkpoint');
+    const deadline = Date.now() + 10_000;
+    while (statSync(file).size - before < 8_000_000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(statSync(file).size - before >= 8_000_000, 'the worker copied the WAL into the database file');
+    assert.equal(await db.prisma.postFeature.count(), 2000);
   } finally {
     await db.close();
     await temp.drop();

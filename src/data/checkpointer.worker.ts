@@ -1,0 +1,24 @@
+/**
+ * Background WAL checkpoints for a serving process (see DirectSqlite.startCheckpointer): copies committed WAL frames
+ * into the database file on this thread, so that no request's commit pays for it on the event loop. PASSIVE never
+ * waits for readers or writers; frames it could not copy are copied by a later pass.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+
+const { path, intervalMs } = (workerData as { data: { path: string; intervalMs: number } }).data;
+const db = new Database(path);
+const timer = setInterval(() => {
+  try {
+    db.pragma('wal_checkpoint(PASSIVE)');
+  } catch {
+    // SQLITE_BUSY or a locked file: the next pass tries again.
+  }
+}, intervalMs);
+
+parentPort!.on('message', (message) => {
+  if (message !== 'stop') return;
+  clearInterval(timer);
+  db.close();
+  parentPort!.close();
+});
