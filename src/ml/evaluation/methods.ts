@@ -83,15 +83,16 @@ export function scoreMethods(ds: Dataset, signal: string, mediaType: MediaType, 
   const metrics = scores.map((s) => metricsOf(s, rows.label));
   const mi = list.findIndex((m) => m.method === 'MATURE');
   const aucMature = mi >= 0 ? metrics[mi].auc : null;
+  // The all-modality MEMER is the last MEMER in the list: Figure 3 and the bootstrap interval are computed for it only.
+  const memerAll = list.map((m) => m.method).lastIndexOf('MEMER');
   const results: ResultRow[] = list.map((m, k) => ({
     signal, mediaType, method: m.method, modalities: m.modalities, phase,
     auc: metrics[k].auc, f1: metrics[k].f1, f1Threshold: metrics[k].f1Threshold,
     relaImpr: relaImprOf(metrics[k].auc, aucMature), n: rows.length, positives: rows.positives,
-    ...(m.method === 'MEMER' && mi >= 0 ? { relaImprCi: bootstrapRelaImpr(scores[k], scores[mi], rows) } : {}),
+    ...(k === memerAll && mi >= 0 ? { relaImprCi: bootstrapRelaImpr(scores[k], scores[mi], rows) } : {}),
   }));
   const perTag: TagGain[] = [];
-  // Figure 3: per tag, the baselines, MATURE and the all-modality MEMER (the last MEMER in the list).
-  const memerAll = list.map((m) => m.method).lastIndexOf('MEMER');
+  // Figure 3: per tag, the baselines, MATURE and the all-modality MEMER.
   for (const g of rowsByTag(ds, rows, topTags)) {
     const a: TagGain['auc'] = {};
     list.forEach((m, k) => {

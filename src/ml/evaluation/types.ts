@@ -21,7 +21,10 @@ export interface ResultRow {
   f1Threshold: number;
   /** (AUC - 0.5) / (AUC_MATURE - 0.5) * 100 on the same rows; null where there is no mature reference. */
   relaImpr: number | null;
-  /** MEMER rows with a mature reference: 95% bootstrap interval of RelaImpr over posts (scoring.ts bootstrapRelaImpr). */
+  /**
+   * The all-modality MEMER row, where a mature reference exists: 95% bootstrap interval of RelaImpr over posts
+   * (scoring.ts bootstrapRelaImpr); an unbounded end (resamples without mature lift) is -Infinity, null in JSON.
+   */
   relaImprCi?: [number, number] | null;
   /** Scored rows (positives + negatives). */
   n: number;
