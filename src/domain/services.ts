@@ -49,7 +49,7 @@ export class Services {
     // the event loop needs (measured: registerPost on 2 cores).
     this.runtime = new OnnxRuntime({ provider: config.executionProvider, intraOpThreads: config.ortThreads, spinning: false, log: (line) => logger.info(line) });
     this.registry = new ModelRegistry(db.prisma, this.runtime, config.modelDir, logger);
-    this.index = new PostIndex(db.prisma, this.baselines, logger, this.runtime, { approximateFrom: config.approximateFrom });
+    this.index = new PostIndex(db.prisma, this.baselines, logger, this.runtime, { approximateFrom: config.approximateFrom }, db.direct);
     this.uploads = new UploadsService(db, this.posts, this.interactions, this.registry, this.index, this.baselines, this.catalog, logger);
     this.recommendations = new RecommendationsService(db.prisma, this.index);
   }

@@ -99,7 +99,7 @@ export class UploadsService {
     for (let attempt = 0; ; attempt++) {
       const { rows, out } = await this.memer.predict(refs, this.registry.current(), this.db.prisma, features);
       let stored: PostEmbeddingRow[] = [];
-      const now = new Date();
+      let now = new Date();
       // Prediction keys are -(input index + 1); keep the rows of posts created now, under their real keys.
       const ofCreated = ({ records, created }: Written) =>
         rows.flatMap((r) => {
@@ -112,11 +112,13 @@ export class UploadsService {
           prisma: async (tx, written) => {
             if (check && !(await stillActive(tx, rows))) throw STALE;
             stored = ofCreated(written);
+            now = written.at;
             await upsertPostEmbeddings(tx, this.db.provider, stored, now);
           },
           direct: (db, written) => {
             if (check && !stillActiveDirect(db, rows)) throw STALE;
             stored = ofCreated(written);
+            now = written.at;
             upsertPostEmbeddingsDirect(db, stored, now);
           },
         })

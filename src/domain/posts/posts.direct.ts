@@ -38,5 +38,5 @@ export function writePostsDirect(db: DirectSqlite, posts: NormalizedPost[], now:
     for (const f of p.features) db.run(`INSERT INTO "PostFeature" ("postId", "modality", "dtype", "dim", "data") VALUES (?, ?, 'FLOAT16', ?, ?)`, key, f.modality, f.dim, f.data);
     records.set(p.externalId, { key, id: p.externalId, mediaType: p.mediaType, tags: p.tags, text: p.text, createdAt: p.createdAt, registeredAt: now });
   }
-  return { records, created: new Set(fresh.map((p) => p.externalId)) };
+  return { records, created: new Set(fresh.map((p) => p.externalId)), at: now };
 }

@@ -87,7 +87,7 @@ export async function writePosts(tx: Tx, provider: Provider, posts: NormalizedPo
   for (const part of chunked(features)) {
     await tx.$executeRaw`INSERT INTO "PostFeature" ("postId", "modality", "dtype", "dim", "data") VALUES ${Sql.join(part)}`;
   }
-  return { records, created: new Set(fresh.map((p) => p.externalId)) };
+  return { records, created: new Set(fresh.map((p) => p.externalId)), at: now };
 }
 
 function chunked<T>(rows: T[]): T[][] {
@@ -129,18 +129,18 @@ export class PostsService {
       if (seen && seen.payloadHash !== p.payloadHash) throw conflict(`post ${p.externalId} appears twice in the batch with different payloads`, { id: p.externalId });
       unique.set(p.externalId, p);
     }
-    const now = new Date();
     const direct = this.db.direct;
     const { records, created } = direct
       ? await direct.transaction(() => {
-          const written = writePostsDirect(direct, [...unique.values()], now);
+          // Stamped inside the transaction (which may have waited for the write lock), so it is close to the commit.
+          const written = writePostsDirect(direct, [...unique.values()], new Date());
           within?.direct(direct, written);
           return written;
         })
       : await retryTransaction(() =>
           this.prisma.$transaction(
             async (tx) => {
-              const written = await writePosts(tx as Tx, this.db.provider, [...unique.values()], now);
+              const written = await writePosts(tx as Tx, this.db.provider, [...unique.values()], new Date());
               await within?.prisma(tx as Tx, written);
               return written;
             },

@@ -7,6 +7,8 @@ import type { NormalizedPost } from './post.validation.js';
 export interface Written {
   records: Map<string, PostRecord>;
   created: Set<string>;
+  /** The transaction's time stamp (registeredAt of the created posts): taken once the write lock is held. */
+  at: Date;
 }
 
 /** CONFLICT for a post stored under the same id with a different payload (`stored`: payload hash by id). */

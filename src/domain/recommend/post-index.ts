@@ -7,6 +7,7 @@
  * rebuilt in the background and swapped in whole, because every fallback average moves with them.
  */
 import type { Prisma } from '../../data/db.js';
+import { sqliteDate, type DirectSqlite } from '../../data/direct-sqlite.js';
 import type { Logger } from '../../lib/logger.js';
 import type { OnnxRuntime } from '../../ml/onnx/runtime.js';
 import { bytesToVector } from '../../lib/vectors.js';
@@ -23,6 +24,12 @@ const OVERLAP_MS = 5000;
 export const packMeta = (mediaType: MediaType, source: EmbeddingSource) => MEDIA_BY_INDEX.indexOf(mediaType) | (SOURCES.indexOf(source) << 1);
 export const metaMediaType = (meta: number): MediaType => MEDIA_BY_INDEX[meta & 1];
 export const metaSource = (meta: number): EmbeddingSource => SOURCES[(meta >> 1) & 7];
+
+/** A row of the refresh window: a post key and the row's time stamp in ms. */
+interface Stamped {
+  key: number;
+  at: number;
+}
 
 interface SignalIndex {
   store: VectorStore;
@@ -48,6 +55,8 @@ export class PostIndex {
     private readonly logger: Logger,
     private readonly runtime: OnnxRuntime,
     private readonly storeOptions: Partial<Omit<VectorStoreOptions, 'dim' | 'runtime'>> = {},
+    /** SQLite: the direct connection, for the refresh window's reads (thousands of rows every refresh under load). */
+    private readonly direct?: DirectSqlite,
   ) {}
 
   /**
@@ -97,7 +106,7 @@ export class PostIndex {
     const startedAt = new Date(Date.now() - OVERLAP_MS);
     // Posts registered since the oldest watermark, read once for every signal.
     const since = new Date(Math.min(...built.map((b) => b.index.watermark.getTime())));
-    const newPosts = await this.prisma.post.findMany({ where: { registeredAt: { gt: since } }, select: { id: true, registeredAt: true } });
+    const newPosts = await this.registeredSince(since);
     const before = { ...this.stats };
     for (const { signalKey, index } of built) {
       const stamp = await this.matureStamp(signalKey);
@@ -108,11 +117,31 @@ export class PostIndex {
         this.logger.info('recommendation index rebuilt after a backbone change', { signal: signalKey, posts: rebuilt.store.size });
         continue;
       }
-      const registered = newPosts.filter((p) => p.registeredAt > index.watermark);
+      const registered = newPosts.filter((p) => p.at > index.watermark.getTime());
       await this.load(signalKey, index, { since: index.watermark, registered, startedAt });
       index.watermark = startedAt; // after a successful load only: a failed one is retried from the same point
     }
     this.logger.debug('recommendation indexes refreshed', { ms: Math.round(performance.now() - t0), reread: this.stats.reread - before.reread, skippedOwn: this.stats.skippedOwn - before.skippedOwn });
+  }
+
+  /** Posts registered after `since` (key, registeredAt in ms). */
+  private async registeredSince(since: Date): Promise<Stamped[]> {
+    if (this.direct) {
+      return this.direct.all<{ id: number; at: string }>(`SELECT "id", "registeredAt" AS "at" FROM "Post" WHERE "registeredAt" > ?`, sqliteDate(since)).map((r) => ({ key: r.id, at: Date.parse(r.at) }));
+    }
+    const rows = await this.prisma.post.findMany({ where: { registeredAt: { gt: since } }, select: { id: true, registeredAt: true } });
+    return rows.map((r) => ({ key: r.id, at: r.registeredAt.getTime() }));
+  }
+
+  /** MATURE and MEMER vectors of the signal written after `since` (post key, updatedAt in ms). */
+  private async changedSince(signalKey: number, since: Date): Promise<Stamped[]> {
+    if (this.direct) {
+      return this.direct
+        .all<{ postId: number; at: string }>(`SELECT "postId", "updatedAt" AS "at" FROM "PostEmbedding" WHERE "signalId" = ? AND "updatedAt" > ? AND "source" IN ('MATURE', 'MEMER')`, signalKey, sqliteDate(since))
+        .map((r) => ({ key: r.postId, at: Date.parse(r.at) }));
+    }
+    const rows = await this.prisma.postEmbedding.findMany({ where: { signalId: signalKey, updatedAt: { gt: since }, source: { in: ['MATURE', 'MEMER'] } }, select: { postId: true, updatedAt: true } });
+    return rows.map((r) => ({ key: r.postId, at: r.updatedAt.getTime() }));
   }
 
   private async matureStamp(signalKey: number): Promise<string> {
@@ -135,14 +164,14 @@ export class PostIndex {
    * Loads into the index the posts registered, and embeddings written, after `window.since` (everything when null);
    * the caller then moves the watermark.
    */
-  private async load(signalKey: number, index: SignalIndex, window: { since: Date; registered: { id: number; registeredAt: Date }[]; startedAt: Date } | null): Promise<void> {
+  private async load(signalKey: number, index: SignalIndex, window: { since: Date; registered: Stamped[]; startedAt: Date } | null): Promise<void> {
     let keys: number[] | null = null;
     if (window) {
-      const changed = await this.prisma.postEmbedding.findMany({ where: { signalId: signalKey, updatedAt: { gt: window.since }, source: { in: ['MATURE', 'MEMER'] } }, select: { postId: true, updatedAt: true } });
+      const changed = await this.changedSince(signalKey, window.since);
       const own = this.own.get(signalKey);
-      const mine = (postKey: number, at: Date) => own?.get(postKey)?.has(at.getTime()) ?? false;
-      const changedKeys = changed.filter((c) => !mine(c.postId, c.updatedAt)).map((c) => c.postId);
-      const newKeys = window.registered.filter((p) => !mine(p.id, p.registeredAt)).map((p) => p.id);
+      const mine = (row: Stamped) => own?.get(row.key)?.has(row.at) ?? false;
+      const changedKeys = changed.filter((c) => !mine(c)).map((c) => c.key);
+      const newKeys = window.registered.filter((p) => !mine(p)).map((p) => p.key);
       this.stats.skippedOwn += changed.length + window.registered.length - changedKeys.length - newKeys.length;
       keys = [...new Set([...changedKeys, ...newKeys])];
       this.stats.reread += keys.length;
