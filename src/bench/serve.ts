@@ -9,7 +9,7 @@
  *   recommendations  at each size (default 100k and 1M posts): p50 and p99 of `recommendations(first: 50)` with the
  *                    exact index and with the approximate (HNSW) one, and recall@50 of the approximate results
  *                    against exact search; baseline: the same search on a VectorStore in this process (raw index).
- * Parameters (--set): sizes=100000,1000000 (empty: skip)  queries=200  uploads=1,16,64  profile=DIR (server CPU profile)
+ * Parameters (--set): sizes=100000,1000000 (empty: skip)  queries=200  uploads=1,16,64 (empty: skip)  profile=DIR (server CPU profile)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -297,12 +297,12 @@ export const bench: Bench = {
   summary: 'registerPost and recommendations over HTTP against a memer serve child process',
   async run(args, log) {
     const sizes = (args.sizes ?? '100000,1000000').split(',').filter(Boolean).map(Number);
-    const levels = (args.uploads ?? '1,16,64').split(',').map(Number);
+    const levels = (args.uploads ?? '1,16,64').split(',').filter(Boolean).map(Number);
     const queries = Number(args.queries ?? 200);
     profileDir = args.profile;
     const dir = mkdtempSync(join(tmpdir(), 'memer-bench-serve-'));
     try {
-      const results = await uploads(dir, levels, log);
+      const results = levels.length ? await uploads(dir, levels, log) : [];
       for (const size of sizes) results.push(...(await recommendations(dir, size, queries, log)));
       return results;
     } finally {

@@ -13,6 +13,12 @@ function num(flag: string, text: string | undefined, integer = false): number | 
   return v;
 }
 
+function choice<T extends string>(flag: string, text: string | undefined, allowed: readonly T[]): T | undefined {
+  if (text === undefined) return undefined;
+  if (!allowed.includes(text as T)) throw new CliError(`--${flag} expects one of ${allowed.join(', ')}, got "${text}"`, ExitCode.USAGE);
+  return text as T;
+}
+
 export const command: Command = {
   help: [
     'Usage: memer evaluate DIR [--json OUT] [--report OUT.html] [--protocol time|cvar] [options]',
@@ -29,6 +35,8 @@ export const command: Command = {
     `  --held-out F          time: share of each test post's interactions held out for scoring [${E.heldOutFraction}]`,
     `  --held-out-by U       time: draw per interaction or per (user, post) pair (stricter; docs/evaluation.md) [${E.heldOutBy}]`,
     `  --epsilon E           maturity curve: distance below which an embedding is stable [${P.maturity.epsilon}]`,
+    `  --maturity-compare C  maturity curve: consecutive snapshots | doubling (v(n/2) vs v(n)) [${P.maturity.compare}]`,
+    `  --min-threshold M     floor on the estimated threshold M [${P.minThreshold}]`,
     '  --threshold M         a fixed maturity threshold M (views) instead of the curve',
     `  --cvar-h H            cvar: items with more than H interactions are old [${E.cvarH}]`,
     `  --cvar-n N            cvar: interactions per warm set [${E.cvarN}]`,
@@ -52,6 +60,8 @@ export const command: Command = {
     'held-out-by': { type: 'string' },
     epsilon: { type: 'string' },
     threshold: { type: 'string' },
+    'maturity-compare': { type: 'string' },
+    'min-threshold': { type: 'string' },
     'cvar-h': { type: 'string' },
     'cvar-n': { type: 'string' },
     ablation: { type: 'string' },
@@ -71,8 +81,9 @@ export const command: Command = {
     const ablation = s('ablation');
     const pipeline: Partial<PipelineOptions> = JSON.parse(JSON.stringify({
       signals: s('signals')?.split(',').map((x) => x.trim()).filter(Boolean),
-      maturity: { ...P.maturity, epsilon: num('epsilon', s('epsilon')) },
+      maturity: { ...P.maturity, epsilon: num('epsilon', s('epsilon')), compare: choice('maturity-compare', s('maturity-compare'), ['consecutive', 'doubling']) },
       fixedThreshold: num('threshold', s('threshold')),
+      minThreshold: num('min-threshold', s('min-threshold'), true),
       searchTrials: num('search', s('search'), true),
       memerMaxSamples: num('max-samples', s('max-samples'), true),
       ffm: { ...P.ffm, epochs: num('ffm-epochs', s('ffm-epochs'), true), threads: num('ffm-threads', s('ffm-threads'), true) },

@@ -136,7 +136,17 @@ test('memer evaluate --protocol cvar: cold and warm phases', { timeout: 120_000 
   assert.ok(r.results.every((x) => x.relaImpr === null && x.method !== 'MATURE'));
 });
 
+test('memer evaluate --min-threshold and --maturity-compare reach the maturity estimate', { timeout: 120_000 }, async () => {
+  const json = join(dir, 'floor.json');
+  const args = ['evaluate', join(dir, 'data'), '--signals', 'click', '--ablation', 'none', '--max-samples', '5000', '--json', json];
+  assert.equal(await main([...args, '--min-threshold', '25', '--maturity-compare', 'doubling']), 0);
+  const r = JSON.parse(readFileSync(json, 'utf8')) as EvaluationReport;
+  for (const [k, t] of Object.entries(r.thresholds)) assert.ok((t as { M: number }).M >= 25, `${k}: ${JSON.stringify(t)}`);
+});
+
 test('usage errors exit 2; a missing folder exits 3', async () => {
+  assert.equal(await main(['evaluate', join(dir, 'data'), '--maturity-compare', 'sideways']), 2);
+  assert.equal(await main(['evaluate', join(dir, 'data'), '--min-threshold', '2.5']), 2);
   assert.equal(await main(['evaluate']), 2);
   assert.equal(await main(['evaluate', join(dir, 'data'), '--protocol', 'nope']), 2);
   assert.equal(await main(['evaluate', join(dir, 'data'), '--held-out', 'x']), 2);
