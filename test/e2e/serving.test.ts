@@ -197,6 +197,13 @@ for (const provider of PROVIDERS) {
       assert.ok(active.models.every((m: { version: string }) => m.version.startsWith('run-a')), JSON.stringify(active.models));
       const snapshot = h.services.registry.current();
       assert.ok([...snapshot.memer.values()].every((m) => m.version.startsWith('run-a')));
+      // Two activations of one signal at once: one run ends up active, whole.
+      const both = await Promise.all(['run-a-ffm-click', 'run-b-ffm-click'].map((v) => h.exec(ACTIVATE, { v })));
+      for (const r of both) assert.equal(r.errors, undefined, JSON.stringify(r.errors));
+      const after = (await h.ok(`{ models(activeOnly: true) { version } }`)).models.map((m: { version: string }) => m.version);
+      const runs = new Set(after.map((v: string) => v.slice(0, 'run-a'.length)));
+      assert.equal(runs.size, 1, JSON.stringify(after));
+      assert.equal(after.filter((v: string) => v.includes('-ffm-')).length, 1, JSON.stringify(after));
     });
   });
 }

@@ -50,12 +50,17 @@ export class RecommendationsService {
     }
     const signal = await loaders.signal(req.signal);
     if (req.mediaType && !signal.mediaTypes.includes(req.mediaType)) throw badInput(`${signal.name} does not apply to ${req.mediaType} posts`, { argument: 'mediaType' });
-    const user = await this.prisma.user.findUnique({ where: { externalId: req.userId }, select: { id: true } });
-    const recent = user
-      ? await this.prisma.interaction.findMany({ where: { userId: user.id }, orderBy: { timestamp: 'desc' }, take: SEEN_LIMIT, select: { postId: true } })
-      : [];
+    // One client call for the user, their recent interactions and their embedding (Prisma's cost is per call).
+    const user = await this.prisma.user.findUnique({
+      where: { externalId: req.userId },
+      select: {
+        interactions: { orderBy: { timestamp: 'desc' }, take: SEEN_LIMIT, select: { postId: true } },
+        embeddings: { where: { signalId: signal.key }, select: { vector: true } },
+      },
+    });
+    const recent = user?.interactions ?? [];
     const seen = req.excludeSeen === false ? new Set<number>() : new Set(recent.map((r) => r.postId));
-    const embedding = user ? await this.prisma.userEmbedding.findUnique({ where: { userId_signalId: { userId: user.id, signalId: signal.key } } }) : null;
+    const embedding = user?.embeddings[0] ?? null;
 
     const out: { key: number; score: number; source: EmbeddingSource | null; strategy: Strategy }[] = [];
     if (embedding) {

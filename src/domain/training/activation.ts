@@ -76,6 +76,9 @@ export async function activateVersion(services: Services, version: string): Prom
   const result = await retryTransaction(() => prisma.$transaction(
     async (t) => {
       const tx = t as Tx;
+      // PostgreSQL: concurrent activations of one signal take turns on the signal's row, so the second one sees the
+      // first one's active flags (SQLite has a single writer already).
+      if (services.db.provider === 'postgresql') await tx.$queryRaw`SELECT "id" FROM "Signal" WHERE "id" = ${signalKey} FOR UPDATE`;
       const [postKeys, userKeys] = await Promise.all([keysOf(tx, 'post', backbone.postIds), keysOf(tx, 'user', backbone.userIds)]);
       const d = backbone.dim;
       await tx.postEmbedding.deleteMany({ where: { signalId: signalKey, source: { in: ['MATURE', 'MEMER'] } } });
