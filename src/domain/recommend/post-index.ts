@@ -19,6 +19,8 @@ import { MEDIA_BY_INDEX, type EmbeddingSource, type MediaType } from '../types.j
 const SOURCES: readonly EmbeddingSource[] = ['MEMER', 'MATURE', 'GLOBAL_AVG', 'TAG_AVG', 'RANDOM'];
 /** How far back each refresh looks past its previous watermark (transactions in flight, small clock skew). */
 const OVERLAP_MS = 5000;
+/** Most posts one refresh read asks for. */
+const LOAD_SLICE = 2000;
 
 /** Metadata byte: bit 0 = media type (0 video, 1 image), bits 1-3 = index of the serving source in SOURCES. */
 export const packMeta = (mediaType: MediaType, source: EmbeddingSource) => MEDIA_BY_INDEX.indexOf(mediaType) | (SOURCES.indexOf(source) << 1);
@@ -41,13 +43,15 @@ interface SignalIndex {
 export class PostIndex {
   private readonly indexes = new Map<number, Promise<SignalIndex>>();
   /**
-   * Per signal, posts this process put into the index itself, with the stamps (embedding updatedAt, post
-   * registeredAt, in ms) of the rows that put covered: a refresh skips rows it finds with exactly those stamps
-   * instead of reading every recent upload back (at 300 uploads/s and 6 signals that was most of a core).
+   * Per signal, rows the index already reflects, by post and stamp (embedding updatedAt, post registeredAt, in ms):
+   * those an upload of this process put in, and those a build or refresh loaded inside the look-back window. A
+   * refresh skips rows it finds with exactly those stamps instead of reading them back: every recent upload (at 300
+   * uploads/s and 6 signals that was most of a core) and, after a start right behind a bulk import, every imported
+   * post (seconds of event loop). A row written again has a new stamp and is read.
    */
-  private readonly own = new Map<number, Map<number, Set<number>>>();
-  /** Counters for monitoring and tests: rows refreshes read back, and rows they skipped as this process's own. */
-  readonly stats = { reread: 0, skippedOwn: 0 };
+  private readonly seen = new Map<number, Map<number, Set<number>>>();
+  /** Counters for monitoring and tests: rows refreshes read back, and rows they skipped as already in the index. */
+  readonly stats = { reread: 0, skippedSeen: 0 };
 
   constructor(
     private readonly prisma: Prisma,
@@ -81,7 +85,7 @@ export class PostIndex {
 
   /**
    * Adds or replaces a post's vector in a built index (no-op for signals not built yet: they load it on build).
-   * `covers`: the stored rows this vector reflects (see `own`); a refresh then does not read them back.
+   * `covers`: the stored rows this vector reflects (see `seen`); a refresh then does not read them back.
    */
   async put(signalKey: number, postKey: number, mediaType: MediaType, source: EmbeddingSource, vector: Float32Array, covers: readonly Date[] = []): Promise<void> {
     const index = this.indexes.get(signalKey);
@@ -89,12 +93,18 @@ export class PostIndex {
     const { store } = await index;
     if (vector.length !== store.dim) return;
     store.upsert(postKey, vector, packMeta(mediaType, source));
-    if (covers.length === 0) return;
-    let own = this.own.get(signalKey);
-    if (!own) this.own.set(signalKey, (own = new Map()));
-    let stamps = own.get(postKey);
-    if (!stamps) own.set(postKey, (stamps = new Set()));
-    for (const d of covers) stamps.add(d.getTime());
+    this.markSeen(signalKey, covers.map((d) => ({ key: postKey, at: d.getTime() })));
+  }
+
+  private markSeen(signalKey: number, rows: readonly Stamped[]): void {
+    if (rows.length === 0) return;
+    let seen = this.seen.get(signalKey);
+    if (!seen) this.seen.set(signalKey, (seen = new Map()));
+    for (const r of rows) {
+      let stamps = seen.get(r.key);
+      if (!stamps) seen.set(r.key, (stamps = new Set()));
+      stamps.add(r.at);
+    }
   }
 
   /** Brings every built index up to date with the database. */
@@ -121,7 +131,7 @@ export class PostIndex {
       await this.load(signalKey, index, { since: index.watermark, registered, startedAt });
       index.watermark = startedAt; // after a successful load only: a failed one is retried from the same point
     }
-    this.logger.debug('recommendation indexes refreshed', { ms: Math.round(performance.now() - t0), reread: this.stats.reread - before.reread, skippedOwn: this.stats.skippedOwn - before.skippedOwn });
+    this.logger.debug('recommendation indexes refreshed', { ms: Math.round(performance.now() - t0), reread: this.stats.reread - before.reread, skippedSeen: this.stats.skippedSeen - before.skippedSeen });
   }
 
   /** Posts registered after `since` (key, registeredAt in ms). */
@@ -154,7 +164,10 @@ export class PostIndex {
     const averages = await this.baselines.averages(signalKey);
     const index: SignalIndex = { store: new VectorStore({ dim: averages.dim, ...this.storeOptions, runtime: this.runtime }), watermark: new Date(0), matureStamp: await this.matureStamp(signalKey) };
     const startedAt = new Date(Date.now() - OVERLAP_MS);
+    // Rows of the look-back window, read before the load (so the load includes them): the first refresh skips them.
+    const recent = [...(await this.registeredSince(startedAt)), ...(await this.changedSince(signalKey, startedAt))];
     await this.load(signalKey, index, null);
+    this.markSeen(signalKey, recent);
     index.watermark = startedAt;
     this.logger.info('recommendation index built', { signal: signalKey, posts: index.store.size, approximate: index.store.approximate, ms: Math.round(performance.now() - t0) });
     return index;
@@ -166,22 +179,31 @@ export class PostIndex {
    */
   private async load(signalKey: number, index: SignalIndex, window: { since: Date; registered: Stamped[]; startedAt: Date } | null): Promise<void> {
     let keys: number[] | null = null;
+    let fresh: Stamped[] = [];
     if (window) {
-      const changed = await this.changedSince(signalKey, window.since);
-      const own = this.own.get(signalKey);
-      const mine = (row: Stamped) => own?.get(row.key)?.has(row.at) ?? false;
-      const changedKeys = changed.filter((c) => !mine(c)).map((c) => c.key);
-      const newKeys = window.registered.filter((p) => !mine(p)).map((p) => p.key);
-      this.stats.skippedOwn += changed.length + window.registered.length - changedKeys.length - newKeys.length;
-      keys = [...new Set([...changedKeys, ...newKeys])];
+      const seen = this.seen.get(signalKey);
+      const known = (row: Stamped) => seen?.get(row.key)?.has(row.at) ?? false;
+      const found = [...(await this.changedSince(signalKey, window.since)), ...window.registered];
+      fresh = found.filter((r) => !known(r));
+      this.stats.skippedSeen += found.length - fresh.length;
+      keys = [...new Set(fresh.map((r) => r.key))];
       this.stats.reread += keys.length;
       // Stamps older than the next watermark will not come back: forget them.
-      for (const [postKey, stamps] of own ?? []) {
+      for (const [postKey, stamps] of seen ?? []) {
         for (const t of stamps) if (t <= window.startedAt.getTime()) stamps.delete(t);
-        if (stamps.size === 0) own!.delete(postKey);
+        if (stamps.size === 0) seen!.delete(postKey);
       }
     }
     if (keys && keys.length === 0) return;
+    // A large catch-up (a bulk import elsewhere) goes in slices, so no single read blocks the event loop for long.
+    if (keys && keys.length > LOAD_SLICE) {
+      for (let i = 0; i < keys.length; i += LOAD_SLICE) await this.loadKeys(signalKey, index, keys.slice(i, i + LOAD_SLICE));
+    } else await this.loadKeys(signalKey, index, keys);
+    this.markSeen(signalKey, fresh);
+  }
+
+  /** Reads the posts `keys` (all when null) with their vectors and puts each under its AUTO source. */
+  private async loadKeys(signalKey: number, index: SignalIndex, keys: number[] | null): Promise<void> {
     const signal = await this.prisma.signal.findUniqueOrThrow({ where: { id: signalKey } });
     const media = { VIDEO: signal.appliesToVideo, IMAGE: signal.appliesToImage };
     const inKeys = keys ? { id: { in: keys } } : {};
