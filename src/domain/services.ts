@@ -51,7 +51,7 @@ export class Services {
     this.registry = new ModelRegistry(db.prisma, this.runtime, config.modelDir, logger);
     this.index = new PostIndex(db.prisma, this.baselines, logger, this.runtime, { approximateFrom: config.approximateFrom }, db.direct);
     this.uploads = new UploadsService(db, this.posts, this.interactions, this.registry, this.index, this.baselines, this.catalog, logger);
-    this.recommendations = new RecommendationsService(db.prisma, this.index);
+    this.recommendations = new RecommendationsService(db.prisma, this.index, db.direct);
   }
 
   /** Fresh DataLoaders for one request. */

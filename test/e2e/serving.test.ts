@@ -79,6 +79,26 @@ for (const provider of PROVIDERS) {
       assert.ok(['TAG_AVG', 'GLOBAL_AVG'].includes(again.find((r: { post: { id: string } }) => r.post.id === 'bare')?.source));
     });
 
+    test('recommendations leave out what the user has seen, and users without an embedding get the popularity fallbacks', async () => {
+      const q = `query($u: ID!) { recommendations(userId: $u, signal: "click", first: 100) { post { id } strategy } }`;
+      const seen = new Set(
+        (await h.services.db.prisma.interaction.findMany({ where: { user: { externalId: user } }, select: { post: { select: { externalId: true } } } })).map((i) => i.post.externalId),
+      );
+      assert.ok(seen.size > 0);
+      const recs = (await h.ok(q, { u: user })).recommendations;
+      assert.equal(recs.length, 100);
+      assert.ok(recs.every((r: { post: { id: string } }) => !seen.has(r.post.id)), 'no post the user interacted with');
+      // A user with interactions but no embedding (added after training): popular posts in their recent tags first.
+      await h.ok(`mutation($x: [InteractionInput!]!) { recordInteractions(inputs: $x) { recorded } }`, {
+        x: [{ userId: 'newcomer', postId: [...seen][0], signal: 'click', label: 1, timestamp: '2026-06-01T00:00:00.000Z' }],
+      });
+      const fallback = (await h.ok(q, { u: 'newcomer' })).recommendations;
+      assert.ok(fallback.length > 0 && fallback[0].strategy === 'POPULAR_IN_TAGS', JSON.stringify(fallback.slice(0, 3)));
+      assert.ok(!fallback.some((r: { post: { id: string } }) => r.post.id === [...seen][0]));
+      const stranger = (await h.ok(q, { u: 'never-seen-before' })).recommendations;
+      assert.ok(stranger.length > 0 && stranger.every((r: { strategy: string }) => r.strategy === 'POPULAR_EARLY'), JSON.stringify(stranger.slice(0, 3)));
+    });
+
     test('a post named twice in one batch, and concurrent retries, are embedded once and correctly', async () => {
       const vec = (n: number, s: number) => Array.from({ length: n }, (_, i) => Math.round(Math.cos(s * (i + 2)) * 1000) / 1000);
       const post = (id: string) => ({ id, mediaType: 'VIDEO', features: { visual: vec(24, 4), audio: vec(8, 5), text: vec(8, 6), aux: [0, 1, 1] } });

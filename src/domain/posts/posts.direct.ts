@@ -15,18 +15,7 @@ export function writePostsDirect(db: DirectSqlite, posts: NormalizedPost[], now:
   const hashes = db.all<{ externalId: string; payloadHash: string }>(`SELECT "externalId", "payloadHash" FROM "Post" WHERE "externalId" IN (SELECT value FROM json_each(?))`, ids);
   checkStored(new Map(hashes.map((h) => [h.externalId, h.payloadHash])), posts);
   const records = new Map<string, PostRecord>();
-  if (hashes.length) {
-    const rows = db.all<StoredRow>(
-      `SELECT p."id", p."externalId", p."mediaType", p."text", p."createdAt", p."registeredAt",
-        (SELECT json_group_array(t."tag") FROM "PostTag" t WHERE t."postId" = p."id") AS "tags"
-       FROM "Post" p WHERE p."externalId" IN (SELECT value FROM json_each(?))`,
-      JSON.stringify(hashes.map((h) => h.externalId)),
-    );
-    for (const r of rows) {
-      const tags = (JSON.parse(r.tags) as string[]).sort();
-      records.set(r.externalId, { key: r.id, id: r.externalId, mediaType: r.mediaType, tags, text: r.text, createdAt: new Date(r.createdAt), registeredAt: new Date(r.registeredAt) });
-    }
-  }
+  if (hashes.length) for (const r of readPostsDirect(db, 'externalId', hashes.map((h) => h.externalId))) records.set(r.id, r);
   const fresh = posts.filter((p) => !records.has(p.externalId));
   const at = sqliteDate(now);
   for (const p of fresh) {
@@ -39,4 +28,23 @@ export function writePostsDirect(db: DirectSqlite, posts: NormalizedPost[], now:
     records.set(p.externalId, { key, id: p.externalId, mediaType: p.mediaType, tags: p.tags, text: p.text, createdAt: p.createdAt, registeredAt: now });
   }
   return { records, created: new Set(fresh.map((p) => p.externalId)), at: now };
+}
+
+/** Posts (with their tags) by internal key or by external id, in one statement. */
+export function readPostsDirect(db: DirectSqlite, by: 'id' | 'externalId', values: readonly (number | string)[]): PostRecord[] {
+  const rows = db.all<StoredRow>(
+    `SELECT p."id", p."externalId", p."mediaType", p."text", p."createdAt", p."registeredAt",
+      (SELECT json_group_array(t."tag") FROM "PostTag" t WHERE t."postId" = p."id") AS "tags"
+     FROM "Post" p WHERE p."${by}" IN (SELECT value FROM json_each(?))`,
+    JSON.stringify(values),
+  );
+  return rows.map((r) => ({
+    key: r.id,
+    id: r.externalId,
+    mediaType: r.mediaType,
+    tags: (JSON.parse(r.tags) as string[]).sort(),
+    text: r.text,
+    createdAt: new Date(r.createdAt),
+    registeredAt: new Date(r.registeredAt),
+  }));
 }

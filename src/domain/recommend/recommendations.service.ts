@@ -6,9 +6,11 @@
  * interactions (POPULAR_IN_TAGS), then the most often positive EARLY posts overall (POPULAR_EARLY).
  */
 import type { Prisma } from '../../data/db.js';
+import type { DirectSqlite } from '../../data/direct-sqlite.js';
 import { badInput } from '../../errors.js';
 import { bytesToVector } from '../../lib/vectors.js';
 import type { RequestLoaders } from '../loaders.js';
+import { readPostsDirect } from '../posts/posts.direct.js';
 import { toPostRecord } from '../posts/posts.service.js';
 import { MEDIA_BY_INDEX, type EmbeddingSource, type MediaType, type PostRecord } from '../types.js';
 import { metaMediaType, metaSource, type PostIndex } from './post-index.js';
@@ -42,6 +44,8 @@ export class RecommendationsService {
   constructor(
     private readonly prisma: Prisma,
     private readonly index: PostIndex,
+    /** SQLite: the direct connection, for the per-request reads (Prisma costs ~1 ms of a ~5 ms request there). */
+    private readonly direct?: DirectSqlite,
   ) {}
 
   async recommend(req: RecommendRequest, loaders: RequestLoaders): Promise<Recommendation[]> {
@@ -50,17 +54,10 @@ export class RecommendationsService {
     }
     const signal = await loaders.signal(req.signal);
     if (req.mediaType && !signal.mediaTypes.includes(req.mediaType)) throw badInput(`${signal.name} does not apply to ${req.mediaType} posts`, { argument: 'mediaType' });
-    // One client call for the user, their recent interactions and their embedding (Prisma's cost is per call).
-    const user = await this.prisma.user.findUnique({
-      where: { externalId: req.userId },
-      select: {
-        interactions: { orderBy: { timestamp: 'desc' }, take: SEEN_LIMIT, select: { postId: true } },
-        embeddings: { where: { signalId: signal.key }, select: { vector: true } },
-      },
-    });
-    const recent = user?.interactions ?? [];
-    const seen = req.excludeSeen === false ? new Set<number>() : new Set(recent.map((r) => r.postId));
-    const embedding = user?.embeddings[0] ?? null;
+    const user = await this.userContext(req.userId, signal.key);
+    const recent = user?.recent ?? [];
+    const seen = req.excludeSeen === false ? new Set<number>() : new Set(recent);
+    const embedding = user?.vector ? { vector: user.vector } : null;
 
     const out: { key: number; score: number; source: EmbeddingSource | null; strategy: Strategy }[] = [];
     if (embedding) {
@@ -74,11 +71,34 @@ export class RecommendationsService {
     }
     if (out.length < req.first && req.stage !== 'MATURE') {
       const taken = new Set([...seen, ...out.map((o) => o.key)]);
-      for (const p of await this.popular(signal.key, recent.slice(0, RECENT_FOR_TAGS).map((r) => r.postId), taken, req, req.first - out.length)) out.push(p);
+      for (const p of await this.popular(signal.key, recent.slice(0, RECENT_FOR_TAGS), taken, req, req.first - out.length)) out.push(p);
     }
-    const posts = await this.prisma.post.findMany({ where: { id: { in: out.map((o) => o.key) } }, include: { tags: { select: { tag: true } } } });
-    const byKey = new Map(posts.map((p) => [p.id, toPostRecord(p)]));
+    const keys = out.map((o) => o.key);
+    const posts = this.direct
+      ? readPostsDirect(this.direct, 'id', keys)
+      : (await this.prisma.post.findMany({ where: { id: { in: keys } }, include: { tags: { select: { tag: true } } } })).map(toPostRecord);
+    const byKey = new Map(posts.map((p) => [p.key, p]));
     return out.filter((o) => byKey.has(o.key)).map((o) => ({ post: byKey.get(o.key)!, score: o.score, source: o.source, strategy: o.strategy }));
+  }
+
+  /** The user's internal key, recent interactions (post keys, newest first) and embedding for the signal; null if unknown. */
+  private async userContext(externalId: string, signalKey: number): Promise<{ recent: number[]; vector: Uint8Array | null } | null> {
+    if (this.direct) {
+      const [user] = this.direct.all<{ id: number }>(`SELECT "id" FROM "User" WHERE "externalId" = ?`, externalId);
+      if (!user) return null;
+      const recent = this.direct.all<{ postId: number }>(`SELECT "postId" FROM "Interaction" WHERE "userId" = ? ORDER BY "timestamp" DESC LIMIT ?`, user.id, SEEN_LIMIT);
+      const [embedding] = this.direct.all<{ vector: Uint8Array }>(`SELECT "vector" FROM "UserEmbedding" WHERE "userId" = ? AND "signalId" = ?`, user.id, signalKey);
+      return { recent: recent.map((r) => r.postId), vector: embedding?.vector ?? null };
+    }
+    // One client call for the user, their recent interactions and their embedding (Prisma's cost is per call).
+    const user = await this.prisma.user.findUnique({
+      where: { externalId },
+      select: {
+        interactions: { orderBy: { timestamp: 'desc' }, take: SEEN_LIMIT, select: { postId: true } },
+        embeddings: { where: { signalId: signalKey }, select: { vector: true } },
+      },
+    });
+    return user ? { recent: user.interactions.map((i) => i.postId), vector: user.embeddings[0]?.vector ?? null } : null;
   }
 
   /** Popularity fallbacks: positives for the signal within the user's recent tags, then among EARLY posts. */
