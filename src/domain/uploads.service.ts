@@ -21,7 +21,7 @@ import type { Registered } from './loaders.js';
 import type { ModelRegistry } from './models/registry.js';
 import type { NormalizedPost, PostInput } from './posts/post.validation.js';
 import type { PostsService, RegisterResult } from './posts/posts.service.js';
-import type { Written } from './posts/write-rules.js';
+import type { Written } from './posts/post-records.js';
 import type { PostIndex } from './recommend/post-index.js';
 import type { PostRecord } from './types.js';
 
@@ -107,18 +107,20 @@ export class UploadsService {
           return created.has(input.externalId) ? [{ ...r, postKey: records.get(input.externalId)!.key }] : [];
         });
       const check = rows.length > 0 && attempt < 2;
+      const take = (written: Written) => {
+        stored = ofCreated(written);
+        now = written.at;
+      };
       const results = await this.posts
         .registerNormalized(posts, {
           prisma: async (tx, written) => {
             if (check && !(await stillActive(tx, rows))) throw STALE;
-            stored = ofCreated(written);
-            now = written.at;
+            take(written);
             await upsertPostEmbeddings(tx, this.db.provider, stored, now);
           },
           direct: (db, written) => {
             if (check && !stillActiveDirect(db, rows)) throw STALE;
-            stored = ofCreated(written);
-            now = written.at;
+            take(written);
             upsertPostEmbeddingsDirect(db, stored, now);
           },
         })

@@ -28,6 +28,12 @@ export interface UserEmbeddingRow {
 /** 8 parameters a row, under both databases' bound-parameter limits. */
 const CHUNK = 3000;
 
+/** The post-embedding upsert both write paths run, up to its VALUES. */
+const INSERT_POST_EMBEDDING = `INSERT INTO "PostEmbedding" ("postId", "signalId", "source", "modelVersionId", "dim", "vector", "views", "updatedAt") VALUES`;
+const ON_POST_EMBEDDING_CONFLICT = `ON CONFLICT ("postId", "signalId", "source") DO UPDATE SET
+  "modelVersionId" = excluded."modelVersionId", "dim" = excluded."dim", "vector" = excluded."vector",
+  "views" = excluded."views", "updatedAt" = excluded."updatedAt"`;
+
 export async function upsertPostEmbeddings(tx: Tx, provider: Provider, all: readonly PostEmbeddingRow[], now = new Date()): Promise<void> {
   // One row per key: PostgreSQL refuses an INSERT .. ON CONFLICT that touches the same row twice. The last one wins.
   const rows = [...new Map(all.map((r) => [`${r.postKey}:${r.signalKey}:${r.source}`, r])).values()];
@@ -37,11 +43,7 @@ export async function upsertPostEmbeddings(tx: Tx, provider: Provider, all: read
     const values = Sql.join(
       rows.slice(i, i + CHUNK).map((r) => Sql.sql`(${r.postKey}, ${r.signalKey}, ${r.source}${cast}, ${r.modelVersionKey}, ${r.vector.length}, ${vectorToBytes(r.vector)}, ${r.views}, ${now})`),
     );
-    await tx.$executeRaw`
-      INSERT INTO "PostEmbedding" ("postId", "signalId", "source", "modelVersionId", "dim", "vector", "views", "updatedAt") VALUES ${values}
-      ON CONFLICT ("postId", "signalId", "source") DO UPDATE SET
-        "modelVersionId" = excluded."modelVersionId", "dim" = excluded."dim", "vector" = excluded."vector",
-        "views" = excluded."views", "updatedAt" = excluded."updatedAt"`;
+    await tx.$executeRaw`${Sql.raw(INSERT_POST_EMBEDDING)} ${values} ${Sql.raw(ON_POST_EMBEDDING_CONFLICT)}`;
   }
 }
 
@@ -50,10 +52,7 @@ export function upsertPostEmbeddingsDirect(db: DirectSqlite, rows: readonly Post
   const at = sqliteDate(now);
   for (const r of rows) {
     db.run(
-      `INSERT INTO "PostEmbedding" ("postId", "signalId", "source", "modelVersionId", "dim", "vector", "views", "updatedAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT ("postId", "signalId", "source") DO UPDATE SET
-         "modelVersionId" = excluded."modelVersionId", "dim" = excluded."dim", "vector" = excluded."vector",
-         "views" = excluded."views", "updatedAt" = excluded."updatedAt"`,
+      `${INSERT_POST_EMBEDDING} (?, ?, ?, ?, ?, ?, ?, ?) ${ON_POST_EMBEDDING_CONFLICT}`,
       r.postKey, r.signalKey, r.source, r.modelVersionKey, r.vector.length, vectorToBytes(r.vector), r.views, at,
     );
   }

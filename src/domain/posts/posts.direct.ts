@@ -5,7 +5,7 @@
  */
 import { sqliteDate, type DirectSqlite } from '../../data/direct-sqlite.js';
 import type { MediaType, PostRecord } from '../types.js';
-import { checkStored, type Written } from './write-rules.js';
+import { checkStored, freshRecord, toPostRecord, type Written } from './post-records.js';
 import type { NormalizedPost } from './post.validation.js';
 
 type StoredRow = { id: number; externalId: string; mediaType: MediaType; text: string; createdAt: string; registeredAt: string; tags: string };
@@ -25,7 +25,7 @@ export function writePostsDirect(db: DirectSqlite, posts: NormalizedPost[], now:
     );
     for (const tag of p.tags) db.run(`INSERT INTO "PostTag" ("postId", "tag") VALUES (?, ?)`, key, tag);
     for (const f of p.features) db.run(`INSERT INTO "PostFeature" ("postId", "modality", "dtype", "dim", "data") VALUES (?, ?, 'FLOAT16', ?, ?)`, key, f.modality, f.dim, f.data);
-    records.set(p.externalId, { key, id: p.externalId, mediaType: p.mediaType, tags: p.tags, text: p.text, createdAt: p.createdAt, registeredAt: now });
+    records.set(p.externalId, freshRecord(p, key, now));
   }
   return { records, created: new Set(fresh.map((p) => p.externalId)), at: now };
 }
@@ -38,13 +38,7 @@ export function readPostsDirect(db: DirectSqlite, by: 'id' | 'externalId', value
      FROM "Post" p WHERE p."${by}" IN (SELECT value FROM json_each(?))`,
     JSON.stringify(values),
   );
-  return rows.map((r) => ({
-    key: r.id,
-    id: r.externalId,
-    mediaType: r.mediaType,
-    tags: (JSON.parse(r.tags) as string[]).sort(),
-    text: r.text,
-    createdAt: new Date(r.createdAt),
-    registeredAt: new Date(r.registeredAt),
-  }));
+  return rows.map((r) =>
+    toPostRecord({ ...r, createdAt: new Date(r.createdAt), registeredAt: new Date(r.registeredAt), tags: (JSON.parse(r.tags) as string[]).map((tag) => ({ tag })) }),
+  );
 }

@@ -14,21 +14,7 @@ import { checkFirst, decodeCursor, toPage, type Page } from '../pagination.js';
 import type { MediaType, PostRecord } from '../types.js';
 import { normalizePost, type NormalizedPost, type PostInput } from './post.validation.js';
 import { writePostsDirect } from './posts.direct.js';
-import { checkStored, type Written } from './write-rules.js';
-
-type PostRow = { id: number; externalId: string; mediaType: MediaType; text: string; createdAt: Date; registeredAt: Date; tags: { tag: string }[] };
-
-export function toPostRecord(row: PostRow): PostRecord {
-  return {
-    key: row.id,
-    id: row.externalId,
-    mediaType: row.mediaType,
-    tags: row.tags.map((t) => t.tag).sort(),
-    text: row.text,
-    createdAt: row.createdAt,
-    registeredAt: row.registeredAt,
-  };
-}
+import { checkStored, freshRecord, toPostRecord, type Written } from './post-records.js';
 
 const withTags = { tags: { select: { tag: true } } } as const;
 
@@ -75,9 +61,7 @@ export async function writePosts(tx: Tx, provider: Provider, posts: NormalizedPo
       RETURNING "id", "externalId"`;
     for (const r of rows) keyOf.set(r.externalId, Number(r.id));
   }
-  for (const p of fresh) {
-    records.set(p.externalId, { key: keyOf.get(p.externalId)!, id: p.externalId, mediaType: p.mediaType, tags: p.tags, text: p.text, createdAt: p.createdAt, registeredAt: now });
-  }
+  for (const p of fresh) records.set(p.externalId, freshRecord(p, keyOf.get(p.externalId)!, now));
   for (const part of chunked(fresh.flatMap((p) => p.tags.map((tag) => Sql.sql`(${keyOf.get(p.externalId)!}, ${tag})`)))) {
     await tx.$executeRaw`INSERT INTO "PostTag" ("postId", "tag") VALUES ${Sql.join(part)}`;
   }

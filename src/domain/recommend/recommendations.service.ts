@@ -11,7 +11,7 @@ import { badInput } from '../../errors.js';
 import { bytesToVector } from '../../lib/vectors.js';
 import type { RequestLoaders } from '../loaders.js';
 import { readPostsDirect } from '../posts/posts.direct.js';
-import { toPostRecord } from '../posts/posts.service.js';
+import { toPostRecord } from '../posts/post-records.js';
 import { MEDIA_BY_INDEX, type EmbeddingSource, type MediaType, type PostRecord } from '../types.js';
 import { metaMediaType, metaSource, type PostIndex } from './post-index.js';
 
