@@ -4,7 +4,8 @@
  *   uploads          registerPost of a video with the paper's feature sizes (2048 + 128 + 100 + 3), an active
  *                    MEMER model for each of the six video signals and their recommendation indexes built, at
  *                    concurrency 1, 16 and 64: p50, p99, posts/s, and CPU per upload of the server and of this
- *                    load generator (they share the machine); baseline: the raw onnxruntime run of the same model
+ *                    load generator (they share the machine; it is a lean keep-alive HTTP/1.1 client, http-client.ts,
+ *                    so that it leaves the server most of the CPU); baseline: the raw onnxruntime run of the same model
  *                    for one post, measured in this process.
  *   recommendations  at each size (default 100k and 1M posts): p50 and p99 of `recommendations(first: 50)` with the
  *                    exact index and with the approximate (HNSW) one, and recall@50 of the approximate results
@@ -13,7 +14,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +28,7 @@ import { OnnxRuntime } from '../ml/onnx/runtime.js';
 import { structuredVectors } from '../ml/retrieval/synthetic.js';
 import { VectorStore } from '../ml/retrieval/vector-store.js';
 import { vectorToBytes } from '../lib/vectors.js';
+import { HttpClient } from './http-client.js';
 import { percentile, withBaseline, type Bench, type BenchResult } from './harness.js';
 
 const VIDEO_SIGNALS = ['click', 'like', 'share', 'favorite', 'video_play', 'skip'];
@@ -71,40 +72,21 @@ async function stopServer(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-/** CPU seconds (user + system) a process has used so far, from /proc (Linux); null elsewhere. */
-function cpuSeconds(pid: number): number | null {
+/** CPU seconds (user + system) a process, or one of its threads (`task`), has used so far, from /proc (Linux); null elsewhere. */
+function cpuSeconds(pid: number, task?: number): number | null {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    const fields = readFileSync(task === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${task}/stat`, 'utf8').split(') ')[1].split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
   } catch {
     return null;
   }
 }
 
-/** Keep-alive connections, as a client library would hold them. */
-const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+type Reply = { data?: any; errors?: unknown[] };
 
-/** POSTs a JSON body (already serialised) and parses the JSON reply; node:http costs the load generator less CPU than fetch. */
-function postJson(url: string, body: string, key?: string): Promise<{ data?: any; errors?: unknown[] }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...(key ? { authorization: `Bearer ${key}` } : {}) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        try {
-          resolve(JSON.parse(Buffer.concat(chunks).toString()) as { data?: any; errors?: unknown[] });
-        } catch (err) {
-          reject(err);
-        }
-      });
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-const gql = (url: string, query: string, variables: unknown, key?: string) => postJson(url, JSON.stringify({ query, variables }), key);
+/** A GraphQL client over HttpClient: POSTs a body (already serialised JSON) and parses the reply. */
+const graphql = (client: HttpClient) => async (body: string) => JSON.parse(await client.post(body)) as Reply;
+const request = (query: string, variables: unknown) => JSON.stringify({ query, variables });
 
 /** Runs `total` calls of `task` with `concurrency` in flight; latencies in ms and wall seconds. */
 async function load(total: number, concurrency: number, task: (i: number) => Promise<void>): Promise<{ latencies: number[]; seconds: number }> {
@@ -168,13 +150,13 @@ async function uploads(dir: string, levels: number[], log: (l: string) => void):
 
   const port = await freePort();
   const server = await startServer({ DATABASE_URL: db, MEMER_MODEL_DIR: modelDir, MEMER_EXECUTION_PROVIDER: 'cpu' }, port);
-  const url = `http://127.0.0.1:${port}/graphql`;
+  const client = new HttpClient('127.0.0.1', port, '/graphql', { authorization: `Bearer mk_000000000000_${'b'.repeat(43)}` });
+  const send = graphql(client);
   const sql2 = new Database(join(dir, 'uploads.db'));
   sql2.prepare(`INSERT INTO "ApiKey" ("prefix", "hash", "scopes", "name") VALUES ('000000000000', ?, 'write', 'bench')`).run(
     (await import('node:crypto')).createHash('sha256').update('b'.repeat(43)).digest('hex'),
   );
   sql2.close();
-  const key = `mk_000000000000_${'b'.repeat(43)}`;
   const results: BenchResult[] = [withBaseline({ name: 'raw onnxruntime: one post, p50', value: rawP50, unit: 'ms' })];
   try {
     let id = 0;
@@ -186,28 +168,34 @@ async function uploads(dir: string, levels: number[], log: (l: string) => void):
     const once = async () => {
       const n = id++;
       const body = `{"query":${head},"variables":{"i":{"id":"b${n}","mediaType":"VIDEO","tags":["t${n % 50}"],"features":${variants[n % 16]}}}}`;
-      const r = await postJson(url, body, key);
+      const r = await send(body);
       if (r.errors || r.data.registerPost.servingSources[0].source !== 'MEMER') throw new Error(`registerPost failed: ${JSON.stringify(r.errors ?? r.data)}`);
     };
-    await load(300, 8, once); // warm up (JIT, caches)
+    // Warm up (JIT, caches): V8 is still optimising the request path after the first thousand uploads; a round
+    // measured after 300 ran at 0.7-0.8x the throughput of the next one (measured).
+    await load(2000, 16, once);
     for (const c of levels) {
-      const total = Math.max(100, c * 12);
+      // Enough uploads that p99 is not the second-slowest of a few hundred.
+      const total = Math.max(1000, c * 40);
       log(`registerPost at concurrency ${c} (${total} uploads after ${c * 6} to warm up)...`);
       // Each level first warms up at its own concurrency: new connections, and onnxruntime and V8 meeting the
       // level's batch sizes for the first time, put the first round's p99 at 5-10x the steady state (measured).
       await load(c * 6, c, once);
-      const [serverCpu, clientCpu] = [cpuSeconds(server.pid!), process.cpuUsage()];
+      // The main thread's share (the thread whose id is the process id): its event loop is what queues requests.
+      const [serverCpu, mainCpu, clientCpu] = [cpuSeconds(server.pid!), cpuSeconds(server.pid!, server.pid!), process.cpuUsage()];
       const r = await load(total, c, once);
-      const serverUsed = cpuSeconds(server.pid!);
+      const [serverUsed, mainUsed] = [cpuSeconds(server.pid!), cpuSeconds(server.pid!, server.pid!)];
       results.push(withBaseline({ name: `registerPost c=${c}: p50`, value: percentile(r.latencies, 50), unit: 'ms' }, { name: 'raw onnxruntime p50', value: rawP50 }));
       results.push(withBaseline({ name: `registerPost c=${c}: p99`, value: percentile(r.latencies, 99), unit: 'ms' }));
       results.push(withBaseline({ name: `registerPost c=${c}: throughput`, value: total / r.seconds, unit: 'posts/s' }));
       // CPU per upload: what bounds throughput on a small machine, and less sensitive to other load than latency.
       if (serverCpu !== null && serverUsed !== null) results.push(withBaseline({ name: `registerPost c=${c}: server CPU per upload`, value: ((serverUsed - serverCpu) * 1000) / total, unit: 'ms' }));
+      if (mainCpu !== null && mainUsed !== null) results.push(withBaseline({ name: `registerPost c=${c}: server main thread CPU per upload`, value: ((mainUsed - mainCpu) * 1000) / total, unit: 'ms' }));
       const client = process.cpuUsage(clientCpu);
       results.push(withBaseline({ name: `registerPost c=${c}: load generator CPU per upload`, value: (client.user + client.system) / 1000 / total, unit: 'ms' }));
     }
   } finally {
+    client.close();
     await stopServer(server);
   }
   return results;
@@ -259,10 +247,11 @@ async function recommendations(dir: string, size: number, queries: number, log: 
     await raw.dispose();
     const port = await freePort();
     const server = await startServer({ DATABASE_URL: db, MEMER_APPROXIMATE_FROM: String(approximateFrom), MEMER_EXECUTION_PROVIDER: 'cpu', MEMER_MODEL_DIR: join(dir, 'none') }, port);
-    const url = `http://127.0.0.1:${port}/graphql`;
+    const client = new HttpClient('127.0.0.1', port, '/graphql');
+    const post = graphql(client);
     try {
       const t = performance.now();
-      await gql(url, query, { u: 'u0' });
+      await post(request(query, { u: 'u0' }));
       log(`  first answer after ${((performance.now() - t) / 1000).toFixed(1)} s`);
       // Steady state: the database was filled just before the server started, so for the refresh look-back (5 s
       // overlap + one interval) each refresh still meets every post among the recent rows (~300 ms per 100k on the
@@ -270,7 +259,7 @@ async function recommendations(dir: string, size: number, queries: number, log: 
       await new Promise((r) => setTimeout(r, 8000));
       const got: string[][] = [];
       const r = await load(queries, 1, async (i) => {
-        const res = await gql(url, query, { u: `u${i % users}` });
+        const res = await post(request(query, { u: `u${i % users}` }));
         if (res.errors) throw new Error(JSON.stringify(res.errors));
         if (i < users) got[i] = res.data.recommendations.map((x: { post: { id: string } }) => x.post.id);
       });
@@ -289,6 +278,7 @@ async function recommendations(dir: string, size: number, queries: number, log: 
         results.push(withBaseline({ name: `${label}: recall@50 vs exact`, value: all ? hit / all : 0, unit: 'ratio' }));
       }
     } finally {
+      client.close();
       await stopServer(server);
     }
   }

@@ -14,19 +14,18 @@ import type { Db } from '../data/db.js';
 import type { Logger } from '../lib/logger.js';
 import type { Catalog } from './catalog.js';
 import { tagAverage, type BaselineCache } from './embeddings/baselines.js';
-import { MemerService, shouldRefresh, stillActive, stillActiveDirect } from './embeddings/memer.service.js';
-import { upsertPostEmbeddings, upsertPostEmbeddingsDirect, type PostEmbeddingRow } from './embeddings/store.js';
+import { MemerService, shouldRefresh, stillActive } from './embeddings/memer.service.js';
+import type { Embedded } from './embeddings/predict.js';
+import { upsertPostEmbeddings, type PostEmbeddingRow } from './embeddings/store.js';
 import type { InteractionInput, InteractionsService, RecordResult } from './interactions/interactions.service.js';
 import type { Registered } from './loaders.js';
-import type { ModelRegistry } from './models/registry.js';
+import type { ModelRegistry, Snapshot } from './models/registry.js';
 import type { NormalizedPost, PostInput } from './posts/post.validation.js';
 import type { PostsService, RegisterResult } from './posts/posts.service.js';
-import type { Written } from './posts/post-records.js';
 import type { PostIndex } from './recommend/post-index.js';
+import type { Written } from './posts/post-records.js';
 import type { PostRecord } from './types.js';
-
-/** Thrown inside the write transaction when an activation retired the predicting models: roll back and redo. */
-const STALE = Symbol('stale models');
+import { StaleModels, storedRows, writeUploadsDirect } from './uploads/write-direct.js';
 
 /** Most uploads written in one group-commit transaction. */
 const GROUP_MAX = 256;
@@ -89,46 +88,21 @@ export class UploadsService {
   }
 
   /**
-   * Predicts the MEMER vectors of the uploads first (no database access), then writes the posts and their vectors in
-   * one transaction, so that a post is never stored without them; the transaction also checks that the predicting
-   * versions are still active (an activation in between means: re-sync the registry and predict again).
+   * Predicts the MEMER vectors of the uploads, then writes the posts and their vectors in one transaction, so that a
+   * post is never stored without them; the transaction also checks that the predicting versions are still active (an
+   * activation in between means: re-sync the registry and predict again).
    */
   private async write(posts: NormalizedPost[]): Promise<UploadResult[]> {
-    const features = new Map(posts.map((p, i) => [-(i + 1), p.features.map((f) => ({ ...f, dtype: 'FLOAT16' as const }))]));
-    const refs = posts.map((p, i) => ({ key: -(i + 1), mediaType: p.mediaType }));
     for (let attempt = 0; ; attempt++) {
-      const { rows, out } = await this.memer.predict(refs, this.registry.current(), this.db.prisma, features);
-      let stored: PostEmbeddingRow[] = [];
-      let now = new Date();
-      // Prediction keys are -(input index + 1); keep the rows of posts created now, under their real keys.
-      const ofCreated = ({ records, created }: Written) =>
-        rows.flatMap((r) => {
-          const input = posts[-r.postKey - 1];
-          return created.has(input.externalId) ? [{ ...r, postKey: records.get(input.externalId)!.key }] : [];
-        });
-      const check = rows.length > 0 && attempt < 2;
-      const take = (written: Written) => {
-        stored = ofCreated(written);
-        now = written.at;
-      };
-      const results = await this.posts
-        .registerNormalized(posts, {
-          prisma: async (tx, written) => {
-            if (check && !(await stillActive(tx, rows))) throw STALE;
-            take(written);
-            await upsertPostEmbeddings(tx, this.db.provider, stored, now);
-          },
-          direct: (db, written) => {
-            if (check && !stillActiveDirect(db, rows)) throw STALE;
-            take(written);
-            upsertPostEmbeddingsDirect(db, stored, now);
-          },
-        })
-        .catch((err: unknown) => (err === STALE ? null : Promise.reject(err)));
-      if (!results) {
+      const snapshot = this.registry.current();
+      const check = attempt < 2;
+      const done = await this.writeOnce(posts, snapshot, check);
+      if (!done) {
         await this.registry.sync();
         continue;
       }
+      const { records, created: fresh, at: now, stored, out } = done;
+      const results = posts.map((p) => ({ post: records.get(p.externalId)!, created: fresh.has(p.externalId) }));
       // One entry per post (a batch or a group may name a post twice).
       const byKey = new Map(results.map((r) => [r.post.key, r]));
       const created = [...byKey.values()].filter((r) => r.created).map((r) => r.post);
@@ -137,13 +111,39 @@ export class UploadsService {
       // embedded now, so a retry repairs it.
       const missing = await this.missingMemer([...byKey.values()].filter((r) => !r.created).map((r) => r.post));
       if (missing.length) await this.indexPosts(missing, await this.memer.embed(missing));
-      // `out` lists the predictions in the order of `rows`, with their version names.
+      // Predictions carry keys -(input index + 1).
       const memer = new Map<string, UploadResult['memer'][number][]>();
-      out.forEach((o, i) => {
-        const id = posts[-rows[i].postKey - 1].externalId;
+      for (const o of out) {
+        const id = posts[-o.postKey - 1].externalId;
         memer.set(id, [...(memer.get(id) ?? []), { signalKey: o.signalKey, vector: o.vector, version: o.version, updatedAt: now }]);
-      });
+      }
       return results.map((r) => ({ ...r, memer: r.created ? (memer.get(r.post.id) ?? []) : [] }));
+    }
+  }
+
+  /** Predicts, then writes posts and vectors in one transaction; null when `check` found the models retired. */
+  private async writeOnce(posts: NormalizedPost[], snapshot: Snapshot, check: boolean): Promise<(Written & { stored: PostEmbeddingRow[]; out: Embedded[] }) | null> {
+    const features = new Map(posts.map((p, i) => [-(i + 1), p.features.map((f) => ({ ...f, dtype: 'FLOAT16' as const }))]));
+    const refs = posts.map((p, i) => ({ key: -(i + 1), mediaType: p.mediaType }));
+    const { rows, out } = await this.memer.predict(refs, snapshot, this.db.prisma, features);
+    const direct = this.db.direct;
+    try {
+      if (direct) {
+        // SQLite file: the direct connection's synchronous transaction (see data/direct-sqlite.ts).
+        const { written, stored } = await direct.transaction(() => writeUploadsDirect(direct, posts, rows, check));
+        return { ...written, stored, out };
+      }
+      let result: (Written & { stored: PostEmbeddingRow[] }) | null = null;
+      await this.posts.registerNormalized(posts, async (tx, written) => {
+        if (check && rows.length > 0 && !(await stillActive(tx, rows))) throw new StaleModels();
+        const stored = storedRows(rows, posts, written);
+        await upsertPostEmbeddings(tx, this.db.provider, stored, written.at);
+        result = { ...written, stored };
+      });
+      return { ...result!, out };
+    } catch (err) {
+      if (err instanceof StaleModels) return null;
+      throw err;
     }
   }
 
@@ -175,8 +175,8 @@ export class UploadsService {
 
   /**
    * Puts posts into the built recommendation indexes: by their MEMER vectors, and for signals without one by their
-   * tag average, else the global average, so that every new post is recommendable. `memerAt`: when the vectors were
-   * stored (with the posts' registeredAt, the rows the index then need not read back on refresh).
+   * tag average, else the global average, so that every new post is recommendable. `memerAt`: when the posts and
+   * vectors were stored (the rows a refresh then need not read back); absent when they were not stored just now.
    */
   private async indexPosts(posts: PostRecord[], embedded: readonly { postKey: number; signalKey: number; vector: Float32Array }[], memerAt?: Date): Promise<void> {
     await this.putAll(embedded, posts, memerAt);
@@ -189,17 +189,14 @@ export class UploadsService {
       for (const post of missing) {
         const tag = tagAverage(averages, post.tags);
         const vector = tag ?? averages.global;
-        if (vector) await this.index.put(s.key, post.key, post.mediaType, tag ? 'TAG_AVG' : 'GLOBAL_AVG', vector, memerAt ? [post.registeredAt] : []);
+        if (vector) await this.index.put(s.key, post.key, post.mediaType, tag ? 'TAG_AVG' : 'GLOBAL_AVG', vector);
       }
     }
+    if (memerAt) this.index.registered(posts);
   }
 
-  private async putAll(embedded: readonly { postKey: number; signalKey: number; vector: Float32Array }[], posts: PostRecord[] | { key: number; mediaType: PostRecord['mediaType'] }[], memerAt?: Date): Promise<void> {
+  private async putAll(embedded: readonly { postKey: number; signalKey: number; vector: Float32Array }[], posts: readonly { key: number; mediaType: PostRecord['mediaType'] }[], storedAt?: Date): Promise<void> {
     const byKey = new Map(posts.map((p) => [p.key, p]));
-    for (const e of embedded) {
-      const post = byKey.get(e.postKey)!;
-      const covers = memerAt && 'registeredAt' in post ? [memerAt, post.registeredAt] : [];
-      await this.index.put(e.signalKey, e.postKey, post.mediaType, 'MEMER', e.vector, covers);
-    }
+    for (const e of embedded) await this.index.put(e.signalKey, e.postKey, byKey.get(e.postKey)!.mediaType, 'MEMER', e.vector, storedAt);
   }
 }

@@ -10,8 +10,12 @@ export function vectorToBytes(v: Float32Array | readonly number[]): Uint8Array<A
   return out;
 }
 
+/** A copy of the bytes' buffer range (a memcpy), for a typed view on a little-endian machine. */
+const copyOf = (bytes: Uint8Array): ArrayBuffer => bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+
 export function bytesToVector(bytes: Uint8Array): Float32Array {
   if (bytes.byteLength % 4 !== 0) throw new Error(`vector byte length ${bytes.byteLength} is not a multiple of 4`);
+  if (littleEndian) return new Float32Array(copyOf(bytes));
   const out = new Float32Array(bytes.byteLength / 4);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(i * 4, true);
@@ -20,6 +24,7 @@ export function bytesToVector(bytes: Uint8Array): Float32Array {
 
 /** Little-endian uint16 halves <-> bytes (float16 features). */
 export function halvesToBytes(h: Uint16Array): Uint8Array<ArrayBuffer> {
+  if (littleEndian) return new Uint8Array(h.buffer.slice(h.byteOffset, h.byteOffset + h.byteLength) as ArrayBuffer);
   const out = new Uint8Array(h.length * 2);
   const view = new DataView(out.buffer);
   h.forEach((x, i) => view.setUint16(i * 2, x, true));
@@ -27,6 +32,7 @@ export function halvesToBytes(h: Uint16Array): Uint8Array<ArrayBuffer> {
 }
 
 export function bytesToHalves(bytes: Uint8Array): Uint16Array {
+  if (littleEndian && bytes.byteLength % 2 === 0) return new Uint16Array(copyOf(bytes));
   const out = new Uint16Array(bytes.byteLength / 2);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (let i = 0; i < out.length; i++) out[i] = view.getUint16(i * 2, true);

@@ -151,6 +151,25 @@ for (const provider of PROVIDERS) {
       }
     });
 
+    test('a refresh reads back a row another writer committed under the exact stamp of an upload of its own', async () => {
+      const recommend = async () => h.services.recommendations.recommend({ userId: user, signal: 'click', first: 500, excludeSeen: false }, h.services.loaders());
+      await recommend(); // the click index is built
+      const vec = (n: number) => Array.from({ length: n }, (_, i) => Math.sin(i * 0.7 + 0.2) / 2);
+      await h.ok(REGISTER, { i: { id: 'own', mediaType: 'VIDEO', features: { visual: vec(24), audio: vec(8), text: vec(8), aux: [1, 1, 0] } } });
+      const { prisma } = h.services.db;
+      const own = await prisma.post.findUniqueOrThrow({ where: { externalId: 'own' }, include: { embeddings: true } });
+      const memer = own.embeddings.find((e) => e.source === 'MEMER')!;
+      assert.equal(memer.updatedAt.getTime(), own.registeredAt.getTime(), 'an upload stores its post and vectors under one stamp');
+      // Another process writes a post and its click vector under that same stamp (to the ms).
+      const twin = await prisma.post.create({ data: { externalId: 'twin', mediaType: 'VIDEO', createdAt: own.createdAt, registeredAt: own.registeredAt, payloadHash: 'other' } });
+      await prisma.postEmbedding.create({ data: { postId: twin.id, signalId: memer.signalId, source: 'MEMER', dim: memer.dim, vector: memer.vector, views: 0, updatedAt: memer.updatedAt } });
+      assert.ok(!(await recommend()).some((r) => r.post.id === 'twin'));
+      const before = { ...h.services.index.stats };
+      await h.services.index.refresh();
+      assert.equal((await recommend()).find((r) => r.post.id === 'twin')?.source, 'MEMER');
+      assert.equal(h.services.index.stats.reread - before.reread, 1, 'only the other writer\'s post is read back');
+    });
+
     test('a fresh upload costs one write transaction: its fields come from what registerPost wrote', async () => {
       // Production refresh interval (catalogue and baseline caches warm), queries counted.
       const queries: string[] = [];

@@ -31,6 +31,17 @@ export interface Written {
   at: Date;
 }
 
+/** The registrations of a batch by id, once each; CONFLICT when one id comes twice with different payloads. */
+export function uniqueById(posts: readonly NormalizedPost[]): NormalizedPost[] {
+  const unique = new Map<string, NormalizedPost>();
+  for (const p of posts) {
+    const seen = unique.get(p.externalId);
+    if (seen && seen.payloadHash !== p.payloadHash) throw conflict(`post ${p.externalId} appears twice in the batch with different payloads`, { id: p.externalId });
+    unique.set(p.externalId, p);
+  }
+  return [...unique.values()];
+}
+
 /** CONFLICT for a post stored under the same id with a different payload (`stored`: payload hash by id). */
 export function checkStored(stored: Map<string, string>, posts: readonly NormalizedPost[]): void {
   for (const p of posts) {

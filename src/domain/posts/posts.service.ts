@@ -5,16 +5,13 @@
  */
 import type { Config } from '../../config/config.js';
 import type { Db, Prisma, Tx } from '../../data/db.js';
-import type { DirectSqlite } from '../../data/direct-sqlite.js';
 import type { Provider } from '../../data/provider.js';
 import { retryTransaction } from '../../data/retry.js';
-import { conflict } from '../../errors.js';
 import { Prisma as Sql } from '../../generated/sqlite/client.js';
 import { checkFirst, decodeCursor, toPage, type Page } from '../pagination.js';
 import type { MediaType, PostRecord } from '../types.js';
 import { normalizePost, type NormalizedPost, type PostInput } from './post.validation.js';
-import { writePostsDirect } from './posts.direct.js';
-import { checkStored, freshRecord, toPostRecord, type Written } from './post-records.js';
+import { checkStored, freshRecord, toPostRecord, uniqueById, type Written } from './post-records.js';
 
 const withTags = { tags: { select: { tag: true } } } as const;
 
@@ -41,7 +38,7 @@ const CHUNK = 3000;
  *
  * The inserts are plain multi-row SQL: Prisma's createMany spends ~2.7 ms of CPU on an upload's four feature blobs
  * (4.5 KB) where the same statement as raw SQL takes 0.3 ms (measured on the 2-core development machine). On SQLite,
- * uploads use writePostsDirect (posts.direct.ts) instead, the same rules on a second connection.
+ * uploads use writePostsDirect (posts.direct.ts) on the writer thread instead, the same rules on its own connection.
  */
 export async function writePosts(tx: Tx, provider: Provider, posts: NormalizedPost[], now = new Date()): Promise<Written> {
   // Tags are read only for posts that exist (a retry); new uploads, the common case, cost one query here.
@@ -80,11 +77,8 @@ function chunked<T>(rows: T[]): T[][] {
   return out;
 }
 
-/** Work done inside a registration's transaction, in the form of each database path. */
-export interface WithinWrite {
-  prisma(tx: Tx, written: Written): Promise<void>;
-  direct(db: DirectSqlite, written: Written): void;
-}
+/** Work done inside a registration's transaction, after the posts are written (uploads store their embeddings). */
+export type WithinWrite = (tx: Tx, written: Written) => Promise<void>;
 
 export class PostsService {
   private readonly prisma: Prisma;
@@ -102,35 +96,22 @@ export class PostsService {
   }
 
   /**
-   * Writes already-validated registrations in one transaction (all or nothing). Results follow the input order.
-   * `within` runs inside the same transaction after the posts are written (uploads store their embeddings there):
-   * `direct` on SQLite, where the transaction is the direct connection's (synchronous), `prisma` elsewhere.
+   * Writes already-validated registrations in one Prisma transaction (all or nothing). Results follow the input
+   * order. `within` runs inside the same transaction after the posts are written. (Uploads to a SQLite file take the
+   * writer thread instead: uploads/writer.ts.)
    */
   async registerNormalized(normalized: NormalizedPost[], within?: WithinWrite): Promise<RegisterResult[]> {
-    const unique = new Map<string, NormalizedPost>();
-    for (const p of normalized) {
-      const seen = unique.get(p.externalId);
-      if (seen && seen.payloadHash !== p.payloadHash) throw conflict(`post ${p.externalId} appears twice in the batch with different payloads`, { id: p.externalId });
-      unique.set(p.externalId, p);
-    }
-    const direct = this.db.direct;
-    const { records, created } = direct
-      ? await direct.transaction(() => {
-          // Stamped inside the transaction (which may have waited for the write lock), so it is close to the commit.
-          const written = writePostsDirect(direct, [...unique.values()], new Date());
-          within?.direct(direct, written);
+    const unique = uniqueById(normalized);
+    const { records, created } = await retryTransaction(() =>
+      this.prisma.$transaction(
+        async (tx) => {
+          const written = await writePosts(tx as Tx, this.db.provider, unique, new Date());
+          await within?.(tx as Tx, written);
           return written;
-        })
-      : await retryTransaction(() =>
-          this.prisma.$transaction(
-            async (tx) => {
-              const written = await writePosts(tx as Tx, this.db.provider, [...unique.values()], new Date());
-              await within?.prisma(tx as Tx, written);
-              return written;
-            },
-            { timeout: 60_000, maxWait: 30_000 },
-          ),
-        );
+        },
+        { timeout: 60_000, maxWait: 30_000 },
+      ),
+    );
     return normalized.map((p) => ({ post: records.get(p.externalId)!, created: created.has(p.externalId) }));
   }
 

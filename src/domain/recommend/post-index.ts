@@ -7,7 +7,7 @@
  * rebuilt in the background and swapped in whole, because every fallback average moves with them.
  */
 import type { Prisma } from '../../data/db.js';
-import { sqliteDate, type DirectSqlite } from '../../data/direct-sqlite.js';
+import type { DirectSqlite } from '../../data/direct-sqlite.js';
 import type { Logger } from '../../lib/logger.js';
 import type { OnnxRuntime } from '../../ml/onnx/runtime.js';
 import { bytesToVector } from '../../lib/vectors.js';
@@ -15,6 +15,8 @@ import { VectorStore, type VectorStoreOptions } from '../../ml/retrieval/vector-
 import { tagAverage, type BaselineCache } from '../embeddings/baselines.js';
 import { autoSource } from '../embeddings/source.js';
 import { MEDIA_BY_INDEX, type EmbeddingSource, type MediaType } from '../types.js';
+import { SeenStamps, type Stamped } from './seen-stamps.js';
+import { WindowReads, type StampCount } from './window-reads.js';
 
 const SOURCES: readonly EmbeddingSource[] = ['MEMER', 'MATURE', 'GLOBAL_AVG', 'TAG_AVG', 'RANDOM'];
 /** How far back each refresh looks past its previous watermark (transactions in flight, small clock skew). */
@@ -27,12 +29,6 @@ export const packMeta = (mediaType: MediaType, source: EmbeddingSource) => MEDIA
 export const metaMediaType = (meta: number): MediaType => MEDIA_BY_INDEX[meta & 1];
 export const metaSource = (meta: number): EmbeddingSource => SOURCES[(meta >> 1) & 7];
 
-/** A row of the refresh window: a post key and the row's time stamp in ms. */
-interface Stamped {
-  key: number;
-  at: number;
-}
-
 interface SignalIndex {
   store: VectorStore;
   /** Embedding rows and posts newer than this were not seen yet. */
@@ -40,16 +36,30 @@ interface SignalIndex {
   matureStamp: string;
 }
 
+/**
+ * Rows of the look-back window a signal's index already reflects: posts by registeredAt, vectors by updatedAt. Those
+ * an upload of this process put in, and those a build or refresh loaded. A refresh compares the database's count of
+ * rows per stamp with these and reads back only the stamps that differ: under upload load every row of the window
+ * is one this process wrote, and reading them all back took most of a core at 300 uploads/s (6 signals), then
+ * 15-40 ms of event loop per refresh at 1,000/s. A row written again gets a new stamp, which differs.
+ * Blind spot, accepted: another writer committing a row under exactly the stamp (to the ms) of one this process
+ * wrote, while a row this process saw under that stamp was rewritten since; the counts then agree.
+ */
+interface Seen {
+  posts: SeenStamps;
+  vectors: SeenStamps;
+}
+
+/** Rows of a refresh window an index does not reflect yet. */
+interface Fresh {
+  posts: Stamped[];
+  vectors: Stamped[];
+}
+
 export class PostIndex {
   private readonly indexes = new Map<number, Promise<SignalIndex>>();
-  /**
-   * Per signal, rows the index already reflects, by post and stamp (embedding updatedAt, post registeredAt, in ms):
-   * those an upload of this process put in, and those a build or refresh loaded inside the look-back window. A
-   * refresh skips rows it finds with exactly those stamps instead of reading them back: every recent upload (at 300
-   * uploads/s and 6 signals that was most of a core) and, after a start right behind a bulk import, every imported
-   * post (seconds of event loop). A row written again has a new stamp and is read.
-   */
-  private readonly seen = new Map<number, Map<number, Set<number>>>();
+  private readonly seen = new Map<number, Seen>();
+  private readonly reads: WindowReads;
   /** Counters for monitoring and tests: rows refreshes read back, and rows they skipped as already in the index. */
   readonly stats = { reread: 0, skippedSeen: 0 };
 
@@ -59,9 +69,11 @@ export class PostIndex {
     private readonly logger: Logger,
     private readonly runtime: OnnxRuntime,
     private readonly storeOptions: Partial<Omit<VectorStoreOptions, 'dim' | 'runtime'>> = {},
-    /** SQLite: the direct connection, for the refresh window's reads (thousands of rows every refresh under load). */
-    private readonly direct?: DirectSqlite,
-  ) {}
+    /** SQLite: the direct connection, for the refresh window's reads (every refresh, on the event loop). */
+    direct?: DirectSqlite,
+  ) {
+    this.reads = new WindowReads(prisma, direct);
+  }
 
   /**
    * Builds the indexes of the signals that have user embeddings (trained ones), so that no request pays for it: at
@@ -85,26 +97,31 @@ export class PostIndex {
 
   /**
    * Adds or replaces a post's vector in a built index (no-op for signals not built yet: they load it on build).
-   * `covers`: the stored rows this vector reflects (see `seen`); a refresh then does not read them back.
+   * `storedAt`: the updatedAt of the stored vector this is (MEMER written by an upload), which a refresh then does not
+   * read back.
    */
-  async put(signalKey: number, postKey: number, mediaType: MediaType, source: EmbeddingSource, vector: Float32Array, covers: readonly Date[] = []): Promise<void> {
+  async put(signalKey: number, postKey: number, mediaType: MediaType, source: EmbeddingSource, vector: Float32Array, storedAt?: Date): Promise<void> {
     const index = this.indexes.get(signalKey);
     if (!index) return;
     const { store } = await index;
     if (vector.length !== store.dim) return;
     store.upsert(postKey, vector, packMeta(mediaType, source));
-    this.markSeen(signalKey, covers.map((d) => ({ key: postKey, at: d.getTime() })));
+    if (storedAt) this.seenOf(signalKey).vectors.add([{ key: postKey, at: storedAt.getTime() }]);
   }
 
-  private markSeen(signalKey: number, rows: readonly Stamped[]): void {
-    if (rows.length === 0) return;
+  /**
+   * Posts this process registered and has put into every index that serves their media type (or found no vector
+   * for): no refresh needs to read them back. Marked for every signal with an index, the others' media included.
+   */
+  registered(posts: readonly { key: number; registeredAt: Date }[]): void {
+    const rows = posts.map((p) => ({ key: p.key, at: p.registeredAt.getTime() }));
+    for (const signalKey of this.indexes.keys()) this.seenOf(signalKey).posts.add(rows);
+  }
+
+  private seenOf(signalKey: number): Seen {
     let seen = this.seen.get(signalKey);
-    if (!seen) this.seen.set(signalKey, (seen = new Map()));
-    for (const r of rows) {
-      let stamps = seen.get(r.key);
-      if (!stamps) seen.set(r.key, (stamps = new Set()));
-      stamps.add(r.at);
-    }
+    if (!seen) this.seen.set(signalKey, (seen = { posts: new SeenStamps(), vectors: new SeenStamps() }));
+    return seen;
   }
 
   /** Brings every built index up to date with the database. */
@@ -114,9 +131,8 @@ export class PostIndex {
     if (built.length === 0) return;
     // Overlap: rows stamped before this look but committed after it (a transaction in flight) are seen next time.
     const startedAt = new Date(Date.now() - OVERLAP_MS);
-    // Posts registered since the oldest watermark, read once for every signal.
-    const since = new Date(Math.min(...built.map((b) => b.index.watermark.getTime())));
-    const newPosts = await this.registeredSince(since);
+    // Posts registered since the oldest watermark, counted once for every signal.
+    const postCounts = await this.reads.postCounts(new Date(Math.min(...built.map((b) => b.index.watermark.getTime()))));
     const before = { ...this.stats };
     for (const { signalKey, index } of built) {
       const stamp = await this.matureStamp(signalKey);
@@ -127,31 +143,36 @@ export class PostIndex {
         this.logger.info('recommendation index rebuilt after a backbone change', { signal: signalKey, posts: rebuilt.store.size });
         continue;
       }
-      const registered = newPosts.filter((p) => p.at > index.watermark.getTime());
-      await this.load(signalKey, index, { since: index.watermark, registered, startedAt });
+      const fresh = await this.unseen(signalKey, index.watermark, postCounts);
+      await this.load(signalKey, index, fresh);
       index.watermark = startedAt; // after a successful load only: a failed one is retried from the same point
+      const seen = this.seenOf(signalKey);
+      seen.posts.forgetUpTo(startedAt.getTime());
+      seen.vectors.forgetUpTo(startedAt.getTime());
     }
     this.logger.debug('recommendation indexes refreshed', { ms: Math.round(performance.now() - t0), reread: this.stats.reread - before.reread, skippedSeen: this.stats.skippedSeen - before.skippedSeen });
   }
 
-  /** Posts registered after `since` (key, registeredAt in ms). */
-  private async registeredSince(since: Date): Promise<Stamped[]> {
-    if (this.direct) {
-      return this.direct.all<{ id: number; at: string }>(`SELECT "id", "registeredAt" AS "at" FROM "Post" WHERE "registeredAt" > ?`, sqliteDate(since)).map((r) => ({ key: r.id, at: Date.parse(r.at) }));
-    }
-    const rows = await this.prisma.post.findMany({ where: { registeredAt: { gt: since } }, select: { id: true, registeredAt: true } });
-    return rows.map((r) => ({ key: r.id, at: r.registeredAt.getTime() }));
-  }
-
-  /** MATURE and MEMER vectors of the signal written after `since` (post key, updatedAt in ms). */
-  private async changedSince(signalKey: number, since: Date): Promise<Stamped[]> {
-    if (this.direct) {
-      return this.direct
-        .all<{ postId: number; at: string }>(`SELECT "postId", "updatedAt" AS "at" FROM "PostEmbedding" WHERE "signalId" = ? AND "updatedAt" > ? AND "source" IN ('MATURE', 'MEMER')`, signalKey, sqliteDate(since))
-        .map((r) => ({ key: r.postId, at: Date.parse(r.at) }));
-    }
-    const rows = await this.prisma.postEmbedding.findMany({ where: { signalId: signalKey, updatedAt: { gt: since }, source: { in: ['MATURE', 'MEMER'] } }, select: { postId: true, updatedAt: true } });
-    return rows.map((r) => ({ key: r.postId, at: r.updatedAt.getTime() }));
+  /** Rows of the signal's window (after `since`) the index does not reflect yet: reads only stamps whose counts differ. */
+  private async unseen(signalKey: number, since: Date, postCounts: readonly StampCount[]): Promise<Fresh> {
+    const seen = this.seenOf(signalKey);
+    const differing = (counts: readonly StampCount[], stamps: SeenStamps) => {
+      const inWindow = counts.filter((c) => c.at > since.getTime());
+      const out = inWindow.filter((c) => c.n !== stamps.count(c.at));
+      this.stats.skippedSeen += inWindow.reduce((n, c) => n + c.n, 0) - out.reduce((n, c) => n + c.n, 0);
+      return out;
+    };
+    const unseenOf = (rows: Stamped[], stamps: SeenStamps) => {
+      const out = rows.filter((r) => !stamps.has(r));
+      this.stats.skippedSeen += rows.length - out.length;
+      return out;
+    };
+    const posts = differing(postCounts, seen.posts);
+    const vectors = differing(await this.reads.vectorCounts(signalKey, since), seen.vectors);
+    return {
+      posts: posts.length ? unseenOf(await this.reads.postsAt(posts), seen.posts) : [],
+      vectors: vectors.length ? unseenOf(await this.reads.vectorsAt(signalKey, vectors), seen.vectors) : [],
+    };
   }
 
   private async matureStamp(signalKey: number): Promise<string> {
@@ -165,41 +186,33 @@ export class PostIndex {
     const index: SignalIndex = { store: new VectorStore({ dim: averages.dim, ...this.storeOptions, runtime: this.runtime }), watermark: new Date(0), matureStamp: await this.matureStamp(signalKey) };
     const startedAt = new Date(Date.now() - OVERLAP_MS);
     // Rows of the look-back window, read before the load (so the load includes them): the first refresh skips them.
-    const recent = [...(await this.registeredSince(startedAt)), ...(await this.changedSince(signalKey, startedAt))];
+    const [posts, vectors] = [await this.reads.postsSince(startedAt), await this.reads.vectorsSince(signalKey, startedAt)];
     await this.load(signalKey, index, null);
-    this.markSeen(signalKey, recent);
+    const seen = this.seenOf(signalKey);
+    seen.posts.add(posts);
+    seen.vectors.add(vectors);
     index.watermark = startedAt;
     this.logger.info('recommendation index built', { signal: signalKey, posts: index.store.size, approximate: index.store.approximate, ms: Math.round(performance.now() - t0) });
     return index;
   }
 
   /**
-   * Loads into the index the posts registered, and embeddings written, after `window.since` (everything when null);
-   * the caller then moves the watermark.
+   * Loads into the index the posts of `fresh` (rows of the refresh window it does not reflect; everything when null)
+   * and marks their rows seen; the caller then moves the watermark.
    */
-  private async load(signalKey: number, index: SignalIndex, window: { since: Date; registered: Stamped[]; startedAt: Date } | null): Promise<void> {
-    let keys: number[] | null = null;
-    let fresh: Stamped[] = [];
-    if (window) {
-      const seen = this.seen.get(signalKey);
-      const known = (row: Stamped) => seen?.get(row.key)?.has(row.at) ?? false;
-      const found = [...(await this.changedSince(signalKey, window.since)), ...window.registered];
-      fresh = found.filter((r) => !known(r));
-      this.stats.skippedSeen += found.length - fresh.length;
-      keys = [...new Set(fresh.map((r) => r.key))];
-      this.stats.reread += keys.length;
-      // Stamps older than the next watermark will not come back: forget them.
-      for (const [postKey, stamps] of seen ?? []) {
-        for (const t of stamps) if (t <= window.startedAt.getTime()) stamps.delete(t);
-        if (stamps.size === 0) seen!.delete(postKey);
-      }
-    }
+  private async load(signalKey: number, index: SignalIndex, fresh: Fresh | null): Promise<void> {
+    const keys = fresh ? [...new Set([...fresh.posts, ...fresh.vectors].map((r) => r.key))] : null;
+    if (keys) this.stats.reread += keys.length;
     if (keys && keys.length === 0) return;
     // A large catch-up (a bulk import elsewhere) goes in slices, so no single read blocks the event loop for long.
     if (keys && keys.length > LOAD_SLICE) {
       for (let i = 0; i < keys.length; i += LOAD_SLICE) await this.loadKeys(signalKey, index, keys.slice(i, i + LOAD_SLICE));
     } else await this.loadKeys(signalKey, index, keys);
-    this.markSeen(signalKey, fresh);
+    if (fresh) {
+      const seen = this.seenOf(signalKey);
+      seen.posts.add(fresh.posts);
+      seen.vectors.add(fresh.vectors);
+    }
   }
 
   /** Reads the posts `keys` (all when null) with their vectors and puts each under its AUTO source. */

@@ -1,0 +1,113 @@
+/**
+ * MEMER prediction without a database (paper eq. 12): the vectors of posts under a set of active models, from their
+ * features and views. Shared by MemerService (main thread) and the upload writer thread (uploads/writer.worker.ts),
+ * which is why it imports neither Prisma nor the registry.
+ */
+import { halvesToFloats } from '../../datasets/float16.js';
+import type { Modality as DatasetModality } from '../../datasets/types.js';
+import { bytesToHalves } from '../../lib/vectors.js';
+import type { MemerEmbedder, PostFeatures } from '../../ml/memer/inference.js';
+import { normalisedFreq } from '../../ml/pipeline/memer-model.js';
+import { modalityNames, type MediaType, type Modality } from '../types.js';
+import type { PostEmbeddingRow } from './store.js';
+
+export interface PostRef {
+  key: number;
+  mediaType: MediaType;
+}
+
+/** A feature vector as stored (PostFeature row). */
+export interface StoredFeature {
+  modality: Modality;
+  dtype: 'FLOAT16' | 'FLOAT32';
+  data: Uint8Array;
+}
+
+export interface Embedded {
+  postKey: number;
+  signalKey: number;
+  signal: string;
+  vector: Float32Array;
+  version: string;
+}
+
+/** What prediction needs of an active model version. */
+export interface PredictingModel {
+  version: string;
+  versionKey: number;
+  signal: string;
+  signalKey: number;
+  mediaType: MediaType;
+  embedder: MemerEmbedder;
+  /** freq = log(1 + views) / log(1 + freqScale), clipped to [0, 1], as in training (recorded in the version's metrics). */
+  freqScale: number;
+}
+
+export type Features = PostFeatures['features'];
+
+/** Stored feature rows as model inputs, by post key. */
+export function decodeFeatures(rows: readonly (StoredFeature & { postId: number })[]): Map<number, Features> {
+  const features = new Map<number, Features>();
+  for (const f of rows) {
+    let m = features.get(f.postId);
+    if (!m) features.set(f.postId, (m = {}));
+    const name = modalityNames[f.modality] as DatasetModality;
+    m[name] = f.dtype === 'FLOAT16' ? halvesToFloats(bytesToHalves(f.data)) : new Float32Array(f.data.buffer.slice(f.data.byteOffset, f.data.byteOffset + f.data.byteLength));
+  }
+  return features;
+}
+
+/**
+ * The MEMER vectors of `posts` under every model of their media type: `rows` to store (source MEMER, the views they
+ * were computed at) and `out` for the caller, in the same order. `views`: by `${postKey}:${signalKey}` (absent: 0).
+ */
+export async function predictVectors(
+  models: readonly PredictingModel[],
+  posts: readonly PostRef[],
+  features: ReadonlyMap<number, Features>,
+  views: ReadonlyMap<string, number> = new Map(),
+): Promise<{ rows: PostEmbeddingRow[]; out: Embedded[] }> {
+  // Each model has its own micro-batcher: run them side by side.
+  const perModel = await Promise.all(
+    models.map(async (model) => {
+      const width = new Map(model.embedder.info.modalities.map((s) => [s.modality, s.dim]));
+      // Modalities the model was not trained on are left out rather than rejected; a post with none of the model's
+      // modalities gets no MEMER vector (content-free, it is better served by its tag or global average). Training
+      // infers a modality's width from the data (its last non-zero column), so a stored vector may be longer than
+      // the model's input by trailing zeros: cut those off.
+      const usable = (p: PostRef) =>
+        Object.fromEntries(
+          Object.entries(features.get(p.key) ?? {})
+            .filter(([m]) => width.has(m as DatasetModality))
+            .map(([m, x]) => [m, fitWidth(x!, width.get(m as DatasetModality)!)]),
+        );
+      const batch = posts.flatMap((p) => {
+        const input = p.mediaType === model.mediaType ? usable(p) : {};
+        return Object.keys(input).length > 0 ? [{ post: p, input }] : [];
+      });
+      if (batch.length === 0) return [];
+      const inputs: PostFeatures[] = batch.map(({ post, input }) => ({ features: input, freq: normalisedFreq(views.get(`${post.key}:${model.signalKey}`) ?? 0, model.freqScale) }));
+      const vectors = batch.length === 1 ? [await model.embedder.embed(inputs[0])] : splitRows(await model.embedder.embedMany(inputs), batch.length);
+      return batch.map(({ post }, i) => ({ model, post, vector: vectors[i] }));
+    }),
+  );
+  const rows: PostEmbeddingRow[] = [];
+  const out: Embedded[] = [];
+  for (const { model, post, vector } of perModel.flat()) {
+    rows.push({ postKey: post.key, signalKey: model.signalKey, source: 'MEMER', modelVersionKey: model.versionKey, vector, views: views.get(`${post.key}:${model.signalKey}`) ?? 0 });
+    out.push({ postKey: post.key, signalKey: model.signalKey, signal: model.signal, vector, version: model.version });
+  }
+  return { rows, out };
+}
+
+/** `x` cut to `dim` values when everything past them is zero; otherwise unchanged (the model then reports the shape). */
+function fitWidth(x: Float32Array, dim: number): Float32Array {
+  if (x.length <= dim) return x;
+  for (let j = dim; j < x.length; j++) if (x[j] !== 0) return x;
+  return x.subarray(0, dim);
+}
+
+function splitRows(flat: Float32Array, n: number): Float32Array[] {
+  const d = flat.length / n;
+  return Array.from({ length: n }, (_, i) => flat.slice(i * d, (i + 1) * d));
+}
