@@ -62,7 +62,10 @@ export class HttpClient {
         conn.pending = null;
       });
       socket.on('close', () => {
+        // The server closes idle keep-alive connections (Node: after 5 s): forget this one.
         this.all.delete(conn);
+        const i = this.idle.indexOf(conn);
+        if (i >= 0) this.idle.splice(i, 1);
         conn.pending?.reject(new Error('connection closed by the server'));
         conn.pending = null;
       });

@@ -5,7 +5,7 @@
  *               mean of its tags' averages (tags without mature posts are skipped; none left -> no TAG_AVG);
  *   RANDOM      N(0, 1/d) per component, seeded by the post id and signal name, so it is stable across requests.
  * Averages are cached per signal and recomputed when the set of MATURE embeddings changes, which is detected by a
- * cheap (count, max updatedAt) stamp query, so a retrain by another process or replica is picked up. The stamp is
+ * cheap stamp query (matureStamp), so a retrain by another process or replica is picked up. The stamp is
  * checked at most every `ttlMs` per signal (the server's refresh interval: hot paths ask on every request); writes
  * made by this process call `invalidate`.
  */
@@ -15,6 +15,17 @@ import { bytesToVector } from '../../lib/vectors.js';
 import { Rng } from '../../ml/random.js';
 
 export const DEFAULT_DIM = 32;
+
+/**
+ * Identifies a signal's set of MATURE embeddings: their latest updatedAt, one index seek on
+ * PostEmbedding(signalId, source, updatedAt). MATURE rows change only by activation, which replaces them all with
+ * rows stamped at its time. (It was count + max, which read every MATURE row: hundreds of ms at 1M posts, every
+ * refresh, on the event loop.)
+ */
+export async function matureStamp(prisma: Prisma, signalKey: number): Promise<string> {
+  const latest = await prisma.postEmbedding.findFirst({ where: { signalId: signalKey, source: 'MATURE' }, orderBy: { updatedAt: 'desc' }, select: { updatedAt: true } });
+  return String(latest?.updatedAt.getTime() ?? 0);
+}
 
 interface Averages {
   stamp: string;
@@ -42,8 +53,7 @@ export class BaselineCache {
   async averages(signalKey: number, now = Date.now()): Promise<Averages> {
     const hit = this.cache.get(signalKey);
     if (hit && now - hit.checkedAt < this.ttlMs) return hit;
-    const agg = await this.prisma.postEmbedding.aggregate({ where: { signalId: signalKey, source: 'MATURE' }, _count: { _all: true }, _max: { updatedAt: true } });
-    const stamp = `${agg._count._all}:${agg._max.updatedAt?.getTime() ?? 0}`;
+    const stamp = await matureStamp(this.prisma, signalKey);
     if (hit?.stamp === stamp) {
       hit.checkedAt = now;
       return hit;

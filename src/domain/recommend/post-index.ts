@@ -12,7 +12,7 @@ import type { Logger } from '../../lib/logger.js';
 import type { OnnxRuntime } from '../../ml/onnx/runtime.js';
 import { bytesToVector } from '../../lib/vectors.js';
 import { VectorStore, type VectorStoreOptions } from '../../ml/retrieval/vector-store.js';
-import { tagAverage, type BaselineCache } from '../embeddings/baselines.js';
+import { matureStamp, tagAverage, type BaselineCache } from '../embeddings/baselines.js';
 import { autoSource } from '../embeddings/source.js';
 import { MEDIA_BY_INDEX, type EmbeddingSource, type MediaType } from '../types.js';
 import { SeenStamps, type Stamped } from './seen-stamps.js';
@@ -135,7 +135,7 @@ export class PostIndex {
     const postCounts = await this.reads.postCounts(new Date(Math.min(...built.map((b) => b.index.watermark.getTime()))));
     const before = { ...this.stats };
     for (const { signalKey, index } of built) {
-      const stamp = await this.matureStamp(signalKey);
+      const stamp = await matureStamp(this.prisma, signalKey);
       if (stamp !== index.matureStamp) {
         const rebuilt = await this.build(signalKey);
         this.indexes.set(signalKey, Promise.resolve(rebuilt));
@@ -175,15 +175,10 @@ export class PostIndex {
     };
   }
 
-  private async matureStamp(signalKey: number): Promise<string> {
-    const agg = await this.prisma.postEmbedding.aggregate({ where: { signalId: signalKey, source: 'MATURE' }, _count: { _all: true }, _max: { updatedAt: true } });
-    return `${agg._count._all}:${agg._max.updatedAt?.getTime() ?? 0}`;
-  }
-
   private async build(signalKey: number): Promise<SignalIndex> {
     const t0 = performance.now();
     const averages = await this.baselines.averages(signalKey);
-    const index: SignalIndex = { store: new VectorStore({ dim: averages.dim, ...this.storeOptions, runtime: this.runtime }), watermark: new Date(0), matureStamp: await this.matureStamp(signalKey) };
+    const index: SignalIndex = { store: new VectorStore({ dim: averages.dim, ...this.storeOptions, runtime: this.runtime }), watermark: new Date(0), matureStamp: await matureStamp(this.prisma, signalKey) };
     const startedAt = new Date(Date.now() - OVERLAP_MS);
     // Rows of the look-back window, read before the load (so the load includes them): the first refresh skips them.
     const [posts, vectors] = [await this.reads.postsSince(startedAt), await this.reads.vectorsSince(signalKey, startedAt)];
