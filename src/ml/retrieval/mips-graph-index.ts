@@ -55,6 +55,11 @@ interface Range {
 export interface GraphHits {
   rows: number[];
   scores: number[];
+  /**
+   * False when the filter may have hidden better rows: some range searched returned all `fetch` candidates asked for
+   * with fewer than k of them accepted, so its next candidates were never looked at (ask again with a larger fetch).
+   */
+  complete: boolean;
 }
 
 export function rowNorms(matrix: Float32Array, n: number, dim: number): Float64Array {
@@ -190,21 +195,26 @@ export class MipsGraphIndex {
     if (this.reduction !== 'ip') q[d] = 0;
     const rows: number[] = [];
     const scores: number[] = [];
+    let complete = true;
     for (let ri = this.ranges.length - 1; ri >= 0; ri--) {
       const range = this.ranges[ri];
       if (rows.length >= k && range.maxNorm * qn <= scores[k - 1]) break;
       const size = range.index.size();
       if (size === 0) continue;
-      const m = range.index.search(q, Math.min(size, Math.max(fetch, k)), 1);
+      const asked = Math.min(size, Math.max(fetch, k));
+      const m = range.index.search(q, asked, 1);
+      let accepted = 0;
       for (let i = 0; i < m.keys.length; i++) {
         const r = Number(m.keys[i]);
         if (accept && !accept(r)) continue;
+        accepted++;
         let s = 0;
         for (let j = 0; j < d; j++) s += matrix[r * d + j] * query[j];
         insertSorted(rows, scores, r, s, k);
       }
+      if (accepted < k && m.keys.length === asked && asked < size) complete = false;
     }
-    return { rows, scores };
+    return { rows, scores, complete };
   }
 
   /**

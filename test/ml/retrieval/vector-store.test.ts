@@ -133,3 +133,24 @@ test('recall@50 of the graph on a structured set of 20k items is at least 0.95 (
   }
   assert.ok(r / 30 >= 0.95, `recall@50 ${r / 30}`);
 });
+
+test('a filter that hides the nearest posts (a user who has seen them): the graph search widens until every range is complete', () => {
+  const n = 20_000;
+  const data = structuredVectors(n, dim, 7);
+  const store = new VectorStore({ dim, approximateFrom: 1000 });
+  store.upsertMany(Int32Array.from({ length: n }, (_, i) => 1000 + i), data, Array.from({ length: n }, (_, i) => i % 3));
+  const qs = structuredVectors(20, dim, 8);
+  let hit = 0;
+  for (let u = 0; u < 20; u++) {
+    const q = qs.subarray(u * dim, (u + 1) * dim);
+    // The 400 best posts for this query are "seen": more than the first graph fetch (4 x 50) of the top norm range.
+    const seen = new Set(expected(data, n, q, 400));
+    const accept = (key: number) => !seen.has(key);
+    const want = expected(data, n, q, 50, accept);
+    const got = keysOf(store.search(q, 50, accept));
+    assert.equal(got.length, 50);
+    assert.ok(got.every((k) => !seen.has(k)));
+    hit += recall(got, want) * 50;
+  }
+  assert.ok(hit / (20 * 50) >= 0.95, `recall ${hit / 1000}`);
+});
