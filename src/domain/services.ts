@@ -40,7 +40,7 @@ export class Services {
     this.posts = new PostsService(db, config);
     this.users = new UsersService(db.prisma, config);
     this.signals = new SignalsService(db.prisma);
-    this.interactions = new InteractionsService(db.prisma, db.provider, config, this.signals);
+    this.interactions = new InteractionsService(db.prisma, db.provider, config, this.signals, db.direct);
     this.keys = new KeysService(db.prisma);
     this.models = new ModelsService(db.prisma);
     this.baselines = new BaselineCache(db.prisma, config.refreshMs);

@@ -4,6 +4,7 @@
  * ~30 s to a few seconds).
  */
 import type { Tx } from '../../data/db.js';
+import { sqliteDate, type DirectSqlite } from '../../data/direct-sqlite.js';
 import { Prisma as Sql } from '../../generated/sqlite/client.js';
 
 export interface InteractionRow {
@@ -22,4 +23,9 @@ export async function insertInteractions(tx: Tx, rows: readonly InteractionRow[]
     const values = Sql.join(rows.slice(i, i + CHUNK).map((r) => Sql.sql`(${r.userId}, ${r.postId}, ${r.signalId}, ${r.label}, ${r.timestamp})`));
     await tx.$executeRaw`INSERT INTO "Interaction" ("userId", "postId", "signalId", "label", "timestamp") VALUES ${values}`;
   }
+}
+
+/** insertInteractions on SQLite's direct connection, inside its (synchronous) transaction: one cached statement a row. */
+export function insertInteractionsDirect(db: DirectSqlite, rows: readonly InteractionRow[]): void {
+  for (const r of rows) db.run(`INSERT INTO "Interaction" ("userId", "postId", "signalId", "label", "timestamp") VALUES (?, ?, ?, ?, ?)`, r.userId, r.postId, r.signalId, r.label, sqliteDate(r.timestamp));
 }

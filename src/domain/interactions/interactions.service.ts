@@ -6,14 +6,15 @@
  */
 import type { Config } from '../../config/config.js';
 import type { Prisma, Tx } from '../../data/db.js';
+import type { DirectSqlite } from '../../data/direct-sqlite.js';
 import type { Provider } from '../../data/provider.js';
 import { retryTransaction } from '../../data/retry.js';
 import { badInput } from '../../errors.js';
 import { validateId } from '../posts/post.validation.js';
 import type { SignalsService } from '../signals/signals.service.js';
 import { UsersService } from '../users/users.service.js';
-import { insertInteractions } from './bulk.js';
-import { applyStatDeltas, StatAccumulator } from './stats.js';
+import { insertInteractions, insertInteractionsDirect } from './bulk.js';
+import { applyStatDeltas, applyStatDeltasDirect, StatAccumulator } from './stats.js';
 
 export interface InteractionInput {
   userId: string;
@@ -44,6 +45,8 @@ export class InteractionsService {
     private readonly provider: Provider,
     private readonly config: Config,
     private readonly signals: SignalsService,
+    /** SQLite files: the direct connection, which writes the batch (see `record`). */
+    private readonly direct?: DirectSqlite,
   ) {}
 
   async record(inputs: InteractionInput[], now = new Date()): Promise<RecordResult> {
@@ -71,17 +74,28 @@ export class InteractionsService {
       return { userId: x.userId, postKey: post.id, signalKey: signal.key, label, timestamp };
     });
 
+    const stats = new StatAccumulator();
+    for (const r of rows) stats.add(r.postKey, r.signalKey, r.label, r.timestamp);
+    const userIds = rows.map((r) => r.userId);
+    const interactions = (users: Map<string, number>) => rows.map((r) => ({ userId: users.get(r.userId)!, postId: r.postKey, signalId: r.signalKey, label: r.label, timestamp: r.timestamp }));
+    const direct = this.direct;
+    if (direct) {
+      // SQLite file: the direct connection's synchronous transaction, like uploads (data/direct-sqlite.ts). A Prisma
+      // interactive transaction here left its uncommitted rows visible to other requests' reads on Prisma's one
+      // connection for as long as it was open.
+      return direct.transaction(() => {
+        const users = UsersService.ensureDirect(direct, userIds, now);
+        insertInteractionsDirect(direct, interactions(users.keys));
+        applyStatDeltasDirect(direct, stats.deltas());
+        return { recorded: rows.length, usersCreated: users.created, posts: stats.size };
+      });
+    }
     return retryTransaction(() =>
       this.prisma.$transaction(
         async (tx) => {
-          const before = await tx.user.count({ where: { externalId: { in: [...new Set(rows.map((r) => r.userId))] } } });
-          const users = await UsersService.ensure(tx as Tx, rows.map((r) => r.userId));
-          await insertInteractions(
-            tx as Tx,
-            rows.map((r) => ({ userId: users.get(r.userId)!, postId: r.postKey, signalId: r.signalKey, label: r.label, timestamp: r.timestamp })),
-          );
-          const stats = new StatAccumulator();
-          for (const r of rows) stats.add(r.postKey, r.signalKey, r.label, r.timestamp);
+          const before = await tx.user.count({ where: { externalId: { in: [...new Set(userIds)] } } });
+          const users = await UsersService.ensure(tx as Tx, userIds);
+          await insertInteractions(tx as Tx, interactions(users));
           await applyStatDeltas(tx as Tx, this.provider, stats.deltas());
           return { recorded: rows.length, usersCreated: users.size - before, posts: stats.size };
         },

@@ -3,6 +3,7 @@
  * INSERT .. ON CONFLICT per chunk inside the caller's transaction, so they never disagree with the interaction rows.
  */
 import type { Tx } from '../../data/db.js';
+import { sqliteDate, type DirectSqlite } from '../../data/direct-sqlite.js';
 import type { Provider } from '../../data/provider.js';
 import { Prisma as Sql } from '../../generated/sqlite/client.js';
 
@@ -43,16 +44,25 @@ export class StatAccumulator {
   }
 }
 
-export async function applyStatDeltas(tx: Tx, provider: Provider, deltas: StatDelta[]): Promise<void> {
+const INSERT_STAT = `INSERT INTO "PostSignalStat" ("postId", "signalId", "positives", "total", "firstSeen", "lastSeen") VALUES`;
+/** The increment, with the provider's two-argument min and max (SQLite MIN/MAX, PostgreSQL LEAST/GREATEST). */
+const onStatConflict = (provider: Provider) => {
   const [least, greatest] = provider === 'sqlite' ? ['MIN', 'MAX'] : ['LEAST', 'GREATEST'];
+  return `ON CONFLICT ("postId", "signalId") DO UPDATE SET
+    "positives" = "PostSignalStat"."positives" + excluded."positives",
+    "total" = "PostSignalStat"."total" + excluded."total",
+    "firstSeen" = ${least}("PostSignalStat"."firstSeen", excluded."firstSeen"),
+    "lastSeen" = ${greatest}("PostSignalStat"."lastSeen", excluded."lastSeen")`;
+};
+
+export async function applyStatDeltas(tx: Tx, provider: Provider, deltas: StatDelta[]): Promise<void> {
   for (let i = 0; i < deltas.length; i += CHUNK) {
     const values = Sql.join(deltas.slice(i, i + CHUNK).map((g) => Sql.sql`(${g.postKey}, ${g.signalKey}, ${g.positives}, ${g.total}, ${g.first}, ${g.last})`));
-    await tx.$executeRaw`
-      INSERT INTO "PostSignalStat" ("postId", "signalId", "positives", "total", "firstSeen", "lastSeen") VALUES ${values}
-      ON CONFLICT ("postId", "signalId") DO UPDATE SET
-        "positives" = "PostSignalStat"."positives" + excluded."positives",
-        "total" = "PostSignalStat"."total" + excluded."total",
-        "firstSeen" = ${Sql.raw(least)}("PostSignalStat"."firstSeen", excluded."firstSeen"),
-        "lastSeen" = ${Sql.raw(greatest)}("PostSignalStat"."lastSeen", excluded."lastSeen")`;
+    await tx.$executeRaw`${Sql.raw(INSERT_STAT)} ${values} ${Sql.raw(onStatConflict(provider))}`;
   }
+}
+
+/** applyStatDeltas on SQLite's direct connection, inside its (synchronous) transaction. */
+export function applyStatDeltasDirect(db: DirectSqlite, deltas: readonly StatDelta[]): void {
+  for (const g of deltas) db.run(`${INSERT_STAT} (?, ?, ?, ?, ?, ?) ${onStatConflict('sqlite')}`, g.postKey, g.signalKey, g.positives, g.total, sqliteDate(g.first), sqliteDate(g.last));
 }

@@ -1,6 +1,7 @@
 /** Users, addressed by the client's own ids. Unknown users seen in interactions are created on the fly. */
 import type { Config } from '../../config/config.js';
 import type { Prisma, Tx } from '../../data/db.js';
+import { sqliteDate, type DirectSqlite } from '../../data/direct-sqlite.js';
 import { retryTransaction } from '../../data/retry.js';
 import { badInput } from '../../errors.js';
 import { checkFirst, decodeCursor, toPage, type Page } from '../pagination.js';
@@ -64,6 +65,18 @@ export class UsersService {
       for (const u of created) keys.set(u.externalId, u.id);
     }
     return keys;
+  }
+
+  /** ensure on SQLite's direct connection, inside its (synchronous) transaction; also says how many it created. */
+  static ensureDirect(db: DirectSqlite, externalIds: string[], now: Date): { keys: Map<string, number>; created: number } {
+    const ids = [...new Set(externalIds)];
+    const found = db.all<{ id: number; externalId: string }>(`SELECT "id", "externalId" FROM "User" WHERE "externalId" IN (SELECT value FROM json_each(?))`, JSON.stringify(ids));
+    const keys = new Map(found.map((u) => [u.externalId, u.id]));
+    const at = sqliteDate(now);
+    for (const id of ids) {
+      if (!keys.has(id)) keys.set(id, Number(db.run(`INSERT INTO "User" ("externalId", "createdAt", "updatedAt") VALUES (?, ?, ?)`, id, at, at).lastInsertRowid));
+    }
+    return { keys, created: keys.size - found.length };
   }
 
   async byIds(ids: readonly string[]): Promise<(UserRecord | null)[]> {
