@@ -34,6 +34,11 @@ interface SignalIndex {
   /** Embedding rows and posts newer than this were not seen yet. */
   watermark: Date;
   matureStamp: string;
+  /**
+   * Rows of the look-back window this index reflects. Per index, not per signal: while a rebuild reads the database,
+   * uploads still go into the index it replaces, and a post the new one missed must not count as seen there.
+   */
+  seen: Seen;
 }
 
 /**
@@ -58,7 +63,6 @@ interface Fresh {
 
 export class PostIndex {
   private readonly indexes = new Map<number, Promise<SignalIndex>>();
-  private readonly seen = new Map<number, Seen>();
   private readonly reads: WindowReads;
   /** Counters for monitoring and tests: rows refreshes read back, and rows they skipped as already in the index. */
   readonly stats = { reread: 0, skippedSeen: 0 };
@@ -103,25 +107,19 @@ export class PostIndex {
   async put(signalKey: number, postKey: number, mediaType: MediaType, source: EmbeddingSource, vector: Float32Array, storedAt?: Date): Promise<void> {
     const index = this.indexes.get(signalKey);
     if (!index) return;
-    const { store } = await index;
+    const { store, seen } = await index;
     if (vector.length !== store.dim) return;
     store.upsert(postKey, vector, packMeta(mediaType, source));
-    if (storedAt) this.seenOf(signalKey).vectors.add([{ key: postKey, at: storedAt.getTime() }]);
+    if (storedAt) seen.vectors.add([{ key: postKey, at: storedAt.getTime() }]);
   }
 
   /**
    * Posts this process registered and has put into every index that serves their media type (or found no vector
-   * for): no refresh needs to read them back. Marked for every signal with an index, the others' media included.
+   * for): no refresh needs to read them back. Marked in every index, the other media's included.
    */
   registered(posts: readonly { key: number; registeredAt: Date }[]): void {
     const rows = posts.map((p) => ({ key: p.key, at: p.registeredAt.getTime() }));
-    for (const signalKey of this.indexes.keys()) this.seenOf(signalKey).posts.add(rows);
-  }
-
-  private seenOf(signalKey: number): Seen {
-    let seen = this.seen.get(signalKey);
-    if (!seen) this.seen.set(signalKey, (seen = { posts: new SeenStamps(), vectors: new SeenStamps() }));
-    return seen;
+    for (const index of this.indexes.values()) void index.then(({ seen }) => seen.posts.add(rows), () => undefined);
   }
 
   /** Brings every built index up to date with the database. */
@@ -143,19 +141,17 @@ export class PostIndex {
         this.logger.info('recommendation index rebuilt after a backbone change', { signal: signalKey, posts: rebuilt.store.size });
         continue;
       }
-      const fresh = await this.unseen(signalKey, index.watermark, postCounts);
+      const fresh = await this.unseen(signalKey, index, postCounts);
       await this.load(signalKey, index, fresh);
       index.watermark = startedAt; // after a successful load only: a failed one is retried from the same point
-      const seen = this.seenOf(signalKey);
-      seen.posts.forgetUpTo(startedAt.getTime());
-      seen.vectors.forgetUpTo(startedAt.getTime());
+      index.seen.posts.forgetUpTo(startedAt.getTime());
+      index.seen.vectors.forgetUpTo(startedAt.getTime());
     }
     this.logger.debug('recommendation indexes refreshed', { ms: Math.round(performance.now() - t0), reread: this.stats.reread - before.reread, skippedSeen: this.stats.skippedSeen - before.skippedSeen });
   }
 
-  /** Rows of the signal's window (after `since`) the index does not reflect yet: reads only stamps whose counts differ. */
-  private async unseen(signalKey: number, since: Date, postCounts: readonly StampCount[]): Promise<Fresh> {
-    const seen = this.seenOf(signalKey);
+  /** Rows of the index's window (after its watermark) it does not reflect yet: reads only stamps whose counts differ. */
+  private async unseen(signalKey: number, { watermark: since, seen }: SignalIndex, postCounts: readonly StampCount[]): Promise<Fresh> {
     const differing = (counts: readonly StampCount[], stamps: SeenStamps) => {
       const inWindow = counts.filter((c) => c.at > since.getTime());
       const out = inWindow.filter((c) => c.n !== stamps.count(c.at));
@@ -178,14 +174,18 @@ export class PostIndex {
   private async build(signalKey: number): Promise<SignalIndex> {
     const t0 = performance.now();
     const averages = await this.baselines.averages(signalKey);
-    const index: SignalIndex = { store: new VectorStore({ dim: averages.dim, ...this.storeOptions, runtime: this.runtime }), watermark: new Date(0), matureStamp: await matureStamp(this.prisma, signalKey) };
+    const index: SignalIndex = {
+      store: new VectorStore({ dim: averages.dim, ...this.storeOptions, runtime: this.runtime }),
+      watermark: new Date(0),
+      matureStamp: await matureStamp(this.prisma, signalKey),
+      seen: { posts: new SeenStamps(), vectors: new SeenStamps() },
+    };
     const startedAt = new Date(Date.now() - OVERLAP_MS);
     // Rows of the look-back window, read before the load (so the load includes them): the first refresh skips them.
     const [posts, vectors] = [await this.reads.postsSince(startedAt), await this.reads.vectorsSince(signalKey, startedAt)];
     await this.load(signalKey, index, null);
-    const seen = this.seenOf(signalKey);
-    seen.posts.add(posts);
-    seen.vectors.add(vectors);
+    index.seen.posts.add(posts);
+    index.seen.vectors.add(vectors);
     index.watermark = startedAt;
     this.logger.info('recommendation index built', { signal: signalKey, posts: index.store.size, approximate: index.store.approximate, ms: Math.round(performance.now() - t0) });
     return index;
@@ -204,9 +204,8 @@ export class PostIndex {
       for (let i = 0; i < keys.length; i += LOAD_SLICE) await this.loadKeys(signalKey, index, keys.slice(i, i + LOAD_SLICE));
     } else await this.loadKeys(signalKey, index, keys);
     if (fresh) {
-      const seen = this.seenOf(signalKey);
-      seen.posts.add(fresh.posts);
-      seen.vectors.add(fresh.vectors);
+      index.seen.posts.add(fresh.posts);
+      index.seen.vectors.add(fresh.vectors);
     }
   }
 
