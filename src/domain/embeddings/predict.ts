@@ -1,7 +1,7 @@
 /**
  * MEMER prediction without a database (paper eq. 12): the vectors of posts under a set of active models, from their
- * features and views. Shared by MemerService (main thread) and the upload writer thread (uploads/writer.worker.ts),
- * which is why it imports neither Prisma nor the registry.
+ * features and views. MemerService reads those (or takes an upload's) and calls it; it imports neither Prisma nor the
+ * registry, so prediction can run wherever the models are loaded.
  */
 import { halvesToFloats } from '../../datasets/float16.js';
 import type { Modality as DatasetModality } from '../../datasets/types.js';

@@ -38,7 +38,7 @@ const CHUNK = 3000;
  *
  * The inserts are plain multi-row SQL: Prisma's createMany spends ~2.7 ms of CPU on an upload's four feature blobs
  * (4.5 KB) where the same statement as raw SQL takes 0.3 ms (measured on the 2-core development machine). On SQLite,
- * uploads use writePostsDirect (posts.direct.ts) on the writer thread instead, the same rules on its own connection.
+ * uploads use writePostsDirect (posts.direct.ts) instead, the same rules on the direct connection.
  */
 export async function writePosts(tx: Tx, provider: Provider, posts: NormalizedPost[], now = new Date()): Promise<Written> {
   // Tags are read only for posts that exist (a retry); new uploads, the common case, cost one query here.
@@ -97,8 +97,8 @@ export class PostsService {
 
   /**
    * Writes already-validated registrations in one Prisma transaction (all or nothing). Results follow the input
-   * order. `within` runs inside the same transaction after the posts are written. (Uploads to a SQLite file take the
-   * writer thread instead: uploads/writer.ts.)
+   * order. `within` runs inside the same transaction after the posts are written. (Uploads to a SQLite file write through
+   * the direct connection instead: uploads/write-direct.ts.)
    */
   async registerNormalized(normalized: NormalizedPost[], within?: WithinWrite): Promise<RegisterResult[]> {
     const unique = uniqueById(normalized);
