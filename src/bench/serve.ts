@@ -10,6 +10,7 @@
  *   recommendations  at each size (default 100k and 1M posts): p50 and p99 of `recommendations(first: 50)` with the
  *                    exact index and with the approximate (HNSW) one, and recall@50 of the approximate results
  *                    against exact search; baseline: the same search on a VectorStore in this process (raw index).
+ *                    Also the popularity fallback of users without an embedding (p50, p99).
  * Parameters (--set): sizes=100000,1000000 (empty: skip)  queries=1000  uploads=1,16,64 (empty: skip)  profile=DIR (server CPU profile)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -216,9 +217,13 @@ async function recommendations(dir: string, size: number, queries: number, log: 
   sql.transaction(() => {
     const post = sql.prepare(`INSERT INTO "Post" ("id", "externalId", "mediaType", "createdAt", "registeredAt", "payloadHash") VALUES (?, ?, ?, ?, ?, '')`);
     const emb = sql.prepare(`INSERT INTO "PostEmbedding" ("postId", "signalId", "source", "dim", "vector", "views", "updatedAt") VALUES (?, ?, 'MEMER', ${DIM}, ?, 0, ?)`);
+    // Click statistics for every post (positives spread over 0-332), which the popularity fallback ranks by.
+    const stat = sql.prepare(`INSERT INTO "PostSignalStat" ("postId", "signalId", "positives", "total", "firstSeen", "lastSeen") VALUES (?, ?, ?, ?, ?, ?)`);
     for (let i = 0; i < size; i++) {
       post.run(i + 1, `p${i}`, i % 3 ? 'VIDEO' : 'IMAGE', now, now);
       emb.run(i + 1, click, vectorToBytes(vectors.subarray(i * DIM, (i + 1) * DIM)), now);
+      const views = ((i + 1) * 7919) % 1000;
+      stat.run(i + 1, click, Math.floor(views / 3), views, now, now);
     }
     const user = sql.prepare(`INSERT INTO "User" ("id", "externalId", "updatedAt") VALUES (?, ?, ?)`);
     const uemb = sql.prepare(`INSERT INTO "UserEmbedding" ("userId", "signalId", "dim", "vector", "updatedAt") VALUES (?, ?, ${DIM}, ?, ?)`);
@@ -269,7 +274,17 @@ async function recommendations(dir: string, size: number, queries: number, log: 
       const label = `recommendations ${size >= 1e6 ? `${size / 1e6}M` : `${size / 1e3}k`} posts, ${mode}`;
       results.push(withBaseline({ name: `${label}: p50`, value: percentile(r.latencies, 50), unit: 'ms' }, { name: 'raw index search p50', value: percentile(rawLat.latencies, 50) }));
       results.push(withBaseline({ name: `${label}: p99`, value: percentile(r.latencies, 99), unit: 'ms' }, { name: 'raw index search p99', value: percentile(rawLat.latencies, 99) }));
-      if (mode === 'exact') exactIds.push(...got);
+      if (mode === 'exact') {
+        exactIds.push(...got);
+        // Users without an embedding (unknown ids): the popularity fallback, which reads the statistics, not the index.
+        const cold = await load(Math.min(queries, 200), 1, async (i) => {
+          const res = await post(request(query, { u: `cold${i}` }));
+          if (res.errors || res.data.recommendations.length === 0) throw new Error(`popularity fallback failed: ${JSON.stringify(res.errors ?? res.data)}`);
+        });
+        const name = `recommendations ${size >= 1e6 ? `${size / 1e6}M` : `${size / 1e3}k`} posts, popularity fallback (user without embedding)`;
+        results.push(withBaseline({ name: `${name}: p50`, value: percentile(cold.latencies, 50), unit: 'ms' }));
+        results.push(withBaseline({ name: `${name}: p99`, value: percentile(cold.latencies, 99), unit: 'ms' }));
+      }
       else {
         let hit = 0;
         let all = 0;
