@@ -1,17 +1,17 @@
 /** Float32 vectors <-> little-endian bytes, the storage format of embeddings (Bytes columns). */
 const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
+/** A copy of a typed array's buffer range (a memcpy): on a little-endian machine, its stored bytes. */
+const copyOf = (view: ArrayBufferView): ArrayBuffer => view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength) as ArrayBuffer;
+
 export function vectorToBytes(v: Float32Array | readonly number[]): Uint8Array<ArrayBuffer> {
   const f = v instanceof Float32Array ? v : Float32Array.from(v);
-  if (littleEndian) return new Uint8Array(f.buffer.slice(f.byteOffset, f.byteOffset + f.byteLength) as ArrayBuffer);
+  if (littleEndian) return new Uint8Array(copyOf(f));
   const out = new Uint8Array(f.length * 4);
   const view = new DataView(out.buffer);
   f.forEach((x, i) => view.setFloat32(i * 4, x, true));
   return out;
 }
-
-/** A copy of the bytes' buffer range (a memcpy), for a typed view on a little-endian machine. */
-const copyOf = (bytes: Uint8Array): ArrayBuffer => bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 
 export function bytesToVector(bytes: Uint8Array): Float32Array {
   if (bytes.byteLength % 4 !== 0) throw new Error(`vector byte length ${bytes.byteLength} is not a multiple of 4`);
@@ -24,7 +24,7 @@ export function bytesToVector(bytes: Uint8Array): Float32Array {
 
 /** Little-endian uint16 halves <-> bytes (float16 features). */
 export function halvesToBytes(h: Uint16Array): Uint8Array<ArrayBuffer> {
-  if (littleEndian) return new Uint8Array(h.buffer.slice(h.byteOffset, h.byteOffset + h.byteLength) as ArrayBuffer);
+  if (littleEndian) return new Uint8Array(copyOf(h));
   const out = new Uint8Array(h.length * 2);
   const view = new DataView(out.buffer);
   h.forEach((x, i) => view.setUint16(i * 2, x, true));

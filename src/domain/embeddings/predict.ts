@@ -5,7 +5,7 @@
  */
 import { halvesToFloats } from '../../datasets/float16.js';
 import type { Modality as DatasetModality } from '../../datasets/types.js';
-import { bytesToHalves } from '../../lib/vectors.js';
+import { bytesToHalves, bytesToVector } from '../../lib/vectors.js';
 import type { MemerEmbedder, PostFeatures } from '../../ml/memer/inference.js';
 import { normalisedFreq } from '../../ml/pipeline/memer-model.js';
 import { modalityNames, type MediaType, type Modality } from '../types.js';
@@ -52,7 +52,7 @@ export function decodeFeatures(rows: readonly (StoredFeature & { postId: number 
     let m = features.get(f.postId);
     if (!m) features.set(f.postId, (m = {}));
     const name = modalityNames[f.modality] as DatasetModality;
-    m[name] = f.dtype === 'FLOAT16' ? halvesToFloats(bytesToHalves(f.data)) : new Float32Array(f.data.buffer.slice(f.data.byteOffset, f.data.byteOffset + f.data.byteLength));
+    m[name] = f.dtype === 'FLOAT16' ? halvesToFloats(bytesToHalves(f.data)) : bytesToVector(f.data);
   }
   return features;
 }
