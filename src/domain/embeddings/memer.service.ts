@@ -12,8 +12,6 @@ import { decodeFeatures, predictVectors, type Embedded, type PostRef, type Store
 import { upsertPostEmbeddings, type PostEmbeddingRow } from './store.js';
 import { retryTransaction } from '../../data/retry.js';
 
-export type { Embedded, PostRef, StoredFeature } from './predict.js';
-
 /**
  * A stored MEMER vector is recomputed when the post's views for the signal have doubled since it was computed (and
  * at the first view): freq moves on a log scale, so this keeps the input current at a logarithmic number of refreshes.

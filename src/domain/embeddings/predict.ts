@@ -1,13 +1,13 @@
 /**
  * MEMER prediction without a database (paper eq. 12): the vectors of posts under a set of active models, from their
- * features and views. MemerService reads those (or takes an upload's) and calls it; it imports neither Prisma nor the
- * registry, so prediction can run wherever the models are loaded.
+ * features and views. MemerService reads those (or takes an upload's) and calls it.
  */
 import { halvesToFloats } from '../../datasets/float16.js';
 import type { Modality as DatasetModality } from '../../datasets/types.js';
 import { bytesToHalves, bytesToVector } from '../../lib/vectors.js';
-import type { MemerEmbedder, PostFeatures } from '../../ml/memer/inference.js';
+import type { PostFeatures } from '../../ml/memer/inference.js';
 import { normalisedFreq } from '../../ml/pipeline/memer-model.js';
+import type { ActiveModel } from '../models/registry.js';
 import { modalityNames, type MediaType, type Modality } from '../types.js';
 import type { PostEmbeddingRow } from './store.js';
 
@@ -31,18 +31,6 @@ export interface Embedded {
   version: string;
 }
 
-/** What prediction needs of an active model version. */
-export interface PredictingModel {
-  version: string;
-  versionKey: number;
-  signal: string;
-  signalKey: number;
-  mediaType: MediaType;
-  embedder: MemerEmbedder;
-  /** freq = log(1 + views) / log(1 + freqScale), clipped to [0, 1], as in training (recorded in the version's metrics). */
-  freqScale: number;
-}
-
 export type Features = PostFeatures['features'];
 
 /** Stored feature rows as model inputs, by post key. */
@@ -62,7 +50,7 @@ export function decodeFeatures(rows: readonly (StoredFeature & { postId: number 
  * were computed at) and `out` for the caller, in the same order. `views`: by `${postKey}:${signalKey}` (absent: 0).
  */
 export async function predictVectors(
-  models: readonly PredictingModel[],
+  models: readonly ActiveModel[],
   posts: readonly PostRef[],
   features: ReadonlyMap<number, Features>,
   views: ReadonlyMap<string, number> = new Map(),

@@ -11,11 +11,18 @@ import { AppError, ErrorCode } from '../../errors.js';
 import type { Logger } from '../../lib/logger.js';
 import { MemerEmbedder } from '../../ml/memer/inference.js';
 import type { OnnxRuntime } from '../../ml/onnx/runtime.js';
-import type { PredictingModel } from '../embeddings/predict.js';
 import type { MediaType } from '../types.js';
 
-/** An active MEMER version with its loaded session. */
-export type ActiveModel = PredictingModel;
+export interface ActiveModel {
+  version: string;
+  versionKey: number;
+  signal: string;
+  signalKey: number;
+  mediaType: MediaType;
+  embedder: MemerEmbedder;
+  /** freq = log(1 + views) / log(1 + freqScale), clipped to [0, 1], as in training (recorded in the version's metrics). */
+  freqScale: number;
+}
 
 export interface Snapshot {
   /** Active MEMER models by `${signal}:${mediaType}`. */
