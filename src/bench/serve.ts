@@ -244,6 +244,7 @@ async function recommendations(dir: string, size: number, queries: number, log: 
   const results: BenchResult[] = [];
   const query = `query($u: ID!) { recommendations(userId: $u, signal: "click", first: 50) { post { id } } }`;
   const exactIds: string[][] = [];
+  const sizeLabel = size >= 1e6 ? `${size / 1e6}M` : `${size / 1e3}k`;
   for (const mode of ['exact', 'approximate'] as const) {
     const approximateFrom = mode === 'exact' ? size + 1 : Math.min(size, 50_000);
     log(`recommendations at ${size.toLocaleString('en-US')} posts, ${mode} (server start builds the index)...`);
@@ -258,9 +259,8 @@ async function recommendations(dir: string, size: number, queries: number, log: 
       const t = performance.now();
       await post(request(query, { u: 'u0' }));
       log(`  first answer after ${((performance.now() - t) / 1000).toFixed(1)} s`);
-      // Steady state: the database was filled just before the server started, so for the refresh look-back (5 s
-      // overlap + one interval) each refresh still meets every post among the recent rows (~300 ms per 100k on the
-      // event loop, a start-after-bulk-import effect). Measure after it.
+      // Steady state: the database was filled just before the server started, so the first refreshes' look-back
+      // window (5 s overlap + one interval) still holds every post. Measure after it.
       await new Promise((r) => setTimeout(r, 8000));
       // Then warm up: the first queries after the pause (a new connection, code paths V8 has not optimised yet, index
       // memory paged out) took 20-60 ms, which with a few hundred queries was the p99 by itself (measured).
@@ -271,7 +271,7 @@ async function recommendations(dir: string, size: number, queries: number, log: 
         if (res.errors) throw new Error(JSON.stringify(res.errors));
         if (i < users) got[i] = res.data.recommendations.map((x: { post: { id: string } }) => x.post.id);
       });
-      const label = `recommendations ${size >= 1e6 ? `${size / 1e6}M` : `${size / 1e3}k`} posts, ${mode}`;
+      const label = `recommendations ${sizeLabel} posts, ${mode}`;
       results.push(withBaseline({ name: `${label}: p50`, value: percentile(r.latencies, 50), unit: 'ms' }, { name: 'raw index search p50', value: percentile(rawLat.latencies, 50) }));
       results.push(withBaseline({ name: `${label}: p99`, value: percentile(r.latencies, 99), unit: 'ms' }, { name: 'raw index search p99', value: percentile(rawLat.latencies, 99) }));
       if (mode === 'exact') {
@@ -281,11 +281,10 @@ async function recommendations(dir: string, size: number, queries: number, log: 
           const res = await post(request(query, { u: `cold${i}` }));
           if (res.errors || res.data.recommendations.length === 0) throw new Error(`popularity fallback failed: ${JSON.stringify(res.errors ?? res.data)}`);
         });
-        const name = `recommendations ${size >= 1e6 ? `${size / 1e6}M` : `${size / 1e3}k`} posts, popularity fallback (user without embedding)`;
+        const name = `recommendations ${sizeLabel} posts, popularity fallback (user without embedding)`;
         results.push(withBaseline({ name: `${name}: p50`, value: percentile(cold.latencies, 50), unit: 'ms' }));
         results.push(withBaseline({ name: `${name}: p99`, value: percentile(cold.latencies, 99), unit: 'ms' }));
-      }
-      else {
+      } else {
         let hit = 0;
         let all = 0;
         got.forEach((ids, u) => {

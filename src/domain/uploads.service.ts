@@ -22,8 +22,8 @@ import type { Registered } from './loaders.js';
 import type { ModelRegistry, Snapshot } from './models/registry.js';
 import type { NormalizedPost, PostInput } from './posts/post.validation.js';
 import type { PostsService, RegisterResult } from './posts/posts.service.js';
-import type { PostIndex } from './recommend/post-index.js';
 import type { Written } from './posts/post-records.js';
+import type { PostIndex } from './recommend/post-index.js';
 import type { PostRecord } from './types.js';
 import { StaleModels, storedRows, writeUploadsDirect } from './uploads/write-direct.js';
 

@@ -18,14 +18,16 @@ export interface InteractionRow {
 /** 5 parameters a row; SQLite allows 32766 bound parameters per statement, PostgreSQL 65535. */
 const CHUNK = 6000;
 
+const INSERT_INTERACTION = `INSERT INTO "Interaction" ("userId", "postId", "signalId", "label", "timestamp") VALUES`;
+
 export async function insertInteractions(tx: Tx, rows: readonly InteractionRow[]): Promise<void> {
   for (let i = 0; i < rows.length; i += CHUNK) {
     const values = Sql.join(rows.slice(i, i + CHUNK).map((r) => Sql.sql`(${r.userId}, ${r.postId}, ${r.signalId}, ${r.label}, ${r.timestamp})`));
-    await tx.$executeRaw`INSERT INTO "Interaction" ("userId", "postId", "signalId", "label", "timestamp") VALUES ${values}`;
+    await tx.$executeRaw`${Sql.raw(INSERT_INTERACTION)} ${values}`;
   }
 }
 
 /** insertInteractions on SQLite's direct connection, inside its (synchronous) transaction: one cached statement a row. */
 export function insertInteractionsDirect(db: DirectSqlite, rows: readonly InteractionRow[]): void {
-  for (const r of rows) db.run(`INSERT INTO "Interaction" ("userId", "postId", "signalId", "label", "timestamp") VALUES (?, ?, ?, ?, ?)`, r.userId, r.postId, r.signalId, r.label, sqliteDate(r.timestamp));
+  for (const r of rows) db.run(`${INSERT_INTERACTION} (?, ?, ?, ?, ?)`, r.userId, r.postId, r.signalId, r.label, sqliteDate(r.timestamp));
 }
