@@ -11,7 +11,8 @@
  *                    exact index and with the approximate (HNSW) one, and recall@50 of the approximate results
  *                    against exact search; baseline: the same search on a VectorStore in this process (raw index).
  *                    Also the popularity fallback of users without an embedding (p50, p99).
- * Parameters (--set): sizes=100000,1000000 (empty: skip)  queries=1000  uploads=1,16,64 (empty: skip)  profile=DIR (server CPU profile)
+ * Parameters (--set): sizes=100000,1000000 (empty: skip)  queries=1000  uploads=1,16,64 (empty: skip)
+ *   encodings=json,f16 (how upload features travel: JSON number arrays, packed float16 base64)  profile=DIR (server CPU profile)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,6 +29,7 @@ import { trainMemer } from '../ml/memer/trainer.js';
 import { OnnxRuntime } from '../ml/onnx/runtime.js';
 import { structuredVectors } from '../ml/retrieval/synthetic.js';
 import { VectorStore } from '../ml/retrieval/vector-store.js';
+import { packFloats } from '../lib/packed-floats.js';
 import { vectorToBytes } from '../lib/vectors.js';
 import { HttpClient } from './http-client.js';
 import { percentile, withBaseline, type Bench, type BenchResult } from './harness.js';
@@ -119,7 +121,13 @@ async function paperModel(runtime: OnnxRuntime): Promise<Uint8Array> {
   return exportInferenceModel(trained, { signal: 'click', mediaType: 'video', version: 'bench' });
 }
 
-async function uploads(dir: string, levels: number[], log: (l: string) => void): Promise<BenchResult[]> {
+/** How an upload's features travel: JSON number arrays, or packed float16 base64 strings (lib/packed-floats.ts). */
+type Encoding = 'json' | 'f16';
+
+const encoded = (f: ReturnType<typeof features>, encoding: Encoding) =>
+  JSON.stringify(encoding === 'json' ? f : Object.fromEntries(Object.entries(f).map(([k, v]) => [k, packFloats(v, 'f16')])));
+
+async function uploads(dir: string, levels: number[], encodings: Encoding[], log: (l: string) => void): Promise<BenchResult[]> {
   const db = `file:${join(dir, 'uploads.db')}`;
   const modelDir = join(dir, 'models');
   mkdirSync(modelDir, { recursive: true });
@@ -162,38 +170,41 @@ async function uploads(dir: string, levels: number[], log: (l: string) => void):
   try {
     let id = 0;
     const mutation = `mutation($i: RegisterPostInput!) { registerPost(input: $i) { id servingSources { source } } }`;
-    // Request bodies are assembled from pre-serialised feature vectors (16 variants), so that the load generator,
-    // which shares the machine's cores with the server, spends little CPU per request.
-    const variants = Array.from({ length: 16 }, (_, v) => JSON.stringify(features(v)));
     const head = JSON.stringify(mutation);
-    const once = async () => {
-      const n = id++;
-      const body = `{"query":${head},"variables":{"i":{"id":"b${n}","mediaType":"VIDEO","tags":["t${n % 50}"],"features":${variants[n % 16]}}}}`;
-      const r = await send(body);
-      if (r.errors || r.data.registerPost.servingSources[0].source !== 'MEMER') throw new Error(`registerPost failed: ${JSON.stringify(r.errors ?? r.data)}`);
-    };
-    // Warm up (JIT, caches): V8 is still optimising the request path after the first thousand uploads; a round
-    // measured after 300 ran at 0.7-0.8x the throughput of the next one (measured).
-    await load(2000, 16, once);
-    for (const c of levels) {
-      // Enough uploads that p99 is not the second-slowest of a few hundred.
-      const total = Math.max(1000, c * 40);
-      log(`registerPost at concurrency ${c} (${total} uploads after ${c * 6} to warm up)...`);
-      // Each level first warms up at its own concurrency: new connections, and onnxruntime and V8 meeting the
-      // level's batch sizes for the first time, put the first round's p99 at 5-10x the steady state (measured).
-      await load(c * 6, c, once);
-      // The main thread's share (the thread whose id is the process id): its event loop is what queues requests.
-      const [serverCpu, mainCpu, clientCpu] = [cpuSeconds(server.pid!), cpuSeconds(server.pid!, server.pid!), process.cpuUsage()];
-      const r = await load(total, c, once);
-      const [serverUsed, mainUsed] = [cpuSeconds(server.pid!), cpuSeconds(server.pid!, server.pid!)];
-      results.push(withBaseline({ name: `registerPost c=${c}: p50`, value: percentile(r.latencies, 50), unit: 'ms' }, { name: 'raw onnxruntime p50', value: rawP50 }));
-      results.push(withBaseline({ name: `registerPost c=${c}: p99`, value: percentile(r.latencies, 99), unit: 'ms' }));
-      results.push(withBaseline({ name: `registerPost c=${c}: throughput`, value: total / r.seconds, unit: 'posts/s' }));
-      // CPU per upload: what bounds throughput on a small machine, and less sensitive to other load than latency.
-      if (serverCpu !== null && serverUsed !== null) results.push(withBaseline({ name: `registerPost c=${c}: server CPU per upload`, value: ((serverUsed - serverCpu) * 1000) / total, unit: 'ms' }));
-      if (mainCpu !== null && mainUsed !== null) results.push(withBaseline({ name: `registerPost c=${c}: server main thread CPU per upload`, value: ((mainUsed - mainCpu) * 1000) / total, unit: 'ms' }));
-      const client = process.cpuUsage(clientCpu);
-      results.push(withBaseline({ name: `registerPost c=${c}: load generator CPU per upload`, value: (client.user + client.system) / 1000 / total, unit: 'ms' }));
+    for (const [e, encoding] of encodings.entries()) {
+      // Request bodies are assembled from pre-serialised feature vectors (16 variants), so that the load generator,
+      // which shares the machine's cores with the server, spends little CPU per request.
+      const variants = Array.from({ length: 16 }, (_, v) => encoded(features(v), encoding));
+      const once = async () => {
+        const n = id++;
+        const body = `{"query":${head},"variables":{"i":{"id":"b${n}","mediaType":"VIDEO","tags":["t${n % 50}"],"features":${variants[n % 16]}}}}`;
+        const r = await send(body);
+        if (r.errors || r.data.registerPost.servingSources[0].source !== 'MEMER') throw new Error(`registerPost failed: ${JSON.stringify(r.errors ?? r.data)}`);
+      };
+      // Warm up (JIT, caches): V8 is still optimising the request path after the first thousand uploads; a round
+      // measured after 300 ran at 0.7-0.8x the throughput of the next one (measured). A later encoding shares most of it.
+      await load(e === 0 ? 2000 : 1000, 16, once);
+      const label = encoding === 'json' ? 'registerPost' : `registerPost (${encoding} features)`;
+      for (const c of levels) {
+        // Enough uploads that p99 is not the second-slowest of a few hundred.
+        const total = Math.max(1000, c * 40);
+        log(`${label} at concurrency ${c} (${total} uploads after ${c * 6} to warm up)...`);
+        // Each level first warms up at its own concurrency: new connections, and onnxruntime and V8 meeting the
+        // level's batch sizes for the first time, put the first round's p99 at 5-10x the steady state (measured).
+        await load(c * 6, c, once);
+        // The main thread's share (the thread whose id is the process id): its event loop is what queues requests.
+        const [serverCpu, mainCpu, clientCpu] = [cpuSeconds(server.pid!), cpuSeconds(server.pid!, server.pid!), process.cpuUsage()];
+        const r = await load(total, c, once);
+        const [serverUsed, mainUsed] = [cpuSeconds(server.pid!), cpuSeconds(server.pid!, server.pid!)];
+        results.push(withBaseline({ name: `${label} c=${c}: p50`, value: percentile(r.latencies, 50), unit: 'ms' }, { name: 'raw onnxruntime p50', value: rawP50 }));
+        results.push(withBaseline({ name: `${label} c=${c}: p99`, value: percentile(r.latencies, 99), unit: 'ms' }));
+        results.push(withBaseline({ name: `${label} c=${c}: throughput`, value: total / r.seconds, unit: 'posts/s' }));
+        // CPU per upload: what bounds throughput on a small machine, and less sensitive to other load than latency.
+        if (serverCpu !== null && serverUsed !== null) results.push(withBaseline({ name: `${label} c=${c}: server CPU per upload`, value: ((serverUsed - serverCpu) * 1000) / total, unit: 'ms' }));
+        if (mainCpu !== null && mainUsed !== null) results.push(withBaseline({ name: `${label} c=${c}: server main thread CPU per upload`, value: ((mainUsed - mainCpu) * 1000) / total, unit: 'ms' }));
+        const client = process.cpuUsage(clientCpu);
+        results.push(withBaseline({ name: `${label} c=${c}: load generator CPU per upload`, value: (client.user + client.system) / 1000 / total, unit: 'ms' }));
+      }
     }
   } finally {
     client.close();
@@ -309,11 +320,13 @@ export const bench: Bench = {
   async run(args, log) {
     const sizes = (args.sizes ?? '100000,1000000').split(',').filter(Boolean).map(Number);
     const levels = (args.uploads ?? '1,16,64').split(',').filter(Boolean).map(Number);
+    const encodings = (args.encodings ?? 'json,f16').split(',').filter(Boolean) as Encoding[];
+    for (const e of encodings) if (e !== 'json' && e !== 'f16') throw new Error(`encodings: "${e}" is neither json nor f16`);
     const queries = Number(args.queries ?? 1000);
     profileDir = args.profile;
     const dir = mkdtempSync(join(tmpdir(), 'memer-bench-serve-'));
     try {
-      const results = levels.length ? await uploads(dir, levels, log) : [];
+      const results = levels.length ? await uploads(dir, levels, encodings, log) : [];
       for (const size of sizes) results.push(...(await recommendations(dir, size, queries, log)));
       return results;
     } finally {

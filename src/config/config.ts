@@ -21,7 +21,11 @@ export interface Config {
   modelDir: string;
   /** onnxruntime execution provider: cpu, cuda, or auto (cuda when available, else cpu, with one log line). */
   executionProvider: ExecutionProvider;
-  /** onnxruntime intra-op threads; 0 lets onnxruntime choose. */
+  /**
+   * onnxruntime intra-op threads; 0 lets onnxruntime choose (one per core). Default 1: a server's runs are small
+   * (an upload group) and interleave with request handling; a second thread made them slower, and no faster even at
+   * 256 posts (6 video models on 2 cores, tmp measurement in the stop-10 note).
+   */
   ortThreads: number;
   /** Feature dimensions per media type and modality (paper section 2.2). */
   features: Record<MediaType, FeatureDims>;
@@ -44,7 +48,7 @@ export const defaults: Readonly<Config> = Object.freeze({
   host: '127.0.0.1',
   modelDir: './data/models',
   executionProvider: 'auto',
-  ortThreads: 0,
+  ortThreads: 1,
   features: {
     video: { visual: 2048, audio: 128, text: 100, aux: 3 },
     image: { visual: 2208, text: 100, aux: 3 },

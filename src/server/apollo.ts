@@ -1,4 +1,5 @@
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import type { Services } from '../domain/services.js';
 import type { Logger } from '../lib/logger.js';
 import type { Context } from '../graphql/context.js';
@@ -13,6 +14,8 @@ export async function createApollo(services: Services, logger: Logger): Promise<
     includeStacktraceInErrorResponses: services.config.development,
     introspection: true,
     stopOnTerminationSignals: false,
+    // We set no cache hints; the default cache-control plugin would still wrap every field resolver to compute them.
+    plugins: [ApolloServerPluginCacheControlDisabled()],
   });
   await server.start();
   return server;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { halvesToFloats } from '../../src/datasets/float16.js';
+import { packFloats } from '../../src/lib/packed-floats.js';
 import { PROVIDERS } from '../helpers/databases.js';
 import { features, harness, type Harness } from '../helpers/harness.js';
 
@@ -86,7 +87,7 @@ for (const provider of PROVIDERS) {
 
     test('feature vectors are JSON arrays of numbers, as variables or inline literals', async () => {
       let err = await h.fails('BAD_USER_INPUT', REGISTER, { input: video('bad5', { features: { text: [1, 'x', 3] } }) });
-      assert.match(err.message, /FloatVector must be a list of numbers; item 1 is "x"/);
+      assert.match(err.message, /FloatVector must be a list of numbers or a packed "f16:"\/"f32:" base64 string; item 1 is "x"/);
       err = await h.fails('BAD_USER_INPUT', REGISTER, { input: video('bad6', { features: { text: [1, null, 3] } }) });
       assert.match(err.message, /item 1 is null/);
       const inline = `mutation { registerPost(input: { id: "lit", mediaType: VIDEO, features: { text: [0.5, -2, 7], visual: ${JSON.stringify(features(8))} } }) { id } }`;
@@ -94,6 +95,42 @@ for (const provider of PROVIDERS) {
       const stored = await h.services.db.prisma.postFeature.findFirstOrThrow({ where: { post: { externalId: 'lit' }, modality: 'TEXT' } });
       assert.deepEqual([...new Float32Array(halvesToFloats(new Uint16Array(stored.data.buffer.slice(stored.data.byteOffset, stored.data.byteOffset + stored.data.byteLength))))], [0.5, -2, 7]);
       await h.fails('GRAPHQL_VALIDATION_FAILED', `mutation { registerPost(input: { id: "lit2", mediaType: VIDEO, features: { text: [1, "x", 3] } }) { id } }`);
+    });
+
+    test('feature vectors may come packed as f16 or f32 base64: stored exactly as the same numbers sent as arrays', async () => {
+      const plain = video('pk0');
+      const f = plain.features;
+      await h.ok(REGISTER, { input: plain });
+      await h.ok(REGISTER, { input: video('pk1', { features: { visual: packFloats(f.visual, 'f16'), audio: packFloats(f.audio, 'f32'), text: f.text } }) });
+      const inline = `mutation { registerPost(input: { id: "pk2", mediaType: VIDEO, features: { visual: "${packFloats(f.visual, 'f32')}", audio: ${JSON.stringify(f.audio)}, text: "${packFloats(f.text, 'f16')}" } }) { id } }`;
+      await h.ok(inline);
+      const stored = async (id: string) =>
+        (await h.services.db.prisma.postFeature.findMany({ where: { post: { externalId: id } }, orderBy: { modality: 'asc' } })).map((r) => [r.modality, Buffer.from(r.data).toString('hex')]);
+      assert.deepEqual(await stored('pk1'), await stored('pk0'));
+      assert.deepEqual(await stored('pk2'), await stored('pk0'));
+      // The payload hash is over the stored (float16) values: a retry in the other encoding is the same registration.
+      const retry = await h.ok(REGISTER, { input: video('pk0', { features: { visual: packFloats(f.visual, 'f16'), audio: packFloats(f.audio, 'f16'), text: packFloats(f.text, 'f32') } }) });
+      assert.equal(retry.registerPost.id, 'pk0');
+    });
+
+    test('a malformed packed vector is a BAD_USER_INPUT that says what is wrong', async () => {
+      const cases: [unknown, RegExp][] = [
+        ['f64:AAAA', /must start with "f16:" or "f32:" followed by standard base64/],
+        ['f16:AA-A', /must be standard, padded base64 after its "f16:" or "f32:" prefix/],
+        ['f16:AAA', /must be standard, padded base64/],
+        [' f16:AAAA', /must start with "f16:" or "f32:"/],
+        ['f32:AAAAAAA=', /packed f32 vector holds 5 bytes, not a multiple of 4/],
+      ];
+      for (const [i, [value, message]] of cases.entries()) {
+        const err = await h.fails('BAD_USER_INPUT', REGISTER, { input: video(`pkbad${i}`, { features: { text: value } }) });
+        assert.match(err.message, message);
+      }
+      // Well-formed but the wrong length, or not finite: post validation names the field, as for arrays.
+      let err = await h.fails('BAD_USER_INPUT', REGISTER, { input: video('pkbad9', { features: { visual: packFloats(features(7), 'f16') } }) });
+      assert.match(err.message, /visual features of a VIDEO post must have 8 values, got 7/);
+      err = await h.fails('BAD_USER_INPUT', REGISTER, { input: video('pkbad10', { features: { text: packFloats([1, Number.NaN, 2], 'f32') } }) });
+      assert.match(err.message, /text\[1\] must be a finite number/);
+      assert.equal(await h.services.db.prisma.post.count({ where: { externalId: { startsWith: 'pkbad' } } }), 0);
     });
 
     test('registerPosts is all or nothing', async () => {

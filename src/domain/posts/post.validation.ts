@@ -26,7 +26,7 @@ export interface PostInput {
   tags?: string[] | null;
   text?: string | null;
   createdAt?: Date | null;
-  features?: Partial<Record<'visual' | 'audio' | 'text' | 'aux', number[] | null>> | null;
+  features?: Partial<Record<'visual' | 'audio' | 'text' | 'aux', ArrayLike<number> | null>> | null;
 }
 
 export interface NormalizedPost {

@@ -6,16 +6,16 @@ import { FloatVector } from './scalars.js';
 @InputType({ description: 'Pre-extracted content features (paper 2.2); dimensions must match the service configuration.' })
 export class FeaturesInput {
   @Field(() => FloatVector, { nullable: true, description: 'Visual: 2048-d ResNeXt3D for videos, 2208-d DenseNet161 for images (defaults).' })
-  visual?: number[] | null;
+  visual?: number[] | Float32Array | null;
 
   @Field(() => FloatVector, { nullable: true, description: 'Audio: 128-d VGGish (videos only).' })
-  audio?: number[] | null;
+  audio?: number[] | Float32Array | null;
 
   @Field(() => FloatVector, { nullable: true, description: 'Text: 100-d FastText of the text read from the frames.' })
-  text?: number[] | null;
+  text?: number[] | Float32Array | null;
 
   @Field(() => FloatVector, { nullable: true, description: 'Auxiliary numeric features.' })
-  aux?: number[] | null;
+  aux?: number[] | Float32Array | null;
 }
 
 @InputType()

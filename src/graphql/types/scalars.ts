@@ -3,20 +3,33 @@
  * graphql-js coerces them one by one (about a sixth of registerPost's CPU, measured with `memer bench serve --set
  * profile=DIR`), while this checks the array in one pass. On the wire it is the same JSON array, so clients see no
  * difference; range checks (finite, float16) happen in post validation, which names the field.
+ * It also takes a packed string, "f16:<base64>" or "f32:<base64>" (lib/packed-floats.ts), for clients that hold
+ * binary vectors: smaller and much cheaper to parse than the number array.
  */
 import { GraphQLError, GraphQLScalarType, Kind, type ValueNode } from 'graphql';
+import { unpackFloats } from '../../lib/packed-floats.js';
 
-function fromValue(value: unknown): number[] {
+function unpacked(text: string): Float32Array {
+  try {
+    return unpackFloats(text);
+  } catch (err) {
+    throw new GraphQLError(`FloatVector: ${(err as Error).message}`);
+  }
+}
+
+function fromValue(value: unknown): number[] | Float32Array {
+  if (typeof value === 'string') return unpacked(value);
   // GraphQL's list coercion accepts a single item as a list of one; so does this.
   const list = Array.isArray(value) ? value : [value];
   for (let i = 0; i < list.length; i++) {
-    if (typeof list[i] !== 'number') throw new GraphQLError(`FloatVector must be a list of numbers; item ${i} is ${JSON.stringify(list[i]) ?? String(list[i])}`);
+    if (typeof list[i] !== 'number') throw new GraphQLError(`FloatVector must be a list of numbers or a packed "f16:"/"f32:" base64 string; item ${i} is ${JSON.stringify(list[i]) ?? String(list[i])}`);
   }
   return list as number[];
 }
 
-/** An inline literal: a list of int and float literals (variables stand for whole vectors, not items). */
-function fromLiteral(node: ValueNode): number[] {
+/** An inline literal: a list of int and float literals, or a packed string (variables stand for whole vectors, not items). */
+function fromLiteral(node: ValueNode): number[] | Float32Array {
+  if (node.kind === Kind.STRING) return unpacked(node.value);
   const item = (n: ValueNode, i: number): number => {
     if (n.kind === Kind.INT || n.kind === Kind.FLOAT) return Number(n.value);
     throw new GraphQLError(`FloatVector must be a list of numbers; item ${i} is not a number literal`);
@@ -26,7 +39,8 @@ function fromLiteral(node: ValueNode): number[] {
 
 export const FloatVector = new GraphQLScalarType({
   name: 'FloatVector',
-  description: 'A list of numbers, e.g. [0.12, -3.4]: the same JSON array as [Float!], checked in one pass.',
+  description:
+    'A list of numbers, e.g. [0.12, -3.4]: the same JSON array as [Float!], checked in one pass. Also accepted: a packed string, "f16:" or "f32:" followed by the standard base64 of little-endian IEEE-754 halves or singles (smaller, and much faster for the server to parse).',
   parseValue: fromValue,
   parseLiteral: fromLiteral,
   serialize: (value) => (value instanceof Float32Array ? Array.from(value) : fromValue(value)),
