@@ -1,8 +1,8 @@
 /**
  * Packed float vectors: "f16:<base64>" or "f32:<base64>", little-endian IEEE-754 halves or singles. A client whose
  * feature extractor already holds binary vectors sends them this way instead of as JSON numbers: a 2,279-value video
- * upload shrinks from ~14 KB to ~6 KB (f16), and the server parses it ~15x faster than the number array (`memer bench
- * serve` reports registerPost both ways). f16 is exact for us: features are stored as float16.
+ * upload shrinks from ~14 KB to ~6 KB (f16), and the server reads its body in 0.023 ms instead of 0.106 ms (JSON.parse
+ * plus base64 decode, against JSON.parse of the number arrays; `memer bench serve` reports registerPost both ways). f16 is exact for us: features are stored as float16.
  */
 import { floatsToHalves, halvesToFloats } from '../datasets/float16.js';
 import { bytesToHalves, bytesToVector, halvesToBytes, vectorToBytes } from './vectors.js';
