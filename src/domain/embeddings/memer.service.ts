@@ -70,7 +70,7 @@ export class MemerService {
     const featureRows = known ? keys.flatMap((postId) => fresh.get(postId)!.map((f) => ({ postId, ...f }))) : await tx.postFeature.findMany({ where: { postId: { in: keys } } });
     const stats = known ? [] : await tx.postSignalStat.findMany({ where: { postId: { in: keys } }, select: { postId: true, signalId: true, total: true } });
     const views = new Map(stats.map((s) => [`${s.postId}:${s.signalId}`, s.total]));
-    return predictVectors(models, wanted, decodeFeatures(featureRows), views);
+    return predictVectors(models, wanted, decodeFeatures(featureRows), views, snapshot.ensembles);
   }
 }
 

@@ -7,7 +7,7 @@ import type { Modality as DatasetModality } from '../../datasets/types.js';
 import { bytesToHalves, bytesToVector } from '../../lib/vectors.js';
 import type { PostFeatures } from '../../ml/memer/inference.js';
 import { normalisedFreq } from '../../ml/pipeline/memer-model.js';
-import type { ActiveModel } from '../models/registry.js';
+import type { ActiveModel, Ensemble } from '../models/registry.js';
 import { modalityNames, type MediaType, type Modality } from '../types.js';
 import type { PostEmbeddingRow } from './store.js';
 
@@ -48,44 +48,67 @@ export function decodeFeatures(rows: readonly (StoredFeature & { postId: number 
 /**
  * The MEMER vectors of `posts` under every model of their media type: `rows` to store (source MEMER, the views they
  * were computed at) and `out` for the caller, in the same order. `views`: by `${postKey}:${signalKey}` (absent: 0).
+ * Models of an `ensembles` entry run together in one session; the others one by one.
  */
 export async function predictVectors(
   models: readonly ActiveModel[],
   posts: readonly PostRef[],
   features: ReadonlyMap<number, Features>,
   views: ReadonlyMap<string, number> = new Map(),
+  ensembles: readonly Ensemble[] = [],
 ): Promise<{ rows: PostEmbeddingRow[]; out: Embedded[] }> {
-  // Each model has its own micro-batcher: run them side by side.
-  const perModel = await Promise.all(
-    models.map(async (model) => {
-      const width = new Map(model.embedder.info.modalities.map((s) => [s.modality, s.dim]));
-      // Modalities the model was not trained on are left out rather than rejected; a post with none of the model's
-      // modalities gets no MEMER vector (content-free, it is better served by its tag or global average). Training
-      // infers a modality's width from the data (its last non-zero column), so a stored vector may be longer than
-      // the model's input by trailing zeros: cut those off.
-      const usable = (p: PostRef) =>
-        Object.fromEntries(
-          Object.entries(features.get(p.key) ?? {})
-            .filter(([m]) => width.has(m as DatasetModality))
-            .map(([m, x]) => [m, fitWidth(x!, width.get(m as DatasetModality)!)]),
-        );
-      const batch = posts.flatMap((p) => {
-        const input = p.mediaType === model.mediaType ? usable(p) : {};
-        return Object.keys(input).length > 0 ? [{ post: p, input }] : [];
-      });
+  const active = new Set(models.map((m) => m.versionKey));
+  const merged = ensembles.filter((e) => e.models.every((m) => active.has(m.versionKey)));
+  const alone = models.filter((m) => !merged.some((e) => e.models.includes(m)));
+  const freqOf = (model: ActiveModel, post: PostRef) => normalisedFreq(views.get(`${post.key}:${model.signalKey}`) ?? 0, model.freqScale);
+  // Each model (or ensemble) has its own session: run them side by side.
+  const perRun = await Promise.all([
+    ...alone.map(async (model) => {
+      const batch = usableBatch(model, posts, features);
       if (batch.length === 0) return [];
-      const inputs: PostFeatures[] = batch.map(({ post, input }) => ({ features: input, freq: normalisedFreq(views.get(`${post.key}:${model.signalKey}`) ?? 0, model.freqScale) }));
+      const inputs: PostFeatures[] = batch.map(({ post, input }) => ({ features: input, freq: freqOf(model, post) }));
       const vectors = batch.length === 1 ? [await model.embedder.embed(inputs[0])] : splitRows(await model.embedder.embedMany(inputs), batch.length);
       return batch.map(({ post }, i) => ({ model, post, vector: vectors[i] }));
     }),
-  );
+    ...merged.map(async ({ models: members, runner }) => {
+      // Members read the same inputs, so the first one's view of the posts is every member's.
+      const batch = usableBatch(members[0], posts, features);
+      if (batch.length === 0) return [];
+      const freqs = members.map((m) => Float32Array.from(batch, ({ post }) => freqOf(m, post)));
+      const outputs = await runner.embedAll(batch.map(({ input }) => ({ features: input })), freqs);
+      return members.flatMap((model, i) => {
+        const vectors = splitRows(outputs[i], batch.length);
+        return batch.map(({ post }, k) => ({ model, post, vector: vectors[k] }));
+      });
+    }),
+  ]);
   const rows: PostEmbeddingRow[] = [];
   const out: Embedded[] = [];
-  for (const { model, post, vector } of perModel.flat()) {
+  for (const { model, post, vector } of perRun.flat()) {
     rows.push({ postKey: post.key, signalKey: model.signalKey, source: 'MEMER', modelVersionKey: model.versionKey, vector, views: views.get(`${post.key}:${model.signalKey}`) ?? 0 });
     out.push({ postKey: post.key, signalKey: model.signalKey, signal: model.signal, vector, version: model.version });
   }
   return { rows, out };
+}
+
+/**
+ * The posts of the model's media type with the model's inputs among their features. Modalities the model was not
+ * trained on are left out rather than rejected; a post with none of the model's modalities gets no MEMER vector
+ * (content-free, it is better served by its tag or global average). Training infers a modality's width from the data
+ * (its last non-zero column), so a stored vector may be longer than the model's input by trailing zeros: cut those off.
+ */
+function usableBatch(model: ActiveModel, posts: readonly PostRef[], features: ReadonlyMap<number, Features>): { post: PostRef; input: Features }[] {
+  const width = new Map(model.embedder.info.modalities.map((s) => [s.modality, s.dim]));
+  const usable = (p: PostRef): Features =>
+    Object.fromEntries(
+      Object.entries(features.get(p.key) ?? {})
+        .filter(([m]) => width.has(m as DatasetModality))
+        .map(([m, x]) => [m, fitWidth(x!, width.get(m as DatasetModality)!)]),
+    );
+  return posts.flatMap((p) => {
+    const input = p.mediaType === model.mediaType ? usable(p) : {};
+    return Object.keys(input).length > 0 ? [{ post: p, input }] : [];
+  });
 }
 
 /** `x` cut to `dim` values when everything past them is zero; otherwise unchanged (the model then reports the shape). */

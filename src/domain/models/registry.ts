@@ -5,10 +5,12 @@
  * to load is reported and never replaces the one serving. `sync()` re-reads the active set from the database, so
  * activations made by `memer train --activate` or another replica reach this process (the server polls it).
  */
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Prisma } from '../../data/db.js';
 import { AppError, ErrorCode } from '../../errors.js';
 import type { Logger } from '../../lib/logger.js';
+import { MemerEnsemble } from '../../ml/memer/ensemble.js';
 import { MemerEmbedder } from '../../ml/memer/inference.js';
 import type { OnnxRuntime } from '../../ml/onnx/runtime.js';
 import type { MediaType } from '../types.js';
@@ -22,6 +24,14 @@ export interface ActiveModel {
   embedder: MemerEmbedder;
   /** freq = log(1 + views) / log(1 + freqScale), clipped to [0, 1], as in training (recorded in the version's metrics). */
   freqScale: number;
+  /** The ONNX file. */
+  artefact: string;
+}
+
+/** Active models of one media type with the same inputs, merged into one session: an upload group runs it once. */
+export interface Ensemble {
+  models: readonly ActiveModel[];
+  runner: MemerEnsemble;
 }
 
 export interface Snapshot {
@@ -29,15 +39,19 @@ export interface Snapshot {
   readonly memer: ReadonlyMap<string, ActiveModel>;
   /** Identifies the active set (version keys), to detect changes cheaply. */
   readonly stamp: string;
+  /** Merged sessions over `memer`'s models (a model in none runs on its own). */
+  readonly ensembles: readonly Ensemble[];
 }
 
 export const slot = (signal: string, mediaType: MediaType) => `${signal}:${mediaType}`;
+
+const ensembleKey = (models: readonly ActiveModel[]) => `ensemble:${models.map((m) => m.versionKey).join('+')}`;
 
 /** How long a retired version stays loaded for requests that started on it. */
 const GRACE_MS = 30_000;
 
 export class ModelRegistry {
-  private snap: Snapshot = { memer: new Map(), stamp: '' };
+  private snap: Snapshot = { memer: new Map(), stamp: '', ensembles: [] };
   private syncing: Promise<void> | null = null;
 
   constructor(
@@ -81,7 +95,7 @@ export class ModelRegistry {
       try {
         const embedder = await this.load(row);
         const freqScale = Number((JSON.parse(row.metrics) as { freqScale?: number }).freqScale ?? 0);
-        next.set(key, { version: row.version, versionKey: row.id, signal: row.signal.name, signalKey: row.signalId, mediaType: row.mediaType, embedder, freqScale });
+        next.set(key, { version: row.version, versionKey: row.id, signal: row.signal.name, signalKey: row.signalId, mediaType: row.mediaType, embedder, freqScale, artefact: join(this.modelDir, row.artefact) });
       } catch (err) {
         const previous = this.snap.memer.get(key);
         this.logger.error('model version failed to load; the previous one keeps serving', { version: row.version, error: (err as Error).message, serving: previous?.version ?? null });
@@ -89,9 +103,35 @@ export class ModelRegistry {
       }
     }
     const retired = [...this.snap.memer.values()].filter((m) => ![...next.values()].some((n) => n.versionKey === m.versionKey));
-    this.snap = { memer: next, stamp };
+    const ensembles = await this.ensembles([...next.values()]);
+    const unmerged = this.snap.ensembles.filter((e) => !ensembles.some((n) => n.runner === e.runner));
+    this.snap = { memer: next, stamp, ensembles };
     if (retired.length) this.logger.info('model versions swapped', { active: [...next.values()].map((m) => m.version), retired: retired.map((m) => m.version) });
     for (const m of retired) setTimeout(() => void this.runtime.unload(m.version), GRACE_MS).unref();
+    for (const e of unmerged) setTimeout(() => void this.runtime.unload(ensembleKey(e.models)), GRACE_MS).unref();
+  }
+
+  /**
+   * Merged sessions for the models that share a media type and inputs (loaded once per set of versions). A merge that
+   * fails only costs speed: those models run one by one, and the failure is logged.
+   */
+  private async ensembles(models: readonly ActiveModel[]): Promise<Ensemble[]> {
+    const groups: ActiveModel[][] = [];
+    for (const m of models) {
+      const group = groups.find((g) => g[0].mediaType === m.mediaType && MemerEnsemble.compatible(g[0].embedder, m.embedder));
+      if (group) group.push(m);
+      else groups.push([m]);
+    }
+    const out: Ensemble[] = [];
+    for (const group of groups.filter((g) => g.length > 1)) {
+      try {
+        const bytes = await Promise.all(group.map(async (m) => new Uint8Array(await readFile(m.artefact))));
+        out.push({ models: group, runner: await MemerEnsemble.load(this.runtime, ensembleKey(group), group.map((m) => m.embedder), bytes) });
+      } catch (err) {
+        this.logger.warn('models could not be merged into one session; they run one by one', { versions: group.map((m) => m.version), error: (err as Error).message });
+      }
+    }
+    return out;
   }
 
   async dispose(): Promise<void> {

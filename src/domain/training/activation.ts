@@ -6,6 +6,7 @@
  * that fails to load leaves the previous one serving (MODEL_UNAVAILABLE). Servers pick the change up on their next
  * refresh (ModelRegistry.sync, PostIndex.refresh).
  */
+import { join } from 'node:path';
 import type { Tx } from '../../data/db.js';
 import { notFound } from '../../errors.js';
 import { MemerService } from '../embeddings/memer.service.js';
@@ -53,9 +54,10 @@ export async function activateVersion(services: Services, version: string): Prom
   for (const m of memerRows) {
     const embedder = await services.registry.load(m);
     const freqScale = Number((JSON.parse(m.metrics) as { freqScale?: number }).freqScale ?? 0);
-    models.set(slot(row.signal.name, m.mediaType!), { version: m.version, versionKey: m.id, signal: row.signal.name, signalKey: row.signal.id, mediaType: m.mediaType!, embedder, freqScale });
+    models.set(slot(row.signal.name, m.mediaType!), { version: m.version, versionKey: m.id, signal: row.signal.name, signalKey: row.signal.id, mediaType: m.mediaType!, embedder, freqScale, artefact: join(services.config.modelDir, m.artefact) });
   }
-  const snapshot: Snapshot = { memer: models, stamp: `activation:${ffm.id}` };
+  // One signal: one model per media type, nothing to merge.
+  const snapshot: Snapshot = { memer: models, stamp: `activation:${ffm.id}`, ensembles: [] };
   const backbone = await readBackbone(services.config.modelDir, ffm.artefact);
   const signalKey = row.signal.id;
   const memer = new MemerService(services.db, services.registry, services.logger);
