@@ -13,12 +13,13 @@ import { bytesToHalves, bytesToVector } from '../../src/lib/vectors.js';
 import { PROVIDERS } from '../helpers/databases.js';
 import { features, harness, TEST_FEATURES, type Harness } from '../helpers/harness.js';
 
-const MODALITIES: ModalitySpec[] = (['visual', 'audio', 'text'] as const).map((modality) => ({ modality, dim: TEST_FEATURES.video[modality]! }));
+const VIDEO: ModalitySpec[] = (['visual', 'audio', 'text'] as const).map((modality) => ({ modality, dim: TEST_FEATURES.video[modality]! }));
+const IMAGE: ModalitySpec[] = (['visual', 'text'] as const).map((modality) => ({ modality, dim: TEST_FEATURES.image[modality]! }));
 
-async function tinyModel(seed: number, signal: string): Promise<Uint8Array> {
-  const data = syntheticData({ modalities: MODALITIES, items: 30, users: 10, samples: 120, embeddingDim: 4, seed });
-  const config = memerConfig({ architecture: { modalities: MODALITIES, embeddingDim: 4, semanticDim: 6, encoderHidden: 5, latentDim: 3, decoderHidden: 5 }, training: { seed, maxEpochs: 1, batchSize: 16, threads: 1 } });
-  return exportInferenceModel(await trainMemer(data, config), { signal, mediaType: 'video', version: `${signal}-${seed}` });
+async function tinyModel(seed: number, signal: string, modalities = VIDEO): Promise<Uint8Array> {
+  const data = syntheticData({ modalities, items: 30, users: 10, samples: 120, embeddingDim: 4, seed });
+  const config = memerConfig({ architecture: { modalities, embeddingDim: 4, semanticDim: 6, encoderHidden: 5, latentDim: 3, decoderHidden: 5 }, training: { seed, maxEpochs: 1, batchSize: 16, threads: 1 } });
+  return exportInferenceModel(await trainMemer(data, config), { signal, mediaType: modalities === VIDEO ? 'video' : 'image', version: `${signal}-${seed}` });
 }
 
 for (const provider of PROVIDERS) {
@@ -59,6 +60,23 @@ for (const provider of PROVIDERS) {
         assert.equal(got.length, alone.length);
         got.forEach((x, j) => assert.ok(Math.abs(x - alone[j]) <= 1e-6, `${model.signal}[${j}]: ${x} vs ${alone[j]}`));
       }
+    });
+
+    test('an activation elsewhere keeps the merged session of an unchanged group loaded past the grace period', async (t) => {
+      const before = h.services.registry.current().ensembles[0];
+      const key = `ensemble:${before.models.map((m) => m.versionKey).join('+')}`;
+      writeFileSync(join(modelDir, 'click-image.onnx'), await tinyModel(3, 'click', IMAGE));
+      const { prisma } = h.services.db;
+      const { id } = await prisma.signal.findUniqueOrThrow({ where: { name: 'click' } });
+      await prisma.modelVersion.create({ data: { version: 'click-image-v', kind: 'MEMER', signalId: id, mediaType: 'IMAGE', status: 'READY', metrics: '{}', artefact: 'click-image.onnx', active: true } });
+      t.mock.timers.enable({ apis: ['setTimeout'] });
+      await h.services.registry.sync();
+      t.mock.timers.tick(60_000);
+      t.mock.timers.reset();
+      assert.equal(h.services.registry.current().ensembles.length, 1);
+      assert.equal(h.services.runtime.state(key)?.status, 'ready');
+      const input = { id: 'e2', mediaType: 'VIDEO', features: { visual: features(8, 4), audio: features(4, 5), text: features(3, 6) } };
+      await h.ok(`mutation($input: RegisterPostInput!) { registerPost(input: $input) { id } }`, { input });
     });
   });
 }

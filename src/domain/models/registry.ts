@@ -104,7 +104,9 @@ export class ModelRegistry {
     }
     const retired = [...this.snap.memer.values()].filter((m) => ![...next.values()].some((n) => n.versionKey === m.versionKey));
     const ensembles = await this.ensembles([...next.values()]);
-    const unmerged = this.snap.ensembles.filter((e) => !ensembles.some((n) => n.runner === e.runner));
+    // By key: an unchanged group gets a new wrapper around the same cached session, which must stay loaded.
+    const kept = new Set(ensembles.map((e) => ensembleKey(e.models)));
+    const unmerged = this.snap.ensembles.filter((e) => !kept.has(ensembleKey(e.models)));
     this.snap = { memer: next, stamp, ensembles };
     if (retired.length) this.logger.info('model versions swapped', { active: [...next.values()].map((m) => m.version), retired: retired.map((m) => m.version) });
     for (const m of retired) setTimeout(() => void this.runtime.unload(m.version), GRACE_MS).unref();
