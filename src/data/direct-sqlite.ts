@@ -49,6 +49,14 @@ export class DirectSqlite {
   }
 
   /**
+   * SQLite's data_version: it changes when another connection (another process, or this process's Prisma connection)
+   * commits, never for this connection's own commits or a PASSIVE checkpoint. One pragma, no table read.
+   */
+  dataVersion(): number {
+    return this.db.pragma('data_version', { simple: true }) as number;
+  }
+
+  /**
    * Runs `fn` (synchronous) in a BEGIN IMMEDIATE transaction; an exception rolls it back. While another connection
    * holds the write lock, waits off the event loop (1 ms, doubling to 20 ms) for up to `maxWaitMs`.
    */

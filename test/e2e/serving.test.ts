@@ -170,6 +170,31 @@ for (const provider of PROVIDERS) {
       assert.equal(h.services.index.stats.reread - before.reread, 1, 'only the other writer\'s post is read back');
     });
 
+    test('on SQLite a refresh reads nothing while only this process writes, and everything after another connection commits', { skip: provider !== 'sqlite' }, async () => {
+      const recommend = async () => h.services.recommendations.recommend({ userId: user, signal: 'click', first: 500, excludeSeen: false }, h.services.loaders());
+      await recommend();
+      const vec = (n: number) => Array.from({ length: n }, (_, i) => Math.sin(i * 0.3 + 0.9) / 2);
+      // A first request stamps the API key's lastUsedAt through Prisma (at most once a minute): another connection.
+      await h.ok(REGISTER, { i: { id: 'quiet0', mediaType: 'VIDEO', features: { visual: vec(24), audio: vec(8), text: vec(8), aux: [0, 1, 1] } } });
+      await h.services.refresh();
+      await h.ok(REGISTER, { i: { id: 'quiet', mediaType: 'VIDEO', features: { visual: vec(24), audio: vec(8), text: vec(8), aux: [0, 0, 1] } } });
+      h.queries.length = 0;
+      await h.services.refresh();
+      assert.deepEqual(h.queries, [], 'no other connection committed: the refresh only moves its windows on');
+      assert.equal((await recommend()).find((r) => r.post.id === 'quiet')?.source, 'MEMER');
+      // Another connection (Prisma's, like another process) commits a post and its click vector: the next refresh reads.
+      const { prisma } = h.services.db;
+      const quiet = await prisma.post.findUniqueOrThrow({ where: { externalId: 'quiet' }, include: { embeddings: true } });
+      const memer = quiet.embeddings.find((e) => e.source === 'MEMER')!;
+      const now = new Date();
+      const other = await prisma.post.create({ data: { externalId: 'loud', mediaType: 'VIDEO', createdAt: now, registeredAt: now, payloadHash: 'other' } });
+      await prisma.postEmbedding.create({ data: { postId: other.id, signalId: memer.signalId, source: 'MEMER', dim: memer.dim, vector: memer.vector, views: 0, updatedAt: now } });
+      h.queries.length = 0;
+      await h.services.refresh();
+      assert.ok(h.queries.length > 0);
+      assert.equal((await recommend()).find((r) => r.post.id === 'loud')?.source, 'MEMER');
+    });
+
     test('a fresh upload costs one write transaction: its fields come from what registerPost wrote', async () => {
       // Production refresh interval (catalogue and baseline caches warm), queries counted.
       const queries: string[] = [];

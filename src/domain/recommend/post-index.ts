@@ -122,6 +122,23 @@ export class PostIndex {
     for (const index of this.indexes.values()) void index.then(({ seen }) => seen.posts.add(rows), () => undefined);
   }
 
+  /**
+   * Moves every built index's window on without reading the database. For a refresh that knows no other connection
+   * has committed since the last one (SQLite's data_version): then every row stamped after the windows' starts was
+   * either checked by that refresh or written by this process's own connection (uploads, which put their posts into
+   * the indexes themselves). Forgets the seen stamps the windows leave behind, as a refresh does.
+   */
+  async advance(): Promise<void> {
+    const startedAt = new Date(Date.now() - OVERLAP_MS);
+    for (const pending of [...this.indexes.values()]) {
+      const index = await pending;
+      if (startedAt <= index.watermark) continue;
+      index.watermark = startedAt;
+      index.seen.posts.forgetUpTo(startedAt.getTime());
+      index.seen.vectors.forgetUpTo(startedAt.getTime());
+    }
+  }
+
   /** Brings every built index up to date with the database. */
   async refresh(): Promise<void> {
     const t0 = performance.now();
