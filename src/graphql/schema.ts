@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
-import { authChecker, readAccess } from './auth.js';
+import { authChecker, guardQueries } from './auth.js';
 import { CatalogResolver } from './resolvers/catalog.resolver.js';
 import { ModelResolver } from './resolvers/model.resolver.js';
 import { PostResolver } from './resolvers/post.resolver.js';
@@ -18,9 +18,8 @@ export function graphqlSchema(): Promise<GraphQLSchema> {
     resolvers: [PostResolver, UserResolver, CatalogResolver, RecommendationResolver, ModelResolver],
     authChecker,
     authMode: 'error',
-    globalMiddlewares: [readAccess],
     validate: false,
-  });
+  }).then(guardQueries);
   return built;
 }
 

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { allows } from '../../src/domain/keys/keys.service.js';
+import { AppError, ErrorCode } from '../../src/errors.js';
+import { createContext } from '../../src/graphql/context.js';
+import { graphqlSchema } from '../../src/graphql/schema.js';
 import { harness, type Harness } from '../helpers/harness.js';
 
 const REGISTER = `mutation { registerPost(input: {id: "a1", mediaType: IMAGE}) { id } }`;
@@ -53,6 +56,16 @@ describe('access control with MEMER_READ_ACCESS=key', () => {
     await h.fails('UNAUTHENTICATED', `{ signals { name } }`, {}, null);
     await h.ok(`{ signals { name } }`, {}, h.keys.read);
     await h.ok(`{ posts { edges { cursor } } }`, {}, h.keys.write);
+  });
+
+  test('every root query field checks the key before it resolves (new queries included)', async () => {
+    const schema = await graphqlSchema();
+    const fields = Object.values(schema.getQueryType()!.getFields());
+    assert.ok(fields.length >= 8);
+    const anonymous = await createContext(h.services, undefined);
+    for (const field of fields) {
+      assert.throws(() => field.resolve!({}, {}, anonymous, {} as never), (e: AppError) => e.code === ErrorCode.UNAUTHENTICATED, field.name);
+    }
   });
 });
 
