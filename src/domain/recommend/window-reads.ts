@@ -34,16 +34,18 @@ export class WindowReads {
   }
 
   /**
-   * The signal's vectors written after `since`, counted per updatedAt (index-only on PostEmbedding(signalId,
-   * updatedAt)). All sources count: only MATURE and MEMER rows are ever stored.
+   * The signal's vectors written after `since`, counted per updatedAt (index-only on PostEmbedding(signalId, source,
+   * updatedAt), one range per source; only MATURE and MEMER rows are ever stored, the filter lets the index serve).
+   * A (signalId, updatedAt) index did this before migration 0007 dropped it: every upload wrote it six times, and a
+   * group of six uploads' vector writes took 0.77 ms with it, 0.46 ms without.
    */
   async vectorCounts(signalKey: number, since: Date): Promise<StampCount[]> {
     if (this.direct) {
       return this.direct
-        .all<{ at: string; n: number }>(`SELECT "updatedAt" AS "at", COUNT(*) AS "n" FROM "PostEmbedding" WHERE "signalId" = ? AND "updatedAt" > ? GROUP BY "updatedAt"`, signalKey, sqliteDate(since))
+        .all<{ at: string; n: number }>(`SELECT "updatedAt" AS "at", COUNT(*) AS "n" FROM "PostEmbedding" WHERE "signalId" = ? AND "source" IN ('MATURE', 'MEMER') AND "updatedAt" > ? GROUP BY "updatedAt"`, signalKey, sqliteDate(since))
         .map(fromText);
     }
-    const groups = await this.prisma.postEmbedding.groupBy({ by: ['updatedAt'], where: { signalId: signalKey, updatedAt: { gt: since } }, _count: { _all: true } });
+    const groups = await this.prisma.postEmbedding.groupBy({ by: ['updatedAt'], where: { signalId: signalKey, source: { in: ['MATURE', 'MEMER'] }, updatedAt: { gt: since } }, _count: { _all: true } });
     return groups.map((g) => ({ at: g.updatedAt.getTime(), n: g._count._all, raw: g.updatedAt }));
   }
 

@@ -1,0 +1,2 @@
+-- DropIndex
+DROP INDEX "PostEmbedding_signalId_updatedAt_idx";
