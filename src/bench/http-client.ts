@@ -11,7 +11,16 @@ interface Connection {
   socket: Socket;
   pending: { resolve: (body: string) => void; reject: (err: Error) => void } | null;
   buffer: Buffer;
+  /** When its last reply arrived (performance.now()). */
+  idleSince: number;
 }
+
+/**
+ * Idle connections older than this are closed, not reused. Node's servers close a keep-alive connection after 5 s
+ * idle; a request written just as the server closes one meets a reset (ECONNRESET), which is what failed a serve
+ * bench once, when connections idle since an earlier level were picked up again.
+ */
+export const MAX_IDLE_MS = 4000;
 
 const HEADER_END = Buffer.from('\r\n\r\n');
 
@@ -25,6 +34,7 @@ export class HttpClient {
     private readonly port: number,
     path: string,
     headers: Record<string, string> = {},
+    private readonly maxIdleMs = MAX_IDLE_MS,
   ) {
     const extra = Object.entries(headers)
       .map(([k, v]) => `${k}: ${v}\r\n`)
@@ -34,11 +44,22 @@ export class HttpClient {
 
   /** POSTs a JSON body; resolves with the reply body of a 2xx or 4xx reply (GraphQL errors come as either). */
   async post(body: string): Promise<string> {
-    const conn = this.idle.pop() ?? (await this.open());
+    const conn = this.reusable() ?? (await this.open());
     return new Promise<string>((resolve, reject) => {
       conn.pending = { resolve, reject };
       conn.socket.write(`${this.head}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
     });
+  }
+
+  /** The most recently used idle connection; older ones past maxIdleMs are closed (the stack is oldest first). */
+  private reusable(): Connection | undefined {
+    const now = performance.now();
+    const fresh = this.idle.findIndex((c) => now - c.idleSince <= this.maxIdleMs);
+    for (const stale of this.idle.splice(0, fresh < 0 ? this.idle.length : fresh)) {
+      this.all.delete(stale);
+      stale.socket.destroy();
+    }
+    return this.idle.pop();
   }
 
   close(): void {
@@ -50,7 +71,7 @@ export class HttpClient {
   private open(): Promise<Connection> {
     return new Promise((resolve, reject) => {
       const socket = connect({ host: this.host, port: this.port, noDelay: true });
-      const conn: Connection = { socket, pending: null, buffer: Buffer.alloc(0) };
+      const conn: Connection = { socket, pending: null, buffer: Buffer.alloc(0), idleSince: 0 };
       socket.once('connect', () => {
         this.all.add(conn);
         resolve(conn);
@@ -92,6 +113,7 @@ export class HttpClient {
     const status = Number(header.slice(9, 12));
     if (status >= 500) pending?.reject(new Error(`HTTP ${status}: ${body}`));
     else pending?.resolve(body);
+    conn.idleSince = performance.now();
     this.idle.push(conn);
   }
 }

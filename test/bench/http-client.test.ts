@@ -43,3 +43,27 @@ test("the bench's HTTP client reuses keep-alive connections and frames replies b
     server.close();
   }
 });
+
+test('connections idle longer than maxIdleMs are closed, not reused (no race with the server keep-alive timeout)', { timeout: 10_000 }, async () => {
+  const sockets: import('node:net').Socket[] = [];
+  const server = createServer((req, res) => {
+    if (!sockets.includes(req.socket)) sockets.push(req.socket);
+    req.resume();
+    req.on('end', () => res.end('{}'));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const client = new HttpClient('127.0.0.1', (server.address() as AddressInfo).port, '/', {}, 150);
+  try {
+    await client.post('{}');
+    await client.post('{}');
+    assert.equal(sockets.length, 1, 'a connection idle for less than maxIdleMs is reused');
+    await new Promise((r) => setTimeout(r, 300));
+    await client.post('{}');
+    assert.equal(sockets.length, 2, 'after maxIdleMs the next request opens a new connection');
+    await new Promise((r) => setTimeout(r, 50));
+    assert.ok(sockets[0].destroyed, 'and the stale one was closed by the client');
+  } finally {
+    client.close();
+    server.close();
+  }
+});
