@@ -66,12 +66,19 @@ export class ModelRegistry {
   }
 
   /** Loads a version's model (once); MODEL_UNAVAILABLE if the artefact is missing or broken. */
-  async load(row: { id: number; version: string; artefact: string }): Promise<MemerEmbedder> {
+  private async load(row: { id: number; version: string; artefact: string }): Promise<MemerEmbedder> {
     try {
       return await MemerEmbedder.load(this.runtime, row.version, join(this.modelDir, row.artefact));
     } catch (err) {
       throw new AppError(ErrorCode.MODEL_UNAVAILABLE, `model ${row.version} cannot be loaded: ${(err as Error).message}`, { version: row.version });
     }
+  }
+
+  /** A MEMER version row as an ActiveModel of `signal` (its model loaded once, as `load`). */
+  async activeModel(row: { id: number; version: string; artefact: string; metrics: string; mediaType: MediaType }, signal: { key: number; name: string }): Promise<ActiveModel> {
+    const embedder = await this.load(row);
+    const freqScale = Number((JSON.parse(row.metrics) as { freqScale?: number }).freqScale ?? 0);
+    return { version: row.version, versionKey: row.id, signal: signal.name, signalKey: signal.key, mediaType: row.mediaType, embedder, freqScale, artefact: join(this.modelDir, row.artefact) };
   }
 
   /** Brings the snapshot in line with the database's active MEMER versions. Concurrent calls share one run. */
@@ -93,9 +100,7 @@ export class ModelRegistry {
       if (!row.signal || !row.mediaType || !row.signalId) continue;
       const key = slot(row.signal.name, row.mediaType);
       try {
-        const embedder = await this.load(row);
-        const freqScale = Number((JSON.parse(row.metrics) as { freqScale?: number }).freqScale ?? 0);
-        next.set(key, { version: row.version, versionKey: row.id, signal: row.signal.name, signalKey: row.signalId, mediaType: row.mediaType, embedder, freqScale, artefact: join(this.modelDir, row.artefact) });
+        next.set(key, await this.activeModel({ ...row, mediaType: row.mediaType }, { key: row.signalId, name: row.signal.name }));
       } catch (err) {
         const previous = this.snap.memer.get(key);
         this.logger.error('model version failed to load; the previous one keeps serving', { version: row.version, error: (err as Error).message, serving: previous?.version ?? null });

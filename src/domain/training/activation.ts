@@ -6,7 +6,6 @@
  * that fails to load leaves the previous one serving (MODEL_UNAVAILABLE). Servers pick the change up on their next
  * refresh (ModelRegistry.sync, PostIndex.refresh).
  */
-import { join } from 'node:path';
 import type { Tx } from '../../data/db.js';
 import { notFound } from '../../errors.js';
 import { MemerService } from '../embeddings/memer.service.js';
@@ -52,9 +51,7 @@ export async function activateVersion(services: Services, version: string): Prom
   // Load first: a broken artefact stops the activation before anything changes.
   const models = new Map<string, ActiveModel>();
   for (const m of memerRows) {
-    const embedder = await services.registry.load(m);
-    const freqScale = Number((JSON.parse(m.metrics) as { freqScale?: number }).freqScale ?? 0);
-    models.set(slot(row.signal.name, m.mediaType!), { version: m.version, versionKey: m.id, signal: row.signal.name, signalKey: row.signal.id, mediaType: m.mediaType!, embedder, freqScale, artefact: join(services.config.modelDir, m.artefact) });
+    models.set(slot(row.signal.name, m.mediaType!), await services.registry.activeModel({ ...m, mediaType: m.mediaType! }, { key: row.signal.id, name: row.signal.name }));
   }
   // One signal: one model per media type, nothing to merge.
   const snapshot: Snapshot = { memer: models, stamp: `activation:${ffm.id}`, ensembles: [] };
