@@ -132,7 +132,8 @@ export class ModelRegistry {
     const out: Ensemble[] = [];
     for (const group of groups.filter((g) => g.length > 1)) {
       try {
-        const bytes = await Promise.all(group.map(async (m) => new Uint8Array(await readFile(m.artefact))));
+        // The files are read only for a group the runtime does not hold merged yet (not on every change of the set).
+        const bytes = () => Promise.all(group.map(async (m) => new Uint8Array(await readFile(m.artefact))));
         out.push({ models: group, runner: await MemerEnsemble.load(this.runtime, ensembleKey(group), group.map((m) => m.embedder), bytes) });
       } catch (err) {
         this.logger.warn('models could not be merged into one session; they run one by one', { versions: group.map((m) => m.version), error: (err as Error).message });

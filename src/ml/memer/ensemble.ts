@@ -22,12 +22,15 @@ export class MemerEnsemble {
     return JSON.stringify(a.info.modalities) === JSON.stringify(b.info.modalities);
   }
 
-  /** Merges the members' ONNX files (`bytes[i]` is members[i]'s) and loads the result under `key` (once per key). */
-  static async load(runtime: OnnxRuntime, key: string, members: readonly MemerEmbedder[], bytes: readonly Uint8Array[]): Promise<MemerEnsemble> {
+  /**
+   * Merges the members' ONNX files (`bytes()` gives members[i]'s as its i-th) and loads the result under `key`, once
+   * per key: `bytes` is called only when the runtime does not hold that session yet.
+   */
+  static async load(runtime: OnnxRuntime, key: string, members: readonly MemerEmbedder[], bytes: () => Promise<readonly Uint8Array[]>): Promise<MemerEnsemble> {
     if (members.length < 2) throw new Error('an ensemble needs at least two models');
     if (members.some((m) => !MemerEnsemble.compatible(m, members[0]))) throw new Error('ensemble members must read the same modality inputs');
     const shared = new Set([...members[0].info.modalities.map((s) => INPUT.modality(s.modality)), INPUT.presence]);
-    const session = await runtime.load(key, () => Promise.resolve(mergeModels(bytes.map((b, i) => ({ bytes: b, prefix: prefix(i) })), shared)));
+    const session = await runtime.load(key, async () => mergeModels((await bytes()).map((b, i) => ({ bytes: b, prefix: prefix(i) })), shared));
     return new MemerEnsemble(session, members);
   }
 

@@ -31,7 +31,7 @@ const post = (k: number, withAudio: boolean): PostFeatures => ({
 test('an ensemble run gives each model exactly what its own session gives, with its own freq', async () => {
   const bytes = [await model(1, 'click'), await model(2, 'like'), await model(3, 'share')];
   const members = await Promise.all(bytes.map((b, i) => MemerEmbedder.load(runtime, `own-${i}`, b)));
-  const ensemble = await MemerEnsemble.load(runtime, 'ensemble-test', members, bytes);
+  const ensemble = await MemerEnsemble.load(runtime, 'ensemble-test', members, async () => bytes);
   const posts = [post(1, true), post(2, false), post(3, true), post(4, true)];
   const freqs = members.map((_, i) => Float32Array.from(posts, (_, k) => (i + k) / 10));
   const together = await ensemble.embedAll(posts, freqs);
