@@ -55,6 +55,13 @@ interface Seen {
   vectors: SeenStamps;
 }
 
+/** Starts the index's next window at `to`, forgetting the seen stamps it leaves behind. */
+function moveWindow(index: SignalIndex, to: Date): void {
+  index.watermark = to;
+  index.seen.posts.forgetUpTo(to.getTime());
+  index.seen.vectors.forgetUpTo(to.getTime());
+}
+
 /** Rows of a refresh window an index does not reflect yet. */
 interface Fresh {
   posts: Stamped[];
@@ -132,10 +139,7 @@ export class PostIndex {
     const startedAt = new Date(Date.now() - OVERLAP_MS);
     for (const pending of [...this.indexes.values()]) {
       const index = await pending;
-      if (startedAt <= index.watermark) continue;
-      index.watermark = startedAt;
-      index.seen.posts.forgetUpTo(startedAt.getTime());
-      index.seen.vectors.forgetUpTo(startedAt.getTime());
+      if (startedAt > index.watermark) moveWindow(index, startedAt);
     }
   }
 
@@ -160,9 +164,7 @@ export class PostIndex {
       }
       const fresh = await this.unseen(signalKey, index, postCounts);
       await this.load(signalKey, index, fresh);
-      index.watermark = startedAt; // after a successful load only: a failed one is retried from the same point
-      index.seen.posts.forgetUpTo(startedAt.getTime());
-      index.seen.vectors.forgetUpTo(startedAt.getTime());
+      moveWindow(index, startedAt); // after a successful load only: a failed one is retried from the same point
     }
     this.logger.debug('recommendation indexes refreshed', { ms: Math.round(performance.now() - t0), reread: this.stats.reread - before.reread, skippedSeen: this.stats.skippedSeen - before.skippedSeen });
   }
