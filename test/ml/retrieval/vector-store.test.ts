@@ -120,11 +120,17 @@ test('upsertMany builds the graph once, then inserts in bulk; ip reduction on eq
   assert.ok(r / 20 >= 0.9, `recall@10 ${r / 20}`);
 });
 
-test('recall@50 of the graph on a structured set of 20k items is at least 0.95 (measured 0.992 with the default settings)', () => {
+/** A graph-indexed store of 20k structured items (keys 1000.., metas i % 3), with its data. */
+function structuredGraphStore(): { n: number; data: Float32Array; store: VectorStore } {
   const n = 20_000;
   const data = structuredVectors(n, dim, 7);
   const store = new VectorStore({ dim, approximateFrom: 1000 });
   store.upsertMany(Int32Array.from({ length: n }, (_, i) => 1000 + i), data, Uint8Array.from({ length: n }, (_, i) => i % 3));
+  return { n, data, store };
+}
+
+test('recall@50 of the graph on a structured set of 20k items is at least 0.95 (measured 0.992 with the default settings)', () => {
+  const { n, data, store } = structuredGraphStore();
   const queries = structuredVectors(30, dim, 8);
   let r = 0;
   for (let i = 0; i < 30; i++) {
@@ -135,10 +141,7 @@ test('recall@50 of the graph on a structured set of 20k items is at least 0.95 (
 });
 
 test('a filter that hides the nearest posts (a user who has seen them): the graph search widens until every range is complete', () => {
-  const n = 20_000;
-  const data = structuredVectors(n, dim, 7);
-  const store = new VectorStore({ dim, approximateFrom: 1000 });
-  store.upsertMany(Int32Array.from({ length: n }, (_, i) => 1000 + i), data, Array.from({ length: n }, (_, i) => i % 3));
+  const { n, data, store } = structuredGraphStore();
   const qs = structuredVectors(20, dim, 8);
   let hit = 0;
   for (let u = 0; u < 20; u++) {
