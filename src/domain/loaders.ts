@@ -11,7 +11,7 @@
 import DataLoader from 'dataloader';
 import type { Prisma } from '../data/db.js';
 import { badInput } from '../errors.js';
-import { vectorToBytes } from '../lib/vectors.js';
+import { bytesOf } from '../lib/vectors.js';
 import type { Catalog } from './catalog.js';
 import type { BaselineCache } from './embeddings/baselines.js';
 import type { StatRow } from './maturity/maturity.js';
@@ -59,7 +59,7 @@ export class RequestLoaders {
       if (!r.created) continue;
       this.created.add(r.post.key);
       for (const m of r.memer) {
-        this.embeddings.prime(`${r.post.key}:${m.signalKey}:MEMER`, { vector: vectorToBytes(m.vector), dim: m.vector.length, views: 0, updatedAt: m.updatedAt, modelVersion: m.version });
+        this.embeddings.prime(`${r.post.key}:${m.signalKey}:MEMER`, { vector: bytesOf(m.vector), dim: m.vector.length, views: 0, updatedAt: m.updatedAt, modelVersion: m.version });
       }
     }
   }

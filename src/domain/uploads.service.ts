@@ -16,7 +16,7 @@ import type { Logger } from '../lib/logger.js';
 import type { Catalog } from './catalog.js';
 import { tagAverage, type BaselineCache } from './embeddings/baselines.js';
 import { MemerService, shouldRefresh, stillActive } from './embeddings/memer.service.js';
-import type { Embedded } from './embeddings/predict.js';
+import { uploadFeatures, type Embedded } from './embeddings/predict.js';
 import { upsertPostEmbeddings, type PostEmbeddingRow } from './embeddings/store.js';
 import type { InteractionInput, InteractionsService, RecordResult } from './interactions/interactions.service.js';
 import type { Registered } from './loaders.js';
@@ -126,7 +126,7 @@ export class UploadsService {
 
   /** Predicts, then writes posts and vectors in one transaction; null when `check` found the models retired. */
   private async writeOnce(posts: NormalizedPost[], snapshot: Snapshot, check: boolean): Promise<(Written & { stored: PostEmbeddingRow[]; out: Embedded[] }) | null> {
-    const features = new Map(posts.map((p, i) => [-(i + 1), p.features.map((f) => ({ ...f, dtype: 'FLOAT16' as const }))]));
+    const features = new Map(posts.map((p, i) => [-(i + 1), uploadFeatures(p.features)]));
     const refs = posts.map((p, i) => ({ key: -(i + 1), mediaType: p.mediaType }));
     const { rows, out } = await this.memer.predict(refs, snapshot, this.db.prisma, features);
     const direct = this.db.direct;

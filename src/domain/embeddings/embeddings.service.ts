@@ -22,34 +22,39 @@ export interface EmbeddingView {
 }
 
 export async function resolveEmbedding(loaders: RequestLoaders, post: PostRecord, signal: SignalRecord, source: SourceChoice): Promise<EmbeddingView | null> {
-  switch (source) {
-    case 'AUTO': {
-      const [stat, threshold, mature, memer, tagAvg, globalAvg] = await Promise.all([
-        loaders.stat(post.key, signal.key),
-        loaders.threshold(signal.key, post.mediaType),
-        stored(loaders, post, signal, 'MATURE'),
-        stored(loaders, post, signal, 'MEMER'),
-        computed(loaders, post, signal, 'TAG_AVG'),
-        computed(loaders, post, signal, 'GLOBAL_AVG'),
-      ]);
-      const views = { MATURE: mature, MEMER: memer, TAG_AVG: tagAvg, GLOBAL_AVG: globalAvg } as const;
-      const source = autoSource({
-        matureStage: maturityOf(stat, threshold).status === 'MATURE',
-        mature: mature !== null,
-        memer: memer !== null,
-        tagAvg: tagAvg !== null,
-        globalAvg: globalAvg !== null,
-      });
-      return source ? views[source as keyof typeof views] : null;
-    }
+  const chosen = source === 'AUTO' ? await servingSource(loaders, post, signal) : source;
+  switch (chosen) {
+    case null:
+      return null;
     case 'MATURE':
     case 'MEMER':
-      return stored(loaders, post, signal, source);
+      return stored(loaders, post, signal, chosen);
     case 'TAG_AVG':
     case 'GLOBAL_AVG':
     case 'RANDOM':
-      return computed(loaders, post, signal, source);
+      return computed(loaders, post, signal, chosen);
   }
+}
+
+/**
+ * The source AUTO serves the post from for the signal, decided from what exists without building any vector (an
+ * upload's response asks this for six signals; building the five unused candidates was most of its field work).
+ */
+export async function servingSource(loaders: RequestLoaders, post: PostRecord, signal: SignalRecord): Promise<EmbeddingSource | null> {
+  const [stat, threshold, mature, memer, averages] = await Promise.all([
+    loaders.stat(post.key, signal.key),
+    loaders.threshold(signal.key, post.mediaType),
+    loaders.embedding(post.key, signal.key, 'MATURE'),
+    loaders.embedding(post.key, signal.key, 'MEMER'),
+    loaders.averages.load(signal.key),
+  ]);
+  return autoSource({
+    matureStage: maturityOf(stat, threshold).status === 'MATURE',
+    mature: mature !== null,
+    memer: memer !== null,
+    tagAvg: post.tags.some((t) => averages.byTag.has(t)),
+    globalAvg: averages.global !== null,
+  });
 }
 
 /** The baselines side by side (A/B control arms): GLOBAL_AVG, TAG_AVG and RANDOM, those that exist. */

@@ -8,7 +8,7 @@ import type { Db, Tx } from '../../data/db.js';
 import type { DirectSqlite } from '../../data/direct-sqlite.js';
 import type { Logger } from '../../lib/logger.js';
 import type { ModelRegistry, Snapshot } from '../models/registry.js';
-import { decodeFeatures, predictVectors, type Embedded, type PostRef, type StoredFeature } from './predict.js';
+import { decodeFeatures, predictVectors, type Embedded, type Features, type PostRef } from './predict.js';
 import { upsertPostEmbeddings, type PostEmbeddingRow } from './store.js';
 import { retryTransaction } from '../../data/retry.js';
 
@@ -29,12 +29,12 @@ export class MemerService {
 
   /**
    * Computes and stores MEMER vectors for the posts under `snapshot`'s active models. `fresh` gives the stored
-   * features of posts just registered (no view yet), which saves reading them back. Without `tx` the vectors are
+   * model inputs of posts just registered (no view yet), which saves reading their features back. Without `tx` the vectors are
    * written in a transaction of their own that first checks the snapshot's versions are still the active ones: if an
    * activation swapped them meanwhile, the registry is re-synced and the vectors recomputed with the new models, so
    * no prediction of a retired model lands in the new embedding space.
    */
-  async embed(posts: readonly PostRef[], snapshot: Snapshot = this.registry.current(), tx?: Tx, fresh?: Map<number, StoredFeature[]>): Promise<Embedded[]> {
+  async embed(posts: readonly PostRef[], snapshot: Snapshot = this.registry.current(), tx?: Tx, fresh?: ReadonlyMap<number, Features>): Promise<Embedded[]> {
     if (tx) {
       const { rows, out } = await this.predict(posts, snapshot, tx, fresh);
       await upsertPostEmbeddings(tx, this.db.provider, rows);
@@ -60,17 +60,17 @@ export class MemerService {
   }
 
   /** The MEMER vectors `embed` would store, without storing them (reads features and views through `tx`). */
-  async predict(posts: readonly PostRef[], snapshot: Snapshot, tx: Tx = this.db.prisma, fresh?: Map<number, StoredFeature[]>): Promise<{ rows: PostEmbeddingRow[]; out: Embedded[] }> {
+  async predict(posts: readonly PostRef[], snapshot: Snapshot, tx: Tx = this.db.prisma, fresh?: ReadonlyMap<number, Features>): Promise<{ rows: PostEmbeddingRow[]; out: Embedded[] }> {
     const models = [...snapshot.memer.values()];
     const wanted = posts.filter((p) => models.some((m) => m.mediaType === p.mediaType));
     if (wanted.length === 0) return { rows: [], out: [] };
     const keys = wanted.map((p) => p.key);
-    const known = fresh && keys.every((k) => fresh.has(k));
+    if (fresh && keys.every((k) => fresh.has(k))) return predictVectors(models, wanted, fresh, new Map(), snapshot.ensembles);
     // Sequential, not Promise.all: `tx` may be a PostgreSQL transaction, i.e. one connection.
-    const featureRows = known ? keys.flatMap((postId) => fresh.get(postId)!.map((f) => ({ postId, ...f }))) : await tx.postFeature.findMany({ where: { postId: { in: keys } } });
-    const stats = known ? [] : await tx.postSignalStat.findMany({ where: { postId: { in: keys } }, select: { postId: true, signalId: true, total: true } });
+    const features = decodeFeatures(await tx.postFeature.findMany({ where: { postId: { in: keys } } }));
+    const stats = await tx.postSignalStat.findMany({ where: { postId: { in: keys } }, select: { postId: true, signalId: true, total: true } });
     const views = new Map(stats.map((s) => [`${s.postId}:${s.signalId}`, s.total]));
-    return predictVectors(models, wanted, decodeFeatures(featureRows), views, snapshot.ensembles);
+    return predictVectors(models, wanted, features, views, snapshot.ensembles);
   }
 }
 

@@ -33,16 +33,22 @@ export interface Embedded {
 
 export type Features = PostFeatures['features'];
 
+const inputName = (m: Modality) => modalityNames[m] as DatasetModality;
+
 /** Stored feature rows as model inputs, by post key. */
 export function decodeFeatures(rows: readonly (StoredFeature & { postId: number })[]): Map<number, Features> {
   const features = new Map<number, Features>();
   for (const f of rows) {
     let m = features.get(f.postId);
     if (!m) features.set(f.postId, (m = {}));
-    const name = modalityNames[f.modality] as DatasetModality;
-    m[name] = f.dtype === 'FLOAT16' ? halvesToFloats(bytesToHalves(f.data)) : bytesToVector(f.data);
+    m[inputName(f.modality)] = f.dtype === 'FLOAT16' ? halvesToFloats(bytesToHalves(f.data)) : bytesToVector(f.data);
   }
   return features;
+}
+
+/** The model inputs of a post being registered, from its float16 halves (no stored bytes to read back). */
+export function uploadFeatures(features: readonly { modality: Modality; halves: Uint16Array }[]): Features {
+  return Object.fromEntries(features.map((f) => [inputName(f.modality), halvesToFloats(f.halves)]));
 }
 
 /**

@@ -6,7 +6,7 @@ import type { Tx } from '../../data/db.js';
 import { sqliteDate, type DirectSqlite } from '../../data/direct-sqlite.js';
 import type { Provider } from '../../data/provider.js';
 import { Prisma as Sql } from '../../generated/sqlite/client.js';
-import { vectorToBytes } from '../../lib/vectors.js';
+import { bytesOf, vectorToBytes } from '../../lib/vectors.js';
 import type { EmbeddingSource } from '../types.js';
 
 export interface PostEmbeddingRow {
@@ -53,7 +53,7 @@ export function upsertPostEmbeddingsDirect(db: DirectSqlite, rows: readonly Post
   for (const r of rows) {
     db.run(
       `${INSERT_POST_EMBEDDING} (?, ?, ?, ?, ?, ?, ?, ?) ${ON_POST_EMBEDDING_CONFLICT}`,
-      r.postKey, r.signalKey, r.source, r.modelVersionKey, r.vector.length, vectorToBytes(r.vector), r.views, at,
+      r.postKey, r.signalKey, r.source, r.modelVersionKey, r.vector.length, bytesOf(r.vector), r.views, at,
     );
   }
 }

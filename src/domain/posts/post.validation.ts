@@ -6,9 +6,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { Config } from '../../config/config.js';
-import { floatsToHalves } from '../../datasets/float16.js';
+import { halfToNumber, toHalf } from '../../datasets/float16.js';
 import { badInput } from '../../errors.js';
-import { halvesToBytes } from '../../lib/vectors.js';
+import { Halves, type FloatValues } from '../../lib/packed-floats.js';
+import { bytesOf } from '../../lib/vectors.js';
 import { mediaTypeNames, modalityNames, type MediaType, type Modality } from '../types.js';
 
 export const LIMITS = Object.freeze({
@@ -26,7 +27,7 @@ export interface PostInput {
   tags?: string[] | null;
   text?: string | null;
   createdAt?: Date | null;
-  features?: Partial<Record<'visual' | 'audio' | 'text' | 'aux', ArrayLike<number> | null>> | null;
+  features?: Partial<Record<'visual' | 'audio' | 'text' | 'aux', FloatValues | readonly number[] | null>> | null;
 }
 
 export interface NormalizedPost {
@@ -35,7 +36,8 @@ export interface NormalizedPost {
   tags: string[];
   text: string;
   createdAt: Date;
-  features: { modality: Modality; dim: number; data: Uint8Array<ArrayBuffer> }[];
+  /** `halves`: the values as float16 bits; `data`: their stored bytes (a view on them). */
+  features: { modality: Modality; dim: number; halves: Uint16Array; data: Uint8Array<ArrayBuffer> }[];
   payloadHash: string;
 }
 
@@ -69,15 +71,32 @@ export function normalizePost(input: PostInput, config: Config, path = 'input', 
     const dim = expected[name];
     if (!dim) throw badInput(`${name} features are not accepted for ${input.mediaType} posts`, { path: at });
     if (values.length !== dim) throw badInput(`${name} features of a ${input.mediaType} post must have ${dim} values, got ${values.length}`, { path: at });
-    for (let i = 0; i < values.length; i++) {
-      const x = values[i];
-      if (!Number.isFinite(x) || Math.abs(x) > LIMITS.featureMagnitude) throw badInput(`${name}[${i}] must be a finite number within +-${LIMITS.featureMagnitude}, got ${x}`, { path: at });
-    }
-    const data = halvesToBytes(floatsToHalves(values, new Uint16Array(dim)));
-    features.push({ modality, dim, data });
+    const halves = values instanceof Halves ? checkHalves(values.bits, name, at) : quantize(values, name, at);
+    const data = bytesOf(halves);
+    features.push({ modality, dim, halves, data });
     hash.update(name).update(data);
   }
   // A registration without createdAt means "now": leave it out of the hash so that its retry still matches.
   hash.update(JSON.stringify([externalId, input.mediaType, tags, text, input.createdAt ? createdAt.toISOString() : null]));
   return { externalId, mediaType: input.mediaType, tags, text, createdAt, features, payloadHash: hash.digest('hex') };
+}
+
+const outOfRange = (name: string, i: number, x: number, path: string) =>
+  badInput(`${name}[${i}] must be a finite number within +-${LIMITS.featureMagnitude}, got ${x}`, { path });
+
+/** Float values checked (finite, within float16's range) and rounded to float16 bits, in one pass. */
+function quantize(values: ArrayLike<number>, name: string, path: string): Uint16Array {
+  const halves = new Uint16Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i];
+    if (!(Math.abs(x) <= LIMITS.featureMagnitude)) throw outOfRange(name, i, x, path); // also false for NaN
+    halves[i] = toHalf(x);
+  }
+  return halves;
+}
+
+/** Packed float16 bits: every finite half is within range, so only infinities and NaN (exponent all ones) are refused. */
+function checkHalves(bits: Uint16Array, name: string, path: string): Uint16Array {
+  for (let i = 0; i < bits.length; i++) if ((bits[i] & 0x7c00) === 0x7c00) throw outOfRange(name, i, halfToNumber(bits[i]), path);
+  return bits;
 }

@@ -1,5 +1,5 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { baselines, resolveEmbedding, type EmbeddingView } from '../../domain/embeddings/embeddings.service.js';
+import { baselines, resolveEmbedding, servingSource, type EmbeddingView } from '../../domain/embeddings/embeddings.service.js';
 import { maturityOf } from '../../domain/maturity/maturity.js';
 import { badInput } from '../../errors.js';
 import type { Context } from '../context.js';
@@ -70,7 +70,7 @@ export class PostResolver {
   })
   async servingSources(@Root() post: Post, @Ctx() ctx: Context): Promise<ServingSource[]> {
     const signals = [...(await ctx.loaders.signals()).values()].filter((s) => s.mediaTypes.includes(post.mediaType));
-    return Promise.all(signals.map(async (s) => ({ signal: s.name, source: (await resolveEmbedding(ctx.loaders, post, s, 'AUTO'))?.source ?? null })));
+    return Promise.all(signals.map(async (s) => ({ signal: s.name, source: await servingSource(ctx.loaders, post, s) })));
   }
 
   @FieldResolver(() => [Embedding], { description: 'GLOBAL_AVG, TAG_AVG and RANDOM for the signal (those that exist): control arms for A/B tests.' })

@@ -1,21 +1,22 @@
 import { Field, ID, InputType, Int } from 'type-graphql';
 import { DateTimeResolver, JSONObjectResolver } from 'graphql-scalars';
 import { MediaType } from './enums.js';
+import type { FloatValues } from '../../lib/packed-floats.js';
 import { FloatVector } from './scalars.js';
 
 @InputType({ description: 'Pre-extracted content features (paper 2.2); dimensions must match the service configuration.' })
 export class FeaturesInput {
   @Field(() => FloatVector, { nullable: true, description: 'Visual: 2048-d ResNeXt3D for videos, 2208-d DenseNet161 for images (defaults).' })
-  visual?: number[] | Float32Array | null;
+  visual?: FloatValues | null;
 
   @Field(() => FloatVector, { nullable: true, description: 'Audio: 128-d VGGish (videos only).' })
-  audio?: number[] | Float32Array | null;
+  audio?: FloatValues | null;
 
   @Field(() => FloatVector, { nullable: true, description: 'Text: 100-d FastText of the text read from the frames.' })
-  text?: number[] | Float32Array | null;
+  text?: FloatValues | null;
 
   @Field(() => FloatVector, { nullable: true, description: 'Auxiliary numeric features.' })
-  aux?: number[] | Float32Array | null;
+  aux?: FloatValues | null;
 }
 
 @InputType()

@@ -7,17 +7,19 @@
  * binary vectors: smaller, and about 5x cheaper to read than the number array.
  */
 import { GraphQLError, GraphQLScalarType, Kind, type ValueNode } from 'graphql';
-import { unpackFloats } from '../../lib/packed-floats.js';
+import { halvesToFloats } from '../../datasets/float16.js';
+import { Halves, unpackVector, type FloatValues } from '../../lib/packed-floats.js';
 
-function unpacked(text: string): Float32Array {
+/** A packed string's values: float16 halves stay halves (they are stored as such), f32 become a Float32Array. */
+function unpacked(text: string): Halves | Float32Array {
   try {
-    return unpackFloats(text);
+    return unpackVector(text);
   } catch (err) {
     throw new GraphQLError(`FloatVector: ${(err as Error).message}`);
   }
 }
 
-function fromValue(value: unknown): number[] | Float32Array {
+function fromValue(value: unknown): FloatValues {
   if (typeof value === 'string') return unpacked(value);
   // GraphQL's list coercion accepts a single item as a list of one; so does this.
   const list = Array.isArray(value) ? value : [value];
@@ -28,7 +30,7 @@ function fromValue(value: unknown): number[] | Float32Array {
 }
 
 /** An inline literal: a list of int and float literals, or a packed string (variables stand for whole vectors, not items). */
-function fromLiteral(node: ValueNode): number[] | Float32Array {
+function fromLiteral(node: ValueNode): FloatValues {
   if (node.kind === Kind.STRING) return unpacked(node.value);
   const item = (n: ValueNode, i: number): number => {
     if (n.kind === Kind.INT || n.kind === Kind.FLOAT) return Number(n.value);
@@ -43,5 +45,5 @@ export const FloatVector = new GraphQLScalarType({
     'A list of numbers, e.g. [0.12, -3.4]: the same JSON array as [Float!], checked in one pass. Also accepted: a packed string, "f16:" or "f32:" followed by the standard base64 of little-endian IEEE-754 halves or singles (smaller, and about 5x cheaper for the server to read).',
   parseValue: fromValue,
   parseLiteral: fromLiteral,
-  serialize: (value) => (value instanceof Float32Array ? Array.from(value) : fromValue(value)),
+  serialize: (value) => (value instanceof Halves ? Array.from(halvesToFloats(value.bits)) : value instanceof Float32Array ? Array.from(value) : fromValue(value)),
 });
