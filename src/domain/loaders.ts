@@ -27,6 +27,12 @@ export interface StoredEmbedding {
 
 const pairKey = (a: number, b: number) => `${a}:${b}`;
 
+/** What a loader found for each key, in the keys' order (null where nothing was). */
+const inOrder = <T>(keys: readonly string[], found: ReadonlyMap<string, T>): (T | null)[] => keys.map((k) => found.get(k) ?? null);
+
+/** The answer for what a post created in this request cannot have yet. */
+const NONE: Promise<null> = Promise.resolve(null);
+
 /** What a registration wrote for one post (uploads.service's RegisterResult carries it). */
 export interface Registered {
   post: { key: number };
@@ -38,8 +44,12 @@ export interface Registered {
 export class RequestLoaders {
   private signalMap?: Promise<Map<string, SignalRecord>>;
   private thresholdMap?: Promise<Map<string, number>>;
-  /** Posts created by this request: no statistics and no MATURE embedding exist for them. */
-  private readonly created = new Set<number>();
+  /**
+   * Posts created by this request, with the MEMER vectors stored with them by signal key: they have no statistics and
+   * no other stored embedding, so their fields are answered from here without a loader (an upload's servingSources
+   * asked ~30 loads of them, the largest allocation of registerPost).
+   */
+  private readonly created = new Map<number, Map<number, StoredEmbedding>>();
 
   constructor(
     private readonly prisma: Prisma,
@@ -57,18 +67,10 @@ export class RequestLoaders {
   primeRegistered(results: readonly Registered[]): void {
     for (const r of results) {
       if (!r.created) continue;
-      this.created.add(r.post.key);
-      for (const m of r.memer) {
-        this.embeddings.prime(`${r.post.key}:${m.signalKey}:MEMER`, { vector: bytesOf(m.vector), dim: m.vector.length, views: 0, updatedAt: m.updatedAt, modelVersion: m.version });
-      }
+      const memer = new Map<number, StoredEmbedding>();
+      for (const m of r.memer) memer.set(m.signalKey, { vector: bytesOf(m.vector), dim: m.vector.length, views: 0, updatedAt: m.updatedAt, modelVersion: m.version });
+      this.created.set(r.post.key, memer);
     }
-  }
-
-  /** Keys of posts created in this request get `none` without a query; the others go to `load`. */
-  private async skipCreated<T>(keys: readonly string[], none: T, load: (keys: string[]) => Promise<Map<string, T>>): Promise<T[]> {
-    const asked = keys.filter((k) => !this.created.has(Number(k.split(':')[0])));
-    const found = asked.length ? await load(asked) : new Map<string, T>();
-    return keys.map((k) => found.get(k) ?? none);
   }
 
   /** The named signal, or BAD_USER_INPUT listing the known ones. */
@@ -84,36 +86,34 @@ export class RequestLoaders {
     return (await this.thresholdMap).get(`${signalKey}:${mediaType}`) ?? null;
   }
 
-  readonly stats = new DataLoader<string, StatRow | null>((keys) =>
-    this.skipCreated<StatRow | null>(keys, null, async (asked) => {
-      const pairs = asked.map((k) => k.split(':').map(Number));
-      const rows = await this.prisma.postSignalStat.findMany({
-        where: { postId: { in: [...new Set(pairs.map((p) => p[0]))] }, signalId: { in: [...new Set(pairs.map((p) => p[1]))] } },
-      });
-      return new Map(rows.map((r) => [pairKey(r.postId, r.signalId), r]));
-    }),
-  );
+  private readonly stats = new DataLoader<string, StatRow | null>(async (keys) => {
+    const pairs = keys.map((k) => k.split(':').map(Number));
+    const rows = await this.prisma.postSignalStat.findMany({
+      where: { postId: { in: [...new Set(pairs.map((p) => p[0]))] }, signalId: { in: [...new Set(pairs.map((p) => p[1]))] } },
+    });
+    return inOrder(keys, new Map(rows.map((r) => [pairKey(r.postId, r.signalId), r])));
+  });
 
   stat(postKey: number, signalKey: number): Promise<StatRow | null> {
-    return this.stats.load(pairKey(postKey, signalKey));
+    return this.created.has(postKey) ? NONE : this.stats.load(pairKey(postKey, signalKey));
   }
 
-  private readonly embeddings = new DataLoader<string, StoredEmbedding | null>((keys) =>
-    this.skipCreated<StoredEmbedding | null>(keys, null, async (asked) => {
-      const parts = asked.map((k) => k.split(':'));
-      const rows = await this.prisma.postEmbedding.findMany({
-        where: {
-          postId: { in: [...new Set(parts.map((p) => Number(p[0])))] },
-          signalId: { in: [...new Set(parts.map((p) => Number(p[1])))] },
-          source: { in: [...new Set(parts.map((p) => p[2] as EmbeddingSource))] },
-        },
-        select: { postId: true, signalId: true, source: true, vector: true, dim: true, views: true, updatedAt: true, modelVersion: { select: { version: true } } },
-      });
-      return new Map(rows.map((r) => [`${r.postId}:${r.signalId}:${r.source}`, { ...r, modelVersion: r.modelVersion?.version ?? null }]));
-    }),
-  );
+  private readonly embeddings = new DataLoader<string, StoredEmbedding | null>(async (keys) => {
+    const parts = keys.map((k) => k.split(':'));
+    const rows = await this.prisma.postEmbedding.findMany({
+      where: {
+        postId: { in: [...new Set(parts.map((p) => Number(p[0])))] },
+        signalId: { in: [...new Set(parts.map((p) => Number(p[1])))] },
+        source: { in: [...new Set(parts.map((p) => p[2] as EmbeddingSource))] },
+      },
+      select: { postId: true, signalId: true, source: true, vector: true, dim: true, views: true, updatedAt: true, modelVersion: { select: { version: true } } },
+    });
+    return inOrder(keys, new Map(rows.map((r) => [`${r.postId}:${r.signalId}:${r.source}`, { ...r, modelVersion: r.modelVersion?.version ?? null }])));
+  });
 
   embedding(postKey: number, signalKey: number, source: EmbeddingSource): Promise<StoredEmbedding | null> {
+    const created = this.created.get(postKey);
+    if (created) return source === 'MEMER' && created.has(signalKey) ? Promise.resolve(created.get(signalKey)!) : NONE;
     return this.embeddings.load(`${postKey}:${signalKey}:${source}`);
   }
 

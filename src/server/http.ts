@@ -11,15 +11,23 @@ import { createContext, type Context } from '../graphql/context.js';
 
 export const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
-async function readBody(req: IncomingMessage): Promise<string | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) return null;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+/** The body as text, or null past MAX_BODY_BYTES (the rest is read and dropped, so the connection stays usable). */
+function readBody(req: IncomingMessage): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      if (size > MAX_BODY_BYTES) return;
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+      else {
+        chunks.length = 0;
+        resolve(null);
+      }
+    });
+    req.on('end', () => resolve(size > MAX_BODY_BYTES ? null : (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)).toString('utf8')));
+    req.on('error', reject);
+  });
 }
 
 function send(res: ServerResponse, status: number, body: string, type = 'application/json'): void {
@@ -28,9 +36,11 @@ function send(res: ServerResponse, status: number, body: string, type = 'applica
 }
 
 export async function handle(apollo: ApolloServer<Context>, services: Services, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://localhost');
-  if (url.pathname === '/healthz') return send(res, 200, JSON.stringify({ ok: true }));
-  if (url.pathname !== '/graphql' && url.pathname !== '/') return send(res, 404, JSON.stringify({ error: 'not found: use /graphql' }));
+  const target = req.url ?? '/';
+  const q = target.indexOf('?');
+  const [pathname, search] = q < 0 ? [target, ''] : [target.slice(0, q), target.slice(q)];
+  if (pathname === '/healthz') return send(res, 200, JSON.stringify({ ok: true }));
+  if (pathname !== '/graphql' && pathname !== '/') return send(res, 404, JSON.stringify({ error: 'not found: use /graphql' }));
   const text = req.method === 'POST' ? await readBody(req) : '';
   if (text === null) return send(res, 413, JSON.stringify({ errors: [{ message: `request body over ${MAX_BODY_BYTES} bytes`, extensions: { code: 'BAD_USER_INPUT' } }] }));
   const headers = new HeaderMap();
@@ -44,7 +54,7 @@ export async function handle(apollo: ApolloServer<Context>, services: Services, 
     }
   }
   const result = await apollo.executeHTTPGraphQLRequest({
-    httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
+    httpGraphQLRequest: { method: req.method ?? 'GET', headers, search, body },
     context: () => createContext(services, req.headers.authorization),
   });
   for (const [k, v] of result.headers) res.setHeader(k, v);
