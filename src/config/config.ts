@@ -27,6 +27,11 @@ export interface Config {
    * 256 posts (6 video models on 2 cores, tmp measurement in the stop-10 note).
    */
   ortThreads: number;
+  /**
+   * Run the served MEMER models on a worker thread of their own, so an upload group's inference leaves the event loop
+   * (registerPost main-thread CPU per upload 0.98-1.01 -> 0.69-0.86 ms at c=16 on 2 cores, `memer bench serve`).
+   */
+  modelThread: boolean;
   /** Feature dimensions per media type and modality (paper section 2.2). */
   features: Record<MediaType, FeatureDims>;
   logLevel: LogLevel;
@@ -49,6 +54,7 @@ export const defaults: Readonly<Config> = Object.freeze({
   modelDir: './data/models',
   executionProvider: 'auto',
   ortThreads: 1,
+  modelThread: true,
   features: {
     video: { visual: 2048, audio: 128, text: 100, aux: 3 },
     image: { visual: 2208, text: 100, aux: 3 },
@@ -79,6 +85,7 @@ export const envNames = {
   MEMER_MODEL_DIR: 'modelDir',
   MEMER_EXECUTION_PROVIDER: 'executionProvider',
   MEMER_ORT_THREADS: 'ortThreads',
+  MEMER_MODEL_THREAD: 'modelThread',
   MEMER_FEATURES_VIDEO: 'features.video',
   MEMER_FEATURES_IMAGE: 'features.image',
   LOG_LEVEL: 'logLevel',
@@ -185,6 +192,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     modelDir: String(get('modelDir') ?? defaults.modelDir),
     executionProvider: oneOf('MEMER_EXECUTION_PROVIDER', get('executionProvider') ?? defaults.executionProvider, ['cpu', 'cuda', 'auto'] as const),
     ortThreads: get('ortThreads') === undefined ? defaults.ortThreads : positiveInt('MEMER_ORT_THREADS', get('ortThreads'), true),
+    modelThread: get('modelThread') === undefined ? defaults.modelThread : bool('MEMER_MODEL_THREAD', get('modelThread')),
     features: { video: featureDims('video'), image: featureDims('image') },
     logLevel: oneOf('LOG_LEVEL', get('logLevel') ?? defaults.logLevel, ['debug', 'info', 'warn', 'error'] as const),
     readAccess: oneOf('MEMER_READ_ACCESS', get('readAccess') ?? defaults.readAccess, ['open', 'key'] as const),

@@ -27,6 +27,8 @@ export class Services {
   readonly baselines: BaselineCache;
   readonly catalog: Catalog;
   readonly runtime: OnnxRuntime;
+  /** The served MEMER models' sessions: by default on a thread of their own (config.modelThread). */
+  readonly modelRuntime: OnnxRuntime;
   readonly registry: ModelRegistry;
   readonly index: PostIndex;
   readonly uploads: UploadsService;
@@ -47,8 +49,10 @@ export class Services {
     this.catalog = new Catalog(db.prisma, config.refreshMs);
     // No spin-waiting: a server interleaves small runs with request handling, and spinning threads would take the CPU
     // the event loop needs (measured: registerPost on 2 cores).
-    this.runtime = new OnnxRuntime({ provider: config.executionProvider, intraOpThreads: config.ortThreads, spinning: false, log: (line) => logger.info(line) });
-    this.registry = new ModelRegistry(db.prisma, this.runtime, config.modelDir, logger);
+    const ort = { provider: config.executionProvider, intraOpThreads: config.ortThreads, spinning: false, log: (line: string) => logger.info(line) };
+    this.runtime = new OnnxRuntime(ort);
+    this.modelRuntime = config.modelThread ? new OnnxRuntime({ ...ort, thread: true }) : this.runtime;
+    this.registry = new ModelRegistry(db.prisma, this.modelRuntime, config.modelDir, logger);
     this.index = new PostIndex(db.prisma, this.baselines, logger, this.runtime, { approximateFrom: config.approximateFrom }, db.direct);
     this.uploads = new UploadsService(db, this.posts, this.interactions, this.registry, this.index, this.baselines, this.catalog, logger);
     this.recommendations = new RecommendationsService(db.prisma, this.index, db.direct);
@@ -83,6 +87,7 @@ export class Services {
 
   async close(): Promise<void> {
     await this.runtime.dispose();
+    if (this.modelRuntime !== this.runtime) await this.modelRuntime.dispose();
     await this.db.close();
   }
 }

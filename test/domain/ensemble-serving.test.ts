@@ -74,7 +74,7 @@ for (const provider of PROVIDERS) {
       t.mock.timers.tick(60_000);
       t.mock.timers.reset();
       assert.equal(h.services.registry.current().ensembles.length, 1);
-      assert.equal(h.services.runtime.state(key)?.status, 'ready');
+      assert.equal(h.services.modelRuntime.state(key)?.status, 'ready');
       const input = { id: 'e2', mediaType: 'VIDEO', features: { visual: features(8, 4), audio: features(4, 5), text: features(3, 6) } };
       await h.ok(`mutation($input: RegisterPostInput!) { registerPost(input: $input) { id } }`, { input });
     });

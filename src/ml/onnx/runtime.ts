@@ -16,7 +16,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { readOnnxMetadata } from '../graph/onnx.js';
-import { Session, type ProviderName } from './session.js';
+import { localBackend, Session, type ProviderName, type SessionBackend } from './session.js';
+import { SessionThread } from './session-thread.js';
 
 export type ProviderChoice = 'cpu' | 'cuda' | 'auto';
 
@@ -31,6 +32,8 @@ export interface RuntimeOptions {
   readonly spinning: boolean;
   /** where the provider fallback line (and nothing else) is written */
   readonly log: (line: string) => void;
+  /** run sessions on a worker thread of their own (session-thread.ts), off the caller's event loop */
+  readonly thread: boolean;
 }
 
 export const DEFAULT_RUNTIME_OPTIONS: RuntimeOptions = Object.freeze({
@@ -39,6 +42,7 @@ export const DEFAULT_RUNTIME_OPTIONS: RuntimeOptions = Object.freeze({
   interOpThreads: 1,
   spinning: true,
   log: (line: string) => process.stderr.write(`${line}\n`),
+  thread: false,
 });
 
 export type ModelSource = Uint8Array | string | (() => Promise<Uint8Array>);
@@ -72,6 +76,7 @@ export class OnnxRuntime {
   private readonly models = new Map<string, ModelState>();
   /** Provider resolved by the first 'auto' session (so the fallback is logged once). */
   private resolved: ProviderName | undefined;
+  private thread: SessionThread | undefined;
 
   constructor(options: Partial<RuntimeOptions> = {}) {
     this.options = Object.freeze({ ...DEFAULT_RUNTIME_OPTIONS, ...options });
@@ -97,6 +102,13 @@ export class OnnxRuntime {
     return o;
   }
 
+  /** An onnxruntime session on the chosen provider, in this thread or on the session thread. */
+  private open(bytes: Uint8Array, provider: ProviderName): Promise<SessionBackend> {
+    const options = this.sessionOptions(provider);
+    if (this.options.thread) return (this.thread ??= new SessionThread()).open(bytes, options);
+    return ort.InferenceSession.create(bytes, options).then(localBackend);
+  }
+
   /** A new, uncached session (training and evaluation graphs); `label` names it in errors. */
   async createSession(model: Uint8Array | string, label = 'model'): Promise<Session> {
     const bytes = typeof model === 'string' ? new Uint8Array(await readFile(model)) : model;
@@ -108,7 +120,7 @@ export class OnnxRuntime {
       this.options.log(`onnx runtime: provider auto -> cpu (${CUDA_INSTALL_HINT})`);
     } else if (want === 'cuda') {
       try {
-        const inner = await ort.InferenceSession.create(bytes, this.sessionOptions('cuda'));
+        const inner = await this.open(bytes, 'cuda');
         this.resolved = 'cuda';
         return new Session(inner, label, 'cuda', metadata);
       } catch (e) {
@@ -117,7 +129,7 @@ export class OnnxRuntime {
         this.options.log(`onnx runtime: provider auto -> cpu (${CUDA_INSTALL_HINT})`);
       }
     }
-    const inner = await ort.InferenceSession.create(bytes, this.sessionOptions('cpu'));
+    const inner = await this.open(bytes, 'cpu');
     return new Session(inner, label, 'cpu', metadata);
   }
 
@@ -172,5 +184,7 @@ export class OnnxRuntime {
 
   async dispose(): Promise<void> {
     for (const key of [...this.models.keys()]) await this.unload(key);
+    await this.thread?.close();
+    this.thread = undefined;
   }
 }

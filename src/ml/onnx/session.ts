@@ -20,6 +20,32 @@ export interface IoSpec {
 
 export type ProviderName = 'cpu' | 'cuda';
 
+/** What a Session runs on: an onnxruntime session in this thread (`localBackend`) or on a session thread. */
+export interface SessionBackend {
+  readonly inputMetadata: readonly ort.InferenceSession.ValueMetadata[];
+  readonly outputMetadata: readonly ort.InferenceSession.ValueMetadata[];
+  /** The requested outputs (default: all). */
+  run(feeds: Feeds, outputs?: readonly string[]): Promise<Record<string, Feed>>;
+  release(): Promise<void>;
+}
+
+/** An onnxruntime session run in the calling thread. */
+export function localBackend(inner: ort.InferenceSession): SessionBackend {
+  return {
+    inputMetadata: inner.inputMetadata,
+    outputMetadata: inner.outputMetadata,
+    async run(feeds, outputs) {
+      const tensors: Record<string, ort.Tensor> = {};
+      for (const [k, v] of Object.entries(feeds)) tensors[k] = new ort.Tensor('float32', v.data, v.dims as number[]);
+      const result = outputs ? await inner.run(tensors, outputs as string[]) : await inner.run(tensors);
+      const out: Record<string, Feed> = {};
+      for (const [k, t] of Object.entries(result)) out[k] = { data: t.data as Float32Array, dims: t.dims };
+      return out;
+    },
+    release: () => inner.release(),
+  };
+}
+
 /** An input that does not fit the model; `code` tells callers what kind of problem it is. */
 export class ModelInputError extends Error {
   constructor(
@@ -43,7 +69,7 @@ export class Session {
   private readonly inputByName: Map<string, IoSpec>;
 
   constructor(
-    private readonly inner: ort.InferenceSession,
+    private readonly inner: SessionBackend,
     readonly label: string,
     readonly provider: ProviderName,
     readonly metadata: Readonly<Record<string, string>>,
@@ -90,17 +116,11 @@ export class Session {
 
   /** Run without the input check, for hot loops whose feeds were checked once (the training loop). */
   async runUnchecked(feeds: Feeds, outputs?: readonly string[]): Promise<Record<string, Feed>> {
-    const tensors: Record<string, ort.Tensor> = {};
-    for (const [k, v] of Object.entries(feeds)) tensors[k] = new ort.Tensor('float32', v.data, v.dims as number[]);
-    let result: ort.InferenceSession.ReturnType;
     try {
-      result = outputs ? await this.inner.run(tensors, outputs as string[]) : await this.inner.run(tensors);
+      return await this.inner.run(feeds, outputs);
     } catch (e) {
       throw new Error(`${this.label}: run failed with inputs ${describe(feeds)}: ${(e as Error).message}`);
     }
-    const out: Record<string, Feed> = {};
-    for (const [k, t] of Object.entries(result)) out[k] = { data: t.data as Float32Array, dims: t.dims };
-    return out;
   }
 
   async dispose(): Promise<void> {
