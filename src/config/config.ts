@@ -28,8 +28,9 @@ export interface Config {
    */
   ortThreads: number;
   /**
-   * Run the served MEMER models on a worker thread of their own, so an upload group's inference leaves the event loop
-   * (registerPost main-thread CPU per upload 0.98-1.01 -> 0.69-0.86 ms at c=16 on 2 cores, `memer bench serve`).
+   * Run the served MEMER models' runs of 4 posts or more (upload groups under load, registerPosts batches) on a worker
+   * thread of their own, so inference leaves the event loop (registerPost main-thread CPU per upload at c=16 on 2 cores:
+   * 0.98-1.01 -> 0.69-0.86 ms, `memer bench serve`); a single upload's run costs less than the round trip and stays.
    */
   modelThread: boolean;
   /** Feature dimensions per media type and modality (paper section 2.2). */

@@ -32,8 +32,13 @@ export interface RuntimeOptions {
   readonly spinning: boolean;
   /** where the provider fallback line (and nothing else) is written */
   readonly log: (line: string) => void;
-  /** run sessions on a worker thread of their own (session-thread.ts), off the caller's event loop */
+  /**
+   * Run sessions on a worker thread of their own (session-thread.ts), off the caller's event loop, for runs of at least
+   * `threadMinRows` rows (the leading dim of the first feed); smaller runs stay in the calling thread, where they cost
+   * less than the round trip. Each session is then loaded in both places.
+   */
   readonly thread: boolean;
+  readonly threadMinRows: number;
 }
 
 export const DEFAULT_RUNTIME_OPTIONS: RuntimeOptions = Object.freeze({
@@ -43,6 +48,7 @@ export const DEFAULT_RUNTIME_OPTIONS: RuntimeOptions = Object.freeze({
   spinning: true,
   log: (line: string) => process.stderr.write(`${line}\n`),
   thread: false,
+  threadMinRows: 1,
 });
 
 export type ModelSource = Uint8Array | string | (() => Promise<Uint8Array>);
@@ -69,6 +75,16 @@ export function cudaProviderInstalled(): boolean | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Runs of at least `minRows` rows on `there` (the session thread), smaller ones on `here`. */
+function splitBackend(here: SessionBackend, there: SessionBackend, minRows: number): SessionBackend {
+  return {
+    inputMetadata: here.inputMetadata,
+    outputMetadata: here.outputMetadata,
+    run: (feeds, outputs) => ((Object.values(feeds)[0]?.dims[0] ?? 1) >= minRows ? there : here).run(feeds, outputs),
+    release: async () => void (await Promise.all([here.release(), there.release()])),
+  };
 }
 
 export class OnnxRuntime {
@@ -105,8 +121,11 @@ export class OnnxRuntime {
   /** An onnxruntime session on the chosen provider, in this thread or on the session thread. */
   private open(bytes: Uint8Array, provider: ProviderName): Promise<SessionBackend> {
     const options = this.sessionOptions(provider);
-    if (this.options.thread) return (this.thread ??= new SessionThread()).open(bytes, options);
-    return ort.InferenceSession.create(bytes, options).then(localBackend);
+    const local = () => ort.InferenceSession.create(bytes, options).then(localBackend);
+    if (!this.options.thread) return local();
+    const remote = (this.thread ??= new SessionThread()).open(bytes, options);
+    const min = this.options.threadMinRows;
+    return min <= 1 ? remote : Promise.all([local(), remote]).then(([here, there]) => splitBackend(here, there, min));
   }
 
   /** A new, uncached session (training and evaluation graphs); `label` names it in errors. */

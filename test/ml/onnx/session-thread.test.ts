@@ -46,6 +46,16 @@ test('after the runtime is disposed, a kept session fails clearly instead of han
   await assert.rejects(s.run(feeds(1)), /kept: run failed .*session thread exited/);
 });
 
+test('with threadMinRows, smaller runs stay in the calling thread and larger ones go to the session thread', async () => {
+  const [local, split] = [new OnnxRuntime({ intraOpThreads: 1 }), new OnnxRuntime({ intraOpThreads: 1, thread: true, threadMinRows: 3 })];
+  const [a, b] = await Promise.all([local.createSession(tinyModel(), 'here'), split.createSession(tinyModel(), 'split')]);
+  for (const n of [1, 2, 3, 6]) assert.deepEqual([...(await b.run(feeds(n))).y.data], [...(await a.run(feeds(n))).y.data]);
+  await split.dispose(); // closes the thread, not the in-thread sessions
+  assert.equal((await b.run(feeds(2))).y.dims[0], 2);
+  await assert.rejects(b.run(feeds(3)), /session thread exited/);
+  await local.dispose();
+});
+
 test('an idle session thread does not keep the process alive', () => {
   const dir = mkdtempSync(join(tmpdir(), 'memer-thread-'));
   const src = (path: string) => JSON.stringify(new URL(path, import.meta.url).pathname);
