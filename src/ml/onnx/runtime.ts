@@ -17,7 +17,7 @@ import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { readOnnxMetadata } from '../graph/onnx.js';
 import { localBackend, Session, type ProviderName, type SessionBackend } from './session.js';
-import { SessionThread } from './session-thread.js';
+import { SessionThread, ThreadExited } from './session-thread.js';
 
 export type ProviderChoice = 'cpu' | 'cuda' | 'auto';
 
@@ -77,12 +77,25 @@ export function cudaProviderInstalled(): boolean | undefined {
   }
 }
 
-/** Runs of at least `minRows` rows on `there` (the session thread), smaller ones on `here`. */
+/**
+ * Runs of at least `minRows` rows on `there` (the session thread), smaller ones on `here`; if the thread has exited,
+ * every run on `here`, so serving goes on without it.
+ */
 function splitBackend(here: SessionBackend, there: SessionBackend, minRows: number): SessionBackend {
+  let threadGone = false;
   return {
     inputMetadata: here.inputMetadata,
     outputMetadata: here.outputMetadata,
-    run: (feeds, outputs) => ((Object.values(feeds)[0]?.dims[0] ?? 1) >= minRows ? there : here).run(feeds, outputs),
+    async run(feeds, outputs) {
+      if (threadGone || (Object.values(feeds)[0]?.dims[0] ?? 1) < minRows) return here.run(feeds, outputs);
+      try {
+        return await there.run(feeds, outputs);
+      } catch (err) {
+        if (!(err instanceof ThreadExited)) throw err;
+        threadGone = true;
+        return here.run(feeds, outputs);
+      }
+    },
     release: async () => void (await Promise.all([here.release(), there.release()])),
   };
 }
@@ -175,6 +188,11 @@ export class OnnxRuntime {
   /** The state of a key, or undefined if it was never loaded (or its load failed). */
   state(key: string): ModelState | undefined {
     return this.models.get(key);
+  }
+
+  /** Runs its sessions completed on the session thread (options.thread), for tests and diagnostics. */
+  get threadRuns(): number {
+    return this.thread?.runs ?? 0;
   }
 
   /** A ready session, or undefined. */

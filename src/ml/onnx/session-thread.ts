@@ -5,8 +5,8 @@
  * a session fed a large matrix per run (exact search over the catalogue) stays in the calling thread.
  *
  * The worker is referenced only while calls are pending, so an idle one never keeps a process alive. If it exits,
- * pending calls fail, and so does every later run of the sessions it held (their owner reloads them); the next
- * `open` starts a new worker.
+ * pending calls fail with ThreadExited, and so does every later run of the sessions it held (a split session then runs
+ * in the calling thread, see runtime.ts); the next `open` starts a new worker.
  */
 import type { Worker } from 'node:worker_threads';
 import type * as ort from 'onnxruntime-node';
@@ -22,6 +22,14 @@ export type ThreadReply = { call: number; error: string } | { call: number; valu
 
 export type Metadata = { inputs: ort.InferenceSession.ValueMetadata[]; outputs: ort.InferenceSession.ValueMetadata[] };
 
+/** The thread is gone (closed, or it exited): its sessions cannot run. */
+export class ThreadExited extends Error {
+  constructor(detail = 'closed') {
+    super(`the session thread exited (${detail})`);
+    this.name = 'ThreadExited';
+  }
+}
+
 type Request = ThreadRequest extends infer R ? (R extends ThreadRequest ? Omit<R, 'call'> : never) : never;
 
 export class SessionThread {
@@ -29,6 +37,8 @@ export class SessionThread {
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private calls = 0;
   private ids = 0;
+  /** Runs completed on the thread. */
+  runs = 0;
 
   /** Creates a session from the model's bytes on the thread. */
   async open(bytes: Uint8Array, options: ort.InferenceSession.SessionOptions): Promise<SessionBackend> {
@@ -38,8 +48,18 @@ export class SessionThread {
     return {
       inputMetadata: inputs,
       outputMetadata: outputs,
-      run: (feeds, names) => (this.worker === worker ? (this.call({ op: 'run', id, feeds, outputs: names }) as Promise<Record<string, Feed>>) : Promise.reject(new Error('the session thread exited'))),
-      release: async () => void (this.worker === worker ? await this.call({ op: 'release', id }) : undefined),
+      run: async (feeds, names) => {
+        if (this.worker !== worker) throw new ThreadExited();
+        const out = (await this.call({ op: 'run', id, feeds, outputs: names })) as Record<string, Feed>;
+        this.runs++;
+        return out;
+      },
+      release: async () => {
+        if (this.worker !== worker) return; // gone with its thread
+        await this.call({ op: 'release', id }).catch((e: unknown) => {
+          if (!(e instanceof ThreadExited)) throw e;
+        });
+      },
     };
   }
 
@@ -66,15 +86,15 @@ export class SessionThread {
       for (const p of this.pending.values()) p.reject(err);
       this.pending.clear();
     };
-    worker.on('error', fail);
-    worker.on('exit', (code) => fail(new Error(`the session thread exited (code ${code})`)));
+    worker.on('error', (err) => fail(new ThreadExited(err.message)));
+    worker.on('exit', (code) => fail(new ThreadExited(`code ${code}`)));
     this.worker = worker;
     return worker;
   }
 
   private call(request: Request): Promise<unknown> {
     const worker = this.worker;
-    if (!worker) return Promise.reject(new Error('the session thread exited'));
+    if (!worker) return Promise.reject(new ThreadExited());
     const call = ++this.calls;
     return new Promise((resolve, reject) => {
       if (this.pending.size === 0) worker.ref();
