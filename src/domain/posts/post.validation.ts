@@ -89,7 +89,7 @@ function quantize(values: ArrayLike<number>, name: string, path: string): Uint16
   const halves = new Uint16Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const x = values[i];
-    if (!(Math.abs(x) <= LIMITS.featureMagnitude)) throw outOfRange(name, i, x, path); // also false for NaN
+    if (typeof x !== 'number' || !(Math.abs(x) <= LIMITS.featureMagnitude)) throw outOfRange(name, i, x, path); // NaN fails the comparison
     halves[i] = toHalf(x);
   }
   return halves;
