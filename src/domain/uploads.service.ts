@@ -7,8 +7,8 @@
  * - registerOne (registerPost): group commit. Uploads arriving while a write is in flight are written together in the
  *   next transaction, with one onnxruntime run (per merged group of models), instead of queueing one transaction
  *   each; the first upload of a quiet period goes after one event-loop turn, which lets the requests read in the same
- *   poll phase join it (groups of ~8 instead of ~5 at concurrency 16). If a combined write fails (one upload conflicts), each upload of that group is
- *   retried alone, so an error reaches only the request that caused it.
+ *   poll phase join it (groups of ~8 instead of ~5 at concurrency 16). If a combined write fails (one upload
+ *   conflicts), each upload of that group is retried alone, so an error reaches only the request that caused it.
  * - record: store interactions, then recompute the MEMER vector of posts whose views doubled (shouldRefresh).
  */
 import type { Db } from '../data/db.js';

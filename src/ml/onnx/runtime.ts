@@ -100,6 +100,14 @@ function splitBackend(here: SessionBackend, there: SessionBackend, minRows: numb
   };
 }
 
+/** Both sessions, or the first failure with the other one released (a CUDA session left open would hold GPU memory). */
+async function bothOrNeither(a: Promise<SessionBackend>, b: Promise<SessionBackend>): Promise<[SessionBackend, SessionBackend]> {
+  const [x, y] = await Promise.allSettled([a, b]);
+  if (x.status === 'fulfilled' && y.status === 'fulfilled') return [x.value, y.value];
+  for (const r of [x, y]) if (r.status === 'fulfilled') await r.value.release();
+  throw (x.status === 'rejected' ? x : (y as PromiseRejectedResult)).reason;
+}
+
 export class OnnxRuntime {
   readonly options: RuntimeOptions;
   private readonly models = new Map<string, ModelState>();
@@ -138,7 +146,7 @@ export class OnnxRuntime {
     if (!this.options.thread) return local();
     const remote = (this.thread ??= new SessionThread()).open(bytes, options);
     const min = this.options.threadMinRows;
-    return min <= 1 ? remote : Promise.all([local(), remote]).then(([here, there]) => splitBackend(here, there, min));
+    return min <= 1 ? remote : bothOrNeither(local(), remote).then(([here, there]) => splitBackend(here, there, min));
   }
 
   /** A new, uncached session (training and evaluation graphs); `label` names it in errors. */
