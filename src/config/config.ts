@@ -29,8 +29,9 @@ export interface Config {
   ortThreads: number;
   /**
    * Run the served MEMER models' runs of 4 posts or more (upload groups under load, registerPosts batches) on a worker
-   * thread of their own, so inference leaves the event loop (registerPost main-thread CPU per upload at c=16 on 2 cores:
-   * 0.98-1.01 -> 0.69-0.86 ms, `memer bench serve`); a single upload's run costs less than the round trip and stays.
+   * thread of their own, so inference leaves the event loop. Off by default: on these 2-core machines, whose second
+   * core is often unavailable for a while, the hop cost more than it saved (registerPost c=16 p99 24-30 ms without,
+   * 31-43 ms with, 6 alternating pairs, `memer bench serve`); worth trying where cores are dedicated, or on CUDA.
    */
   modelThread: boolean;
   /** Feature dimensions per media type and modality (paper section 2.2). */
@@ -55,7 +56,7 @@ export const defaults: Readonly<Config> = Object.freeze({
   modelDir: './data/models',
   executionProvider: 'auto',
   ortThreads: 1,
-  modelThread: true,
+  modelThread: false,
   features: {
     video: { visual: 2048, audio: 128, text: 100, aux: 3 },
     image: { visual: 2208, text: 100, aux: 3 },

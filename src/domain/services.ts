@@ -28,8 +28,8 @@ export class Services {
   readonly catalog: Catalog;
   readonly runtime: OnnxRuntime;
   /**
-   * The served MEMER models' sessions: by default (config.modelThread) runs of 4 posts or more go to a thread of their
-   * own; a single upload's run stays here, where it costs less than the round trip (c=1 p50 2.9-3.9 ms against 3.5-4.1).
+   * The served MEMER models' sessions: with config.modelThread, runs of 4 posts or more go to a thread of their own and
+   * a single upload's run stays here, where it costs less than the round trip (c=1 p50 2.9-3.9 ms against 3.5-4.1).
    */
   readonly modelRuntime: OnnxRuntime;
   readonly registry: ModelRegistry;
