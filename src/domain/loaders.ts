@@ -111,6 +111,11 @@ export class RequestLoaders {
     return inOrder(keys, new Map(rows.map((r) => [`${r.postId}:${r.signalId}:${r.source}`, { ...r, modelVersion: r.modelVersion?.version ?? null }])));
   });
 
+  /** Whether the post was created in this request with a MEMER vector for the signal (answered without a promise). */
+  createdMemer(postKey: number, signalKey: number): boolean {
+    return this.created.get(postKey)?.has(signalKey) ?? false;
+  }
+
   embedding(postKey: number, signalKey: number, source: EmbeddingSource): Promise<StoredEmbedding | null> {
     const created = this.created.get(postKey);
     if (created) return source === 'MEMER' && created.has(signalKey) ? Promise.resolve(created.get(signalKey)!) : NONE;

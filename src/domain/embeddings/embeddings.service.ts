@@ -41,6 +41,19 @@ export async function resolveEmbedding(loaders: RequestLoaders, post: PostRecord
  * upload's response asks this for six signals; building the five unused candidates was most of its field work).
  */
 export async function servingSource(loaders: RequestLoaders, post: PostRecord, signal: SignalRecord): Promise<EmbeddingSource | null> {
+  return knownServingSource(loaders, post, signal) ?? decideServingSource(loaders, post, signal);
+}
+
+/**
+ * The AUTO source where it is known without a load: a post created in this request with a MEMER vector for the signal
+ * has no MATURE embedding yet, so MEMER serves it. Synchronous, so that an upload's response (six signals) costs no
+ * promise per candidate; undefined otherwise.
+ */
+export function knownServingSource(loaders: RequestLoaders, post: PostRecord, signal: SignalRecord): EmbeddingSource | undefined {
+  return loaders.createdMemer(post.key, signal.key) ? autoSource({ matureStage: false, mature: false, memer: true, tagAvg: false, globalAvg: false })! : undefined;
+}
+
+async function decideServingSource(loaders: RequestLoaders, post: PostRecord, signal: SignalRecord): Promise<EmbeddingSource | null> {
   const [stat, threshold, mature, memer, averages] = await Promise.all([
     loaders.stat(post.key, signal.key),
     loaders.threshold(signal.key, post.mediaType),

@@ -1,5 +1,5 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { baselines, resolveEmbedding, servingSource, type EmbeddingView } from '../../domain/embeddings/embeddings.service.js';
+import { baselines, knownServingSource, resolveEmbedding, servingSource, type EmbeddingView } from '../../domain/embeddings/embeddings.service.js';
 import { maturityOf } from '../../domain/maturity/maturity.js';
 import { badInput } from '../../errors.js';
 import type { Context } from '../context.js';
@@ -70,7 +70,13 @@ export class PostResolver {
   })
   async servingSources(@Root() post: Post, @Ctx() ctx: Context): Promise<ServingSource[]> {
     const signals = [...(await ctx.loaders.signals()).values()].filter((s) => s.mediaTypes.includes(post.mediaType));
-    return Promise.all(signals.map(async (s) => ({ signal: s.name, source: await servingSource(ctx.loaders, post, s) })));
+    // A fresh upload's sources are known without a load: no promise per signal for them.
+    return Promise.all(
+      signals.map((s) => {
+        const known = knownServingSource(ctx.loaders, post, s);
+        return known ? { signal: s.name, source: known } : servingSource(ctx.loaders, post, s).then((source) => ({ signal: s.name, source }));
+      }),
+    );
   }
 
   @FieldResolver(() => [Embedding], { description: 'GLOBAL_AVG, TAG_AVG and RANDOM for the signal (those that exist): control arms for A/B tests.' })
