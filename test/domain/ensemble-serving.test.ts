@@ -22,19 +22,37 @@ async function tinyModel(seed: number, signal: string, modalities = VIDEO): Prom
   return exportInferenceModel(await trainMemer(data, config), { signal, mediaType: modalities === VIDEO ? 'video' : 'image', version: `${signal}-${seed}` });
 }
 
+/** Each MEMER vector stored for the post equals what its model gives on its own for the stored (float16) features. */
+async function assertStoredAsAlone(h: Harness, externalId: string): Promise<void> {
+  const { prisma } = h.services.db;
+  const post = await prisma.post.findUniqueOrThrow({ where: { externalId }, include: { features: true, embeddings: { include: { signal: true } } } });
+  const stored = Object.fromEntries(post.features.map((f) => [f.modality.toLowerCase(), halvesToFloats(bytesToHalves(f.data))]));
+  for (const model of h.services.registry.current().ensembles[0].models) {
+    const alone = await model.embedder.embed({ features: stored, freq: normalisedFreq(0, model.freqScale) });
+    const row = post.embeddings.find((e) => e.signal.name === model.signal && e.source === 'MEMER')!;
+    const got = bytesToVector(row.vector);
+    assert.equal(got.length, alone.length);
+    got.forEach((x, j) => assert.ok(Math.abs(x - alone[j]) <= 1e-6, `${externalId} ${model.signal}[${j}]: ${x} vs ${alone[j]}`));
+  }
+}
+
+async function activateVideoModels(h: Harness, modelDir: string): Promise<void> {
+  const { prisma } = h.services.db;
+  for (const [i, signal] of ['click', 'like'].entries()) {
+    writeFileSync(join(modelDir, `${signal}.onnx`), await tinyModel(i + 1, signal));
+    const { id } = await prisma.signal.findUniqueOrThrow({ where: { name: signal } });
+    await prisma.modelVersion.create({ data: { version: `${signal}-v`, kind: 'MEMER', signalId: id, mediaType: 'VIDEO', status: 'READY', metrics: JSON.stringify({ freqScale: 50 }), artefact: `${signal}.onnx`, active: true } });
+  }
+  await h.services.registry.sync();
+}
+
 for (const provider of PROVIDERS) {
   describe(`merged MEMER sessions on ${provider}`, () => {
     let h: Harness;
     const modelDir = mkdtempSync(join(tmpdir(), 'memer-ensemble-'));
     before(async () => {
       h = await harness(provider, { modelDir });
-      const { prisma } = h.services.db;
-      for (const [i, signal] of ['click', 'like'].entries()) {
-        writeFileSync(join(modelDir, `${signal}.onnx`), await tinyModel(i + 1, signal));
-        const { id } = await prisma.signal.findUniqueOrThrow({ where: { name: signal } });
-        await prisma.modelVersion.create({ data: { version: `${signal}-v`, kind: 'MEMER', signalId: id, mediaType: 'VIDEO', status: 'READY', metrics: JSON.stringify({ freqScale: 50 }), artefact: `${signal}.onnx`, active: true } });
-      }
-      await h.services.registry.sync();
+      await activateVideoModels(h, modelDir);
     });
     after(async () => {
       await h.close();
@@ -49,17 +67,7 @@ for (const provider of PROVIDERS) {
       const REGISTER = `mutation($input: RegisterPostInput!) { registerPost(input: $input) { servingSources { signal source } } }`;
       const sources = (await h.ok(REGISTER, { input })).registerPost.servingSources;
       assert.deepEqual(sources.filter((s: { signal: string }) => ['click', 'like'].includes(s.signal)).map((s: { source: string }) => s.source), ['MEMER', 'MEMER']);
-      const { prisma } = h.services.db;
-      const post = await prisma.post.findUniqueOrThrow({ where: { externalId: 'e1' }, include: { features: true, embeddings: { include: { signal: true } } } });
-      // The model input is the stored (float16) features.
-      const stored = Object.fromEntries(post.features.map((f) => [f.modality.toLowerCase(), halvesToFloats(bytesToHalves(f.data))]));
-      for (const model of snapshot.ensembles[0].models) {
-        const alone = await model.embedder.embed({ features: stored, freq: normalisedFreq(0, model.freqScale) });
-        const row = post.embeddings.find((e) => e.signal.name === model.signal && e.source === 'MEMER')!;
-        const got = bytesToVector(row.vector);
-        assert.equal(got.length, alone.length);
-        got.forEach((x, j) => assert.ok(Math.abs(x - alone[j]) <= 1e-6, `${model.signal}[${j}]: ${x} vs ${alone[j]}`));
-      }
+      await assertStoredAsAlone(h, 'e1');
     });
 
     test('an activation elsewhere keeps the merged session of an unchanged group loaded past the grace period', async (t) => {
@@ -80,3 +88,19 @@ for (const provider of PROVIDERS) {
     });
   });
 }
+
+test('with the session thread on (MEMER_MODEL_THREAD), a batch of uploads runs there and stores the same vectors', async () => {
+  const modelDir = mkdtempSync(join(tmpdir(), 'memer-ensemble-thread-'));
+  const h = await harness('sqlite', { modelDir, modelThread: true });
+  try {
+    await activateVideoModels(h, modelDir);
+    const inputs = [0, 1, 2, 3].map((i) => ({ id: `t${i}`, mediaType: 'VIDEO', features: { visual: features(8, 10 + i), audio: features(4, 20 + i), text: features(3, 30 + i) } }));
+    const registered = (await h.ok(`mutation($inputs: [RegisterPostInput!]!) { registerPosts(inputs: $inputs) { id } }`, { inputs })).registerPosts;
+    assert.equal(registered.length, 4);
+    assert.ok(h.services.modelRuntime.threadRuns >= 1, 'the batch ran on the session thread');
+    for (const { id } of inputs) await assertStoredAsAlone(h, id);
+  } finally {
+    await h.close();
+    rmSync(modelDir, { recursive: true, force: true });
+  }
+});
