@@ -11,6 +11,9 @@
  *                    exact index and with the approximate (HNSW) one, and recall@50 of the approximate results
  *                    against exact search; baseline: the same search on a VectorStore in this process (raw index).
  *                    Also the popularity fallback of users without an embedding (p50, p99).
+ *   machine          before and after the uploads, the speed of a fixed loop on one thread and the speedup of two
+ *                    threads at once (harness.ts cpuAvailability): on shared machines these move within minutes, and
+ *                    the upload latencies with them.
  * Parameters (--set): sizes=100000,1000000 (empty: skip)  queries=1000  uploads=1,16,64 (empty: skip)
  *   encodings=json,f16 (how upload features travel: JSON number arrays, packed float16 base64)  profile=DIR (server CPU profile)
  */
@@ -32,7 +35,7 @@ import { VectorStore } from '../ml/retrieval/vector-store.js';
 import { packFloats } from '../lib/packed-floats.js';
 import { vectorToBytes } from '../lib/vectors.js';
 import { HttpClient } from './http-client.js';
-import { percentile, withBaseline, type Bench, type BenchResult } from './harness.js';
+import { cpuAvailability, percentile, withBaseline, type Bench, type BenchResult } from './harness.js';
 
 const VIDEO_SIGNALS = ['click', 'like', 'share', 'favorite', 'video_play', 'skip'];
 const AUX = 3;
@@ -326,7 +329,8 @@ export const bench: Bench = {
     profileDir = args.profile;
     const dir = mkdtempSync(join(tmpdir(), 'memer-bench-serve-'));
     try {
-      const results = levels.length ? await uploads(dir, levels, encodings, log) : [];
+      // The machine's CPU now, before and after the uploads (see cpuAvailability): latency at c=16 follows it.
+      const results = levels.length ? [...(await cpuAvailability()), ...(await uploads(dir, levels, encodings, log)), ...(await cpuAvailability())] : [];
       for (const size of sizes) results.push(...(await recommendations(dir, size, queries, log)));
       return results;
     } finally {
