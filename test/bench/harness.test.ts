@@ -1,0 +1,20 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { cpuAvailability, percentile } from '../../src/bench/harness.js';
+
+test('cpuAvailability times the loop on one thread and on two at once', async () => {
+  const [single, speedup] = await cpuAvailability(3);
+  assert.equal(single.unit, 'ms');
+  assert.ok(single.value > 0 && Number.isFinite(single.value), `one thread: ${single.value} ms`);
+  // Two threads finish no faster than one, and no slower than the two loops run one after the other (with slack for a busy machine).
+  assert.ok(speedup.value > 0.3 && speedup.value <= 2.2, `speedup ${speedup.value}`);
+  assert.deepEqual(speedup.baseline, { name: 'two cores fully available', value: 2 });
+});
+
+test('percentile is the nearest rank', () => {
+  const xs = [5, 1, 4, 2, 3];
+  assert.equal(percentile(xs, 50), 3);
+  assert.equal(percentile(xs, 100), 5);
+  assert.equal(percentile(xs, 1), 1);
+  assert.ok(Number.isNaN(percentile([], 50)));
+});
