@@ -66,7 +66,7 @@ spin();`;
  * How much CPU the machine gives right now: the time of a fixed loop on one thread, and the speedup of running it on
  * two threads at once (2 where two cores are fully available). On the shared 2-core machines the speedup was seen
  * anywhere from ~1 to 2 within minutes, which moves every latency figure measured beside it; benches report both, so
- * that a run can be read with the state of the machine it ran on.
+ * that a run can be read with the state of the machine it ran on. Above 2: the machine sped up between the rounds.
  */
 export async function cpuAvailability(rounds = 7): Promise<BenchResult[]> {
   const { Worker } = await import('node:worker_threads');
