@@ -50,10 +50,11 @@ export async function servingSource(loaders: RequestLoaders, post: PostRecord, s
  * promise per candidate; undefined otherwise.
  */
 export function knownServingSource(loaders: RequestLoaders, post: PostRecord, signal: SignalRecord): EmbeddingSource | undefined {
-  return loaders.createdMemer(post.key, signal.key) ? autoSource({ matureStage: false, mature: false, memer: true, tagAvg: false, globalAvg: false })! : undefined;
+  return loaders.createdMemer(post.key, signal.key) ? 'MEMER' : undefined;
 }
 
-async function decideServingSource(loaders: RequestLoaders, post: PostRecord, signal: SignalRecord): Promise<EmbeddingSource | null> {
+/** The AUTO source from the loaders (what knownServingSource cannot answer). */
+export async function decideServingSource(loaders: RequestLoaders, post: PostRecord, signal: SignalRecord): Promise<EmbeddingSource | null> {
   const [stat, threshold, mature, memer, averages] = await Promise.all([
     loaders.stat(post.key, signal.key),
     loaders.threshold(signal.key, post.mediaType),

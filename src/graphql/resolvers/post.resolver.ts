@@ -1,5 +1,5 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { baselines, knownServingSource, resolveEmbedding, servingSource, type EmbeddingView } from '../../domain/embeddings/embeddings.service.js';
+import { baselines, decideServingSource, knownServingSource, resolveEmbedding, type EmbeddingView } from '../../domain/embeddings/embeddings.service.js';
 import { maturityOf } from '../../domain/maturity/maturity.js';
 import { badInput } from '../../errors.js';
 import type { Context } from '../context.js';
@@ -74,7 +74,7 @@ export class PostResolver {
     return Promise.all(
       signals.map((s) => {
         const known = knownServingSource(ctx.loaders, post, s);
-        return known ? { signal: s.name, source: known } : servingSource(ctx.loaders, post, s).then((source) => ({ signal: s.name, source }));
+        return known ? { signal: s.name, source: known } : decideServingSource(ctx.loaders, post, s).then((source) => ({ signal: s.name, source }));
       }),
     );
   }
