@@ -75,7 +75,14 @@ export async function cpuAvailability(rounds = 7): Promise<BenchResult[]> {
   // with the paired ones, and the medians are reported (the machine's speed moves within a second).
   const workers = [0, 1].map(() => new Worker(`${SPIN} const { parentPort } = require('node:worker_threads'); parentPort.on('message', () => parentPort.postMessage(timed())); parentPort.postMessage('ready');`, { eval: true, execArgv: [] }));
   try {
-    const next = (w: InstanceType<typeof Worker>) => new Promise<unknown>((resolve, reject) => w.once('message', resolve).once('error', reject));
+    // The next message of `w`, or its error (the error listener goes with each message, so rounds do not pile them up).
+    const next = (w: InstanceType<typeof Worker>) =>
+      new Promise<unknown>((resolve, reject) => {
+        w.once('error', reject).once('message', (m) => {
+          w.off('error', reject);
+          resolve(m);
+        });
+      });
     await Promise.all(workers.map(next));
     const single: number[] = [];
     const paired: number[] = [];
