@@ -40,11 +40,14 @@ export function machineInfo(): Record<string, string | number> {
   };
 }
 
+/** A bad `--set key=value` argument: `memer bench` reports it as a usage error (exit code 2), without a stack. */
+export class BenchArgError extends Error {}
+
 /** A positive number from the bench's `--set key=value` arguments (an integer where `integer`), else `fallback`. */
 export function positiveArg(args: Record<string, string>, key: string, fallback: number, integer = false): number {
   const v = args[key] === undefined ? fallback : Number(args[key]);
   if (!Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v))) {
-    throw new Error(`--set ${key}=${args[key]}: expected a positive ${integer ? 'integer' : 'number'}`);
+    throw new BenchArgError(`--set ${key}=${args[key]}: expected a positive ${integer ? 'integer' : 'number'}`);
   }
   return v;
 }

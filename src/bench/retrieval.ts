@@ -17,7 +17,7 @@
  * expansionSearch, expansionAdd, normRanges, reduction (VectorStore defaults).
  */
 import * as ort from 'onnxruntime-node';
-import { positiveArg, percentile, withBaseline, type Bench, type BenchResult } from './harness.js';
+import { BenchArgError, positiveArg, percentile, withBaseline, type Bench, type BenchResult } from './harness.js';
 import { OnnxRuntime } from '../ml/onnx/runtime.js';
 import { mipsTopKModel } from '../ml/retrieval/mips-graph.js';
 import { OrtExactSearch } from '../ml/retrieval/ort-exact.js';
@@ -64,9 +64,9 @@ export const bench: Bench = {
   summary: 'top-50 retrieval at 100k and 1M posts: exact JS, exact onnxruntime (single, batch 64), HNSW VectorStore with recall@50 and build time',
   async run(args, log) {
     const sizes = (args.sizes ?? '100000,1000000').split(',').map(Number);
-    if (sizes.some((n) => !Number.isInteger(n) || n < 1000)) throw new Error(`--set sizes=${args.sizes}: expected integers >= 1000`);
+    if (sizes.some((n) => !Number.isInteger(n) || n < 1000)) throw new BenchArgError(`--set sizes=${args.sizes}: expected integers >= 1000`);
     const sets = (args.sets ?? 'structured,random').split(',');
-    for (const s of sets) if (s !== 'structured' && s !== 'random') throw new Error(`--set sets: unknown set "${s}" (structured, random)`);
+    for (const s of sets) if (s !== 'structured' && s !== 'random') throw new BenchArgError(`--set sets: unknown set "${s}" (structured, random)`);
     // Building a 1M-item HNSW graph on random vectors takes minutes on 2 cores: opt in with --set random=1000000.
     const randomMax = positiveArg(args, 'random', 100_000);
     const nq = Math.round(positiveArg(args, 'queries', 200));

@@ -15,10 +15,14 @@
  *                    threads at once (harness.ts cpuAvailability): on shared machines these move within minutes, and
  *                    the upload latencies with them.
  * Parameters (--set): sizes=100000,1000000 (empty: skip)  queries=1000  uploads=1,16,64 (empty: skip)
- *   encodings=json,f16 (how upload features travel: JSON number arrays, packed float16 base64)  profile=DIR (server CPU profile)
+ *   measured=1000 (uploads measured per level, at least 40 x the concurrency: at c=16 on a fast machine 1,000 take
+ *   ~0.3 s, so one stall of the machine sets the p99; more gives a steadier figure)
+ *   encodings=json,f16 (how upload features travel: JSON number arrays, packed float16 base64)
+ *   Diagnostics: profile=DIR (server CPU profile)  serverFlags="--trace-gc ..." (node flags for the server process)
+ *   serverLog=FILE (the server's standard output, where V8's traces go)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,7 +39,7 @@ import { VectorStore } from '../ml/retrieval/vector-store.js';
 import { packFloats } from '../lib/packed-floats.js';
 import { vectorToBytes } from '../lib/vectors.js';
 import { HttpClient } from './http-client.js';
-import { cpuAvailability, percentile, withBaseline, type Bench, type BenchResult } from './harness.js';
+import { BenchArgError, cpuAvailability, percentile, positiveArg, withBaseline, type Bench, type BenchResult } from './harness.js';
 
 const VIDEO_SIGNALS = ['click', 'like', 'share', 'favorite', 'video_play', 'skip'];
 const AUX = 3;
@@ -52,12 +56,11 @@ function freePort(): Promise<number> {
   });
 }
 
-/** `--set profile=DIR` writes the server's CPU profile there (node --cpu-prof), to see where a request's time goes. */
-let profileDir: string | undefined;
+/** How the server process runs: node flags (`--set profile=DIR` adds --cpu-prof) and where its standard output goes. */
+const serverOptions: { nodeFlags: string[]; logFile?: string } = { nodeFlags: [] };
 
 async function startServer(env: Record<string, string>, port: number): Promise<ChildProcess> {
-  const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-  const child = spawn(process.execPath, [...profile, new URL('../../bin/memer.js', import.meta.url).pathname, 'serve', '--port', String(port)], {
+  const child = spawn(process.execPath, [...serverOptions.nodeFlags, new URL('../../bin/memer.js', import.meta.url).pathname, 'serve', '--port', String(port)], {
     env: { ...process.env, ...env, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -65,6 +68,7 @@ async function startServer(env: Record<string, string>, port: number): Promise<C
     let out = '';
     child.stdout!.on('data', (b: Buffer) => {
       out += b.toString();
+      if (serverOptions.logFile) appendFileSync(serverOptions.logFile, b);
       if (out.includes('serving GraphQL')) resolve();
     });
     child.once('exit', (code) => reject(new Error(`memer serve exited with ${code}: ${out}`)));
@@ -130,7 +134,7 @@ type Encoding = 'json' | 'f16';
 const encoded = (f: ReturnType<typeof features>, encoding: Encoding) =>
   JSON.stringify(encoding === 'json' ? f : Object.fromEntries(Object.entries(f).map(([k, v]) => [k, packFloats(v, 'f16')])));
 
-async function uploads(dir: string, levels: number[], encodings: Encoding[], log: (l: string) => void): Promise<BenchResult[]> {
+async function uploads(dir: string, levels: number[], encodings: Encoding[], measured: number, log: (l: string) => void): Promise<BenchResult[]> {
   const db = `file:${join(dir, 'uploads.db')}`;
   const modelDir = join(dir, 'models');
   mkdirSync(modelDir, { recursive: true });
@@ -190,7 +194,7 @@ async function uploads(dir: string, levels: number[], encodings: Encoding[], log
       const label = encoding === 'json' ? 'registerPost' : `registerPost (${encoding} features)`;
       for (const c of levels) {
         // Enough uploads that p99 is not the second-slowest of a few hundred.
-        const total = Math.max(1000, c * 40);
+        const total = Math.max(measured, c * 40);
         log(`${label} at concurrency ${c} (${total} uploads after ${c * 6} to warm up)...`);
         // Each level first warms up at its own concurrency: new connections, and onnxruntime and V8 meeting the
         // level's batch sizes for the first time, put the first round's p99 at 5-10x the steady state (measured).
@@ -321,16 +325,20 @@ async function recommendations(dir: string, size: number, queries: number, log: 
 export const bench: Bench = {
   summary: 'registerPost and recommendations over HTTP against a memer serve child process',
   async run(args, log) {
-    const sizes = (args.sizes ?? '100000,1000000').split(',').filter(Boolean).map(Number);
-    const levels = (args.uploads ?? '1,16,64').split(',').filter(Boolean).map(Number);
+    // A comma-separated list of positive integers; empty skips that part.
+    const list = (key: string, fallback: string) => (args[key] ?? fallback).split(',').filter(Boolean).map((v) => positiveArg({ [key]: v }, key, 0, true));
+    const sizes = list('sizes', '100000,1000000');
+    const levels = list('uploads', '1,16,64');
     const encodings = (args.encodings ?? 'json,f16').split(',').filter(Boolean) as Encoding[];
-    for (const e of encodings) if (e !== 'json' && e !== 'f16') throw new Error(`encodings: "${e}" is neither json nor f16`);
-    const queries = Number(args.queries ?? 1000);
-    profileDir = args.profile;
+    for (const e of encodings) if (e !== 'json' && e !== 'f16') throw new BenchArgError(`--set encodings: "${e}" is neither json nor f16`);
+    const queries = positiveArg(args, 'queries', 1000, true);
+    const measured = positiveArg(args, 'measured', 1000, true);
+    serverOptions.nodeFlags = [...(args.serverFlags ?? '').split(' ').filter(Boolean), ...(args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] : [])];
+    serverOptions.logFile = args.serverLog;
     const dir = mkdtempSync(join(tmpdir(), 'memer-bench-serve-'));
     try {
       // The machine's CPU now, before and after the uploads (see cpuAvailability): latency at c=16 follows it.
-      const results = levels.length ? [...(await cpuAvailability()), ...(await uploads(dir, levels, encodings, log)), ...(await cpuAvailability())] : [];
+      const results = levels.length ? [...(await cpuAvailability()), ...(await uploads(dir, levels, encodings, measured, log)), ...(await cpuAvailability())] : [];
       for (const size of sizes) results.push(...(await recommendations(dir, size, queries, log)));
       return results;
     } finally {

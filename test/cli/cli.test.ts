@@ -43,6 +43,19 @@ describe('memer CLI', () => {
     assert.equal(r.status, 2);
     assert.match(r.stderr, /PORT/);
   });
+
+  test('a bad benchmark parameter exits 2 with a message naming it, before the benchmark starts', () => {
+    for (const [arg, message] of [
+      ['measured=0', /--set measured=0: expected a positive integer/],
+      ['uploads=1,x', /--set uploads=x: expected a positive integer/],
+      ['encodings=xml', /"xml" is neither json nor f16/],
+    ] as const) {
+      const r = memer('bench', 'serve', '--set', arg);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, message);
+      assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    }
+  });
 });
 
 describe('memer simulate, import and train from the command line', () => {

@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { CliError, ExitCode, type Command } from '../command.js';
-import { machineInfo, type Bench } from '../../bench/harness.js';
+import { BenchArgError, machineInfo, type Bench } from '../../bench/harness.js';
 
 const benchDir = new URL('../../bench/', import.meta.url);
 
@@ -40,7 +40,9 @@ export const command: Command = {
     }
     const { bench } = (await import(new URL(`${name}.ts`, benchDir).href)) as { bench: Bench };
     const log = (line: string) => process.stderr.write(`${line}\n`);
-    const results = await bench.run(args, log);
+    const results = await bench.run(args, log).catch((err) => {
+      throw err instanceof BenchArgError ? new CliError(err.message, ExitCode.USAGE) : err;
+    });
     const report = { bench: name, machine: machineInfo(), results };
     if (values.json) console.log(JSON.stringify(report));
     else {
