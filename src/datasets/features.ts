@@ -14,6 +14,11 @@ import { halfTable } from './float16.js';
 import { readNpy, writeNpy } from './npy.js';
 import { MODALITIES, type FeatureMatrix, type Modality } from './types.js';
 
+/** The dtype of a feature file when the caller leaves it open: float16 once float32 would pass 256 MiB. */
+export function autoFeatureDtype(rows: number, width: number): 'float32' | 'float16' {
+  return rows * width * 4 > 256 * 2 ** 20 ? 'float16' : 'float32';
+}
+
 export function featurePath(dir: string, modality: Modality): string {
   return join(dir, 'features', `${modality}.npy`);
 }

@@ -5,7 +5,7 @@
  *   starts at a multiple of 64 bytes; then the C-order data.
  * Reads <f4, <f2 and <f8 (float64 is narrowed to float32), big-endian variants byte-swapped; writes v1.0 <f4 or <f2.
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import { DatasetError, openDatasetFile } from './errors.js';
 import { floatsToHalves } from './float16.js';
 
@@ -137,9 +137,11 @@ export class NpyWriter {
     readonly dtype: NpyDtype,
     readonly rows: number,
     readonly dim: number,
+    /** The shape the header records (default [rows, dim]); rows x dim values either way. */
+    shape: readonly number[] = [rows, dim],
   ) {
     this.fd = openSync(path, 'w');
-    writeAll(this.fd, npyHeaderBytes(dtype, [rows, dim]));
+    writeAll(this.fd, npyHeaderBytes(dtype, shape));
   }
 
   /** Appends whole rows given as float32 values (length a multiple of dim). */
@@ -160,6 +162,12 @@ export class NpyWriter {
     writeAll(this.fd, new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
   }
 
+  /** Closes and deletes the file, for a writer that failed part way (no half-written matrix is left behind). */
+  abort(): void {
+    closeSync(this.fd);
+    rmSync(this.path, { force: true });
+  }
+
   /** Closes the file; throws if fewer rows were written than the header promised. */
   close(): void {
     closeSync(this.fd);
@@ -173,10 +181,10 @@ export class NpyWriter {
   }
 }
 
-/** Writes a whole 2-D array at once (rows x dim from `shape`). */
+/** Writes a whole array at once, of any rank (written as rows of the first axis). */
 export function writeNpy(path: string, array: NpyArray): void {
-  const [rows, dim = 1] = array.shape;
-  const w = new NpyWriter(path, array.dtype, rows, dim);
+  const [rows, ...rest] = array.shape;
+  const w = new NpyWriter(path, array.dtype, rows, rest.reduce((a, b) => a * b, 1), array.shape);
   if (array.data instanceof Float32Array) w.writeFloats(array.data);
   else w.writeHalves(array.data);
   w.close();

@@ -17,6 +17,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Rng } from '../../ml/random.js';
+import { autoFeatureDtype } from '../features.js';
 import { NpyWriter, type NpyDtype } from '../npy.js';
 import type { SimulatorOptions } from './options.js';
 import type { Block, World } from './world.js';
@@ -78,7 +79,7 @@ class View {
 export function featureDtype(o: SimulatorOptions): NpyDtype {
   if (o.featureDtype !== 'auto') return o.featureDtype;
   const width = Math.max(o.dims.videoVisual, o.dims.imageVisual) + o.dims.audio + o.dims.text;
-  return o.posts * width * 4 > 256 * 2 ** 20 ? 'float16' : 'float32';
+  return autoFeatureDtype(o.posts, width);
 }
 
 /** Writes features/{visual,audio,text,aux}.npy for every post, in post order. */

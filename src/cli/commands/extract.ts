@@ -1,0 +1,103 @@
+import { DatasetError } from '../../datasets/errors.js';
+import { ttyProgress } from '../../datasets/progress.js';
+import { MEDIA_TYPES, MODALITIES, type MediaType, type Modality } from '../../datasets/types.js';
+import { DEFAULT_EXTRACT_OPTIONS as D, extractFeatures, type ExtractorModel } from '../../ml/extract/extract.js';
+import type { ProviderChoice } from '../../ml/onnx/runtime.js';
+import { CliError, ExitCode, type Command } from '../command.js';
+import { cliConfig } from '../context.js';
+
+function positive(flag: string, text: string | undefined, fallback: number, min: number): number {
+  if (text === undefined) return fallback;
+  const v = Number(text);
+  if (!Number.isInteger(v) || v < min) throw new CliError(`--${flag} expects an integer >= ${min}, got "${text}"`, ExitCode.USAGE);
+  return v;
+}
+
+/** `--model video=a.onnx`, `--model image=b.onnx`, or `--model c.onnx` for every media type. */
+function models(specs: string[]): ExtractorModel[] {
+  if (specs.length === 0) throw new CliError('--model FILE.onnx is required (or one per media type: --model video=A.onnx --model image=B.onnx)', ExitCode.USAGE);
+  return specs.map((spec) => {
+    const m = /^(\w+)=(.+)$/.exec(spec);
+    if (!m) return { mediaType: 'all', path: spec };
+    if (!MEDIA_TYPES.includes(m[1] as MediaType)) throw new CliError(`--model ${spec}: "${m[1]}" is not a media type (${MEDIA_TYPES.join(', ')})`, ExitCode.USAGE);
+    return { mediaType: m[1] as MediaType, path: m[2] };
+  });
+}
+
+export const command: Command = {
+  help: [
+    'Usage: memer extract DIR --modality M --model [MEDIA=]FILE.onnx ... --inputs INPUTS [options] [--json]',
+    '',
+    'Runs content extractors given as ONNX files (the paper uses ResNeXt3D-101 on video frames, DenseNet161 on images,',
+    'VGGish on audio and FastText on text) over each item of DIR/items.csv and writes DIR/features/<M>.npy, one row per',
+    'item, ready for `memer import` and `memer evaluate`.',
+    '',
+    'Each item\'s raw input is INPUTS/<item_id>.npy (the id URI-encoded), float32 or float16: one step shaped like the',
+    "model's input without its batch axis, or T steps with time first (frames, seconds of audio). The model maps",
+    '[batch, ...] to [batch, D]; an item\'s feature is the mean of its steps\' outputs (the paper averages over time).',
+    'Items without an input file, or of a media type without a model, get the all-zero row of a missing modality.',
+    'The file is replaced only when complete. Format: docs/datasets.md.',
+    '',
+    'Options (defaults in brackets):',
+    '  --modality M        the file to write: visual | audio | text | aux',
+    '  --model [MEDIA=]F   extractor ONNX file; repeat with video= and image= for one model per media type',
+    '  --inputs DIR        folder of raw inputs, one .npy per item',
+    `  --batch N           steps per onnxruntime run [${D.batch}]`,
+    '  --dtype T           auto | float32 | float16 (auto: float16 past 256 MiB of float32) [auto]',
+    '  --provider P        auto | cpu | cuda [MEMER_EXECUTION_PROVIDER, else auto]',
+    '  --threads N         onnxruntime intra-op threads (0: its default) [0]',
+    '  --json              print the summary as one JSON object on stdout (progress on stderr on a TTY)',
+    '',
+    'Exit codes: 2 bad usage, 3 a bad input file or model (the message names it).',
+  ].join('\n'),
+  options: {
+    modality: { type: 'string' },
+    model: { type: 'string', multiple: true },
+    inputs: { type: 'string' },
+    batch: { type: 'string' },
+    dtype: { type: 'string' },
+    provider: { type: 'string' },
+    threads: { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  async run({ values, positionals }) {
+    const dataset = positionals[0];
+    if (!dataset || positionals.length > 1) throw new CliError('name one dataset folder (with items.csv)', ExitCode.USAGE);
+    const s = (k: string) => values[k] as string | undefined;
+    const modality = s('modality') as Modality | undefined;
+    if (!modality || !MODALITIES.includes(modality)) throw new CliError(`--modality must be one of ${MODALITIES.join(', ')}`, ExitCode.USAGE);
+    const inputs = s('inputs');
+    if (!inputs) throw new CliError('--inputs DIR is required', ExitCode.USAGE);
+    const dtype = s('dtype') ?? D.dtype;
+    if (!['auto', 'float32', 'float16'].includes(dtype)) throw new CliError(`--dtype must be auto, float32 or float16, got "${dtype}"`, ExitCode.USAGE);
+    const provider = (s('provider') ?? cliConfig().executionProvider) as ProviderChoice;
+    if (!['auto', 'cpu', 'cuda'].includes(provider)) throw new CliError(`--provider must be auto, cpu or cuda, got "${provider}"`, ExitCode.USAGE);
+    const options = {
+      dataset, modality, inputs, provider,
+      models: models((values.model as string[] | undefined) ?? []),
+      batch: positive('batch', s('batch'), D.batch, 1),
+      dtype: dtype as 'auto' | 'float32' | 'float16',
+      threads: positive('threads', s('threads'), D.threads, 0),
+    };
+    const progress = ttyProgress(`extract ${modality}`);
+    try {
+      const summary = await extractFeatures(options, (done, total) => progress.update('items', done, total));
+      progress.end();
+      if (values.json) console.log(JSON.stringify(summary));
+      else {
+        const per = MEDIA_TYPES.filter((m) => summary.extracted[m]).map((m) => `${summary.extracted[m]} ${m}s (${summary.dims[m]}-d)`);
+        console.log(
+          `wrote ${summary.file}: ${summary.items} rows, ${summary.width} wide (${summary.dtype}); extracted ${per.join(' and ') || 'nothing'} from ` +
+            `${summary.steps} steps in ${summary.runs} runs on ${summary.provider}, ${summary.missing} missing, in ${summary.seconds.toFixed(1)} s`,
+        );
+        if (summary.allZero) console.log(`warning: ${summary.allZero} extracted rows are all zero and will read as a missing modality`);
+      }
+      return ExitCode.OK;
+    } catch (err) {
+      progress.end();
+      if (err instanceof DatasetError) throw new CliError(err.message, ExitCode.BAD_INPUT);
+      if (err instanceof RangeError) throw new CliError(err.message, ExitCode.USAGE);
+      throw err;
+    }
+  },
+};
