@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, mock, test } from 'node:test';
 import { parseArgs } from 'node:util';
-import onnxProto from 'onnx-proto';
 import { CliError, ExitCode, type Command } from '../../src/cli/command.js';
 import { command as extractCommand } from '../../src/cli/commands/extract.js';
 import { DatasetError } from '../../src/datasets/errors.js';
@@ -12,33 +11,8 @@ import { featurePresence, readFeatures } from '../../src/datasets/features.js';
 import { writeNpy } from '../../src/datasets/npy.js';
 import { floatsToHalves } from '../../src/datasets/float16.js';
 import { extractFeatures, inputPath, type ExtractOptions } from '../../src/ml/extract/extract.js';
-import { ONNX_IR_VERSION, valueInfo } from '../../src/ml/graph/onnx.js';
-
-const { onnx } = onnxProto;
-const FLOAT = onnx.TensorProto.DataType.FLOAT;
-
-/** y = tanh(flatten(x) @ W + b): nonlinear, so the mean of the steps' outputs differs from the output of the mean step. */
-function extractorModel(step: number[], w: Float32Array, b: Float32Array, extraInput = false): Uint8Array {
-  const inSize = step.reduce((a, c) => a * c, 1);
-  const dim = b.length;
-  const init = (name: string, dims: number[], d: Float32Array) => ({ name, dataType: FLOAT, dims, rawData: new Uint8Array(d.buffer, d.byteOffset, d.byteLength) });
-  const model = onnx.ModelProto.create({
-    irVersion: ONNX_IR_VERSION,
-    opsetImport: [{ domain: '', version: 17 }],
-    graph: {
-      name: 'extractor',
-      node: [
-        { opType: 'Flatten', input: ['x'], output: ['flat'], attribute: [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 }] },
-        { opType: 'Gemm', input: ['flat', 'W', 'b'], output: ['pre'] },
-        { opType: 'Tanh', input: ['pre'], output: ['features'] },
-      ],
-      initializer: [init('W', [inSize, dim], w), init('b', [dim], b)],
-      input: [valueInfo('x', ['N', ...step]), ...(extraInput ? [valueInfo('other', ['N', 1])] : [])],
-      output: [valueInfo('features', ['N', dim])],
-    },
-  });
-  return onnx.ModelProto.encode(model).finish();
-}
+import { tanhExtractorModel as extractorModel } from '../../src/ml/extract/synthetic.js';
+import { mipsTopKModel } from '../../src/ml/retrieval/mips-graph.js';
 
 /** The reference: the mean over steps of tanh(x_s @ W + b). */
 function expected(steps: Float32Array[], w: Float32Array, b: Float32Array): number[] {
@@ -144,8 +118,8 @@ describe('memer extract: content features from raw inputs through ONNX extractor
     assert.ok(before.equals(readFileSync(join(dataset, 'features', 'visual.npy'))), 'the old file is untouched');
     assert.deepEqual(readdirSync(join(dataset, 'features')), ['visual.npy'], 'no partial file is left');
 
-    writeFileSync(join(root, 'two-inputs.onnx'), extractorModel([5], imageW, imageB, true));
-    await assert.rejects(extractFeatures(options({ models: [{ mediaType: 'all', path: join(root, 'two-inputs.onnx') }] })), /takes one input, this model has 2/);
+    writeFileSync(join(root, 'mips.onnx'), mipsTopKModel({ dim: 4, masked: false }));
+    await assert.rejects(extractFeatures(options({ models: [{ mediaType: 'all', path: join(root, 'mips.onnx') }] })), /takes one input, this model has 3/);
     writeFileSync(join(root, 'garbage.onnx'), 'not a model');
     await assert.rejects(extractFeatures(options({ models: [{ mediaType: 'all', path: join(root, 'garbage.onnx') }] })), (err: unknown) => err instanceof DatasetError && /cannot load it/.test(err.message));
     await assert.rejects(extractFeatures(options({ inputs: join(root, 'nowhere') })), RangeError);

@@ -25,6 +25,9 @@ import { OnnxRuntime, type ProviderChoice } from '../onnx/runtime.js';
 import type { Session } from '../onnx/session.js';
 import { matchShape } from '../graph/shape.js';
 
+/** Items whose input files are read ahead of the one being run. */
+const READ_AHEAD = 16;
+
 export interface ExtractorModel {
   /** The media type this model serves; 'all' serves every media type without a model of its own. */
   mediaType: MediaType | 'all';
@@ -226,16 +229,29 @@ export async function extractFeatures(o: ExtractOptions, onProgress?: (done: num
     };
 
     try {
+      // Item i's input, or null where it has none. The next READ_AHEAD items' files are being read while this one's
+      // steps run: the reads go to libuv's threads and overlap onnxruntime's runs.
+      const read = (i: number) => {
+        const path = inputPath(o.inputs, items.ids[i]);
+        if (!modelFor(MEDIA_TYPES[items.mediaType[i]]) || !existsSync(path)) return null;
+        const p = readNpy(path);
+        p.catch(() => {}); // awaited below; this only keeps a failure that is never reached from being unhandled
+        return p;
+      };
+      const ahead: ReturnType<typeof read>[] = [];
+      for (let i = 0; i < Math.min(rows, READ_AHEAD); i++) ahead.push(read(i));
       for (let i = 0; i < rows; i++) {
         const media = MEDIA_TYPES[items.mediaType[i]];
         const model = modelFor(media);
         const path = inputPath(o.inputs, items.ids[i]);
-        if (!model || !existsSync(path)) {
+        const reading = ahead.shift()!;
+        if (i + READ_AHEAD < rows) ahead.push(read(i + READ_AHEAD));
+        if (!model || !reading) {
           missing++;
           finish(i, null);
           continue;
         }
-        const input = stepsOf(path, await readNpy(path), model);
+        const input = stepsOf(path, await reading, model);
         const stepSize = input.data.length / input.t;
         extracted[media]++;
         steps += input.t;
