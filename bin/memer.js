@@ -2,6 +2,8 @@
 // The `memer` command. TypeScript sources run through tsx's loader, so a clone needs no build step.
 import { register } from 'tsx/esm/api';
 
-register();
+// The project's tsconfig by path (decorators for type-graphql): tsx would otherwise look for one in the working
+// directory, and `memer` run from any other folder could not load the GraphQL types.
+register({ tsconfig: new URL('../tsconfig.json', import.meta.url).pathname });
 const { main } = await import('../src/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

@@ -3,5 +3,5 @@
 import { register } from 'tsx/esm/api';
 import { workerData } from 'node:worker_threads';
 
-register();
+register({ tsconfig: new URL('../../tsconfig.json', import.meta.url).pathname }); // as bin/memer.js does
 await import(workerData.entry);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,6 +56,33 @@ describe('memer CLI', () => {
       assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
     }
   });
+});
+
+test('memer serve runs from a folder other than the clone (the loader finds the project tsconfig) and answers a query', async () => {
+  const db = await tempDatabase('sqlite');
+  const cwd = mkdtempSync(join(tmpdir(), 'memer-elsewhere-'));
+  const child = spawn(process.execPath, [bin, 'serve', '--port', '0'], { cwd, env: { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'warn' } });
+  try {
+    let out = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', (b: Buffer) => {
+        out += b.toString();
+        const m = /serving GraphQL at (\S+)/.exec(out);
+        if (m) resolve(m[1]);
+      });
+      child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+      child.once('exit', (code) => reject(new Error(`memer serve exited with ${code}: ${out}`)));
+    });
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ signals { name } }' }) });
+    const body = (await res.json()) as { data?: { signals: { name: string }[] } };
+    assert.ok(body.data?.signals.some((s) => s.name === 'click'), JSON.stringify(body));
+  } finally {
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+    rmSync(cwd, { recursive: true, force: true });
+    await db.drop();
+  }
 });
 
 describe('memer simulate, import and train from the command line', () => {
