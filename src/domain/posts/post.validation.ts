@@ -70,7 +70,7 @@ export function normalizePost(input: PostInput, config: Config, path = 'input', 
     const at = `${path}.features.${name}`;
     const dim = expected[name];
     if (!dim) throw badInput(`${name} features are not accepted for ${input.mediaType} posts`, { path: at });
-    if (values.length !== dim) throw badInput(`${name} features of a ${input.mediaType} post must have ${dim} values, got ${values.length}`, { path: at });
+    if (values.length !== dim) throw badInput(`${name} features of ${input.mediaType === 'IMAGE' ? 'an' : 'a'} ${input.mediaType} post must have ${dim} values, got ${values.length}`, { path: at });
     const halves = values instanceof Halves ? checkHalves(values.bits, name, at) : quantize(values, name, at);
     const data = bytesOf(halves);
     features.push({ modality, dim, halves, data });

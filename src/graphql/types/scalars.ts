@@ -9,13 +9,21 @@
 import { GraphQLError, GraphQLScalarType, Kind, type ValueNode } from 'graphql';
 import { halvesToFloats } from '../../datasets/float16.js';
 import { Halves, unpackVector, type FloatValues } from '../../lib/packed-floats.js';
+import { withoutFrames } from '../../errors.js';
+
+/** A client's malformed vector: a GraphQLError without stack frames (errors.ts, withoutFrames). */
+function inputError(message: string): GraphQLError {
+  const err = new GraphQLError(message);
+  err.stack = withoutFrames(err);
+  return err;
+}
 
 /** A packed string's values: float16 halves stay halves (they are stored as such), f32 become a Float32Array. */
 function unpacked(text: string): Halves | Float32Array {
   try {
     return unpackVector(text);
   } catch (err) {
-    throw new GraphQLError(`FloatVector: ${(err as Error).message}`);
+    throw inputError(`FloatVector: ${(err as Error).message}`);
   }
 }
 
@@ -24,7 +32,7 @@ function fromValue(value: unknown): FloatValues {
   // GraphQL's list coercion accepts a single item as a list of one; so does this.
   const list = Array.isArray(value) ? value : [value];
   for (let i = 0; i < list.length; i++) {
-    if (typeof list[i] !== 'number') throw new GraphQLError(`FloatVector must be a list of numbers or a packed "f16:"/"f32:" base64 string; item ${i} is ${JSON.stringify(list[i]) ?? String(list[i])}`);
+    if (typeof list[i] !== 'number') throw inputError(`FloatVector must be a list of numbers or a packed "f16:"/"f32:" base64 string; item ${i} is ${JSON.stringify(list[i]) ?? String(list[i])}`);
   }
   return list as number[];
 }
@@ -34,7 +42,7 @@ function fromLiteral(node: ValueNode): FloatValues {
   if (node.kind === Kind.STRING) return unpacked(node.value);
   const item = (n: ValueNode, i: number): number => {
     if (n.kind === Kind.INT || n.kind === Kind.FLOAT) return Number(n.value);
-    throw new GraphQLError(`FloatVector must be a list of numbers; item ${i} is not a number literal`);
+    throw inputError(`FloatVector must be a list of numbers; item ${i} is not a number literal`);
   };
   return node.kind === Kind.LIST ? node.values.map(item) : [item(node, 0)];
 }
