@@ -15,7 +15,8 @@
  *                    threads at once (harness.ts cpuAvailability): on shared machines these move within minutes, and
  *                    the upload latencies with them.
  * Parameters (--set): sizes=100000,1000000 (empty: skip)  queries=1000  uploads=1,16,64 (empty: skip)
- *   measured=1000 (uploads measured per level, at least 40 x the concurrency: at c=16 on a fast machine 1,000 take
+ *   database=sqlite (or postgresql: the uploads on a throwaway database beside pgAdmin=postgresql://postgres@127.0.0.1:5432/postgres;
+ *   the recommendations stay on SQLite)  measured=1000 (uploads measured per level, at least 40 x the concurrency: at c=16 on a fast machine 1,000 take
  *   ~0.3 s, so one stall of the machine sets the p99; more gives a steadier figure)
  *   encodings=json,f16 (how upload features travel: JSON number arrays, packed float16 base64)
  *   Diagnostics: profile=DIR (server CPU profile)  serverFlags="--trace-gc ..." (node flags for the server process)
@@ -27,7 +28,11 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { openDatabase } from '../data/db.js';
 import { migrate } from '../data/migrate.js';
+import type { Provider } from '../data/provider.js';
+import { scratchDatabase } from '../data/scratch-database.js';
+import { KeysService } from '../domain/keys/keys.service.js';
 import { memerConfig, paperModalities } from '../ml/memer/config.js';
 import { exportInferenceModel } from '../ml/memer/export.js';
 import { MemerEmbedder } from '../ml/memer/inference.js';
@@ -40,6 +45,9 @@ import { packFloats } from '../lib/packed-floats.js';
 import { vectorToBytes } from '../lib/vectors.js';
 import { HttpClient } from './http-client.js';
 import { BenchArgError, cpuAvailability, percentile, positiveArg, withBaseline, type Bench, type BenchResult } from './harness.js';
+
+/** Where `--set database=postgresql` creates its throwaway database (`--set pgAdmin=URL` to change). */
+const DEFAULT_PG_ADMIN = 'postgresql://postgres@127.0.0.1:5432/postgres';
 
 const VIDEO_SIGNALS = ['click', 'like', 'share', 'favorite', 'video_play', 'skip'];
 const AUX = 3;
@@ -134,27 +142,45 @@ type Encoding = 'json' | 'f16';
 const encoded = (f: ReturnType<typeof features>, encoding: Encoding) =>
   JSON.stringify(encoding === 'json' ? f : Object.fromEntries(Object.entries(f).map(([k, v]) => [k, packFloats(v, 'f16')])));
 
-async function uploads(dir: string, levels: number[], encodings: Encoding[], measured: number, log: (l: string) => void): Promise<BenchResult[]> {
-  const db = `file:${join(dir, 'uploads.db')}`;
+/**
+ * The upload server's database, through Prisma so that both providers take the same rows: migrated, the bench model
+ * active for each video signal, a user with an embedding per signal (so that the server builds its recommendation
+ * indexes and every upload goes into them, as in production), and a write key, returned.
+ */
+async function seedUploads(url: string): Promise<string> {
+  await migrate(url);
+  const db = await openDatabase(url);
+  try {
+    const p = db.prisma;
+    const user = await p.user.create({ data: { externalId: 'u0' } });
+    const vector = vectorToBytes(structuredVectors(1, DIM, 5));
+    for (const s of await p.signal.findMany({ where: { name: { in: VIDEO_SIGNALS } } })) {
+      await p.modelVersion.create({ data: { version: `bench-${s.name}`, kind: 'MEMER', signalId: s.id, mediaType: 'VIDEO', status: 'READY', metrics: '{"freqScale":100}', artefact: 'bench.onnx', active: true } });
+      await p.userEmbedding.create({ data: { userId: user.id, signalId: s.id, dim: DIM, vector } });
+    }
+    return (await new KeysService(p).create(['write'], 'bench')).key;
+  } finally {
+    await db.close();
+  }
+}
+
+async function uploads(dir: string, database: Provider, pgAdmin: string, levels: number[], encodings: Encoding[], measured: number, log: (l: string) => void): Promise<BenchResult[]> {
+  const scratch = await scratchDatabase(database, pgAdmin);
+  try {
+    return await uploadsOn(scratch.url, dir, levels, encodings, measured, log);
+  } finally {
+    await scratch.drop();
+  }
+}
+
+async function uploadsOn(db: string, dir: string, levels: number[], encodings: Encoding[], measured: number, log: (l: string) => void): Promise<BenchResult[]> {
   const modelDir = join(dir, 'models');
   mkdirSync(modelDir, { recursive: true });
-  await migrate(db);
   const runtime = new OnnxRuntime({ provider: 'cpu' });
   log('training a MEMER model at the paper shapes...');
   const onnx = await paperModel(runtime);
   writeFileSync(join(modelDir, 'bench.onnx'), onnx);
-  const sql = new Database(join(dir, 'uploads.db'));
-  const insert = sql.prepare(`INSERT INTO "ModelVersion" ("version", "kind", "signalId", "mediaType", "status", "metrics", "artefact", "active") SELECT ?, 'MEMER', "id", 'VIDEO', 'READY', '{"freqScale":100}', 'bench.onnx', 1 FROM "Signal" WHERE "name" = ?`);
-  for (const s of VIDEO_SIGNALS) insert.run(`bench-${s}`, s);
-  // A trained user per signal, so that the server builds its recommendation indexes and every upload goes into them,
-  // as in production.
-  const now = new Date().toISOString();
-  sql.prepare(`INSERT INTO "User" ("id", "externalId", "updatedAt") VALUES (1, 'u0', ?)`).run(now);
-  const userVector = vectorToBytes(structuredVectors(1, DIM, 5));
-  for (const s of VIDEO_SIGNALS) {
-    sql.prepare(`INSERT INTO "UserEmbedding" ("userId", "signalId", "dim", "vector", "updatedAt") SELECT 1, "id", ${DIM}, ?, ? FROM "Signal" WHERE "name" = ?`).run(userVector, now, s);
-  }
-  sql.close();
+  const key = await seedUploads(db);
 
   // Raw onnxruntime: one post through the same model, no HTTP, no database.
   const embedder = await MemerEmbedder.load(runtime, 'raw', onnx);
@@ -166,13 +192,8 @@ async function uploads(dir: string, levels: number[], encodings: Encoding[], mea
 
   const port = await freePort();
   const server = await startServer({ DATABASE_URL: db, MEMER_MODEL_DIR: modelDir, MEMER_EXECUTION_PROVIDER: 'cpu' }, port);
-  const client = new HttpClient('127.0.0.1', port, '/graphql', { authorization: `Bearer mk_000000000000_${'b'.repeat(43)}` });
+  const client = new HttpClient('127.0.0.1', port, '/graphql', { authorization: `Bearer ${key}` });
   const send = graphql(client);
-  const sql2 = new Database(join(dir, 'uploads.db'));
-  sql2.prepare(`INSERT INTO "ApiKey" ("prefix", "hash", "scopes", "name") VALUES ('000000000000', ?, 'write', 'bench')`).run(
-    (await import('node:crypto')).createHash('sha256').update('b'.repeat(43)).digest('hex'),
-  );
-  sql2.close();
   const results: BenchResult[] = [withBaseline({ name: 'raw onnxruntime: one post, p50', value: rawP50, unit: 'ms' })];
   try {
     let id = 0;
@@ -191,7 +212,7 @@ async function uploads(dir: string, levels: number[], encodings: Encoding[], mea
       // Warm up (JIT, caches): V8 is still optimising the request path after the first thousand uploads; a round
       // measured after 300 ran at 0.7-0.8x the throughput of the next one (measured). A later encoding shares most of it.
       await load(e === 0 ? 2000 : 1000, 16, once);
-      const label = encoding === 'json' ? 'registerPost' : `registerPost (${encoding} features)`;
+      const label = `registerPost${db.startsWith('postgres') ? ' on PostgreSQL' : ''}${encoding === 'json' ? '' : ` (${encoding} features)`}`;
       for (const c of levels) {
         // Enough uploads that p99 is not the second-slowest of a few hundred.
         const total = Math.max(measured, c * 40);
@@ -333,12 +354,14 @@ export const bench: Bench = {
     for (const e of encodings) if (e !== 'json' && e !== 'f16') throw new BenchArgError(`--set encodings: "${e}" is neither json nor f16`);
     const queries = positiveArg(args, 'queries', 1000, true);
     const measured = positiveArg(args, 'measured', 1000, true);
+    const database = args.database ?? 'sqlite';
+    if (database !== 'sqlite' && database !== 'postgresql') throw new BenchArgError(`--set database: "${database}" is neither sqlite nor postgresql`);
     serverOptions.nodeFlags = [...(args.serverFlags ?? '').split(' ').filter(Boolean), ...(args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] : [])];
     serverOptions.logFile = args.serverLog;
     const dir = mkdtempSync(join(tmpdir(), 'memer-bench-serve-'));
     try {
       // The machine's CPU now, before and after the uploads (see cpuAvailability): latency at c=16 follows it.
-      const results = levels.length ? [...(await cpuAvailability()), ...(await uploads(dir, levels, encodings, measured, log)), ...(await cpuAvailability())] : [];
+      const results = levels.length ? [...(await cpuAvailability()), ...(await uploads(dir, database, args.pgAdmin ?? DEFAULT_PG_ADMIN, levels, encodings, measured, log)), ...(await cpuAvailability())] : [];
       for (const size of sizes) results.push(...(await recommendations(dir, size, queries, log)));
       return results;
     } finally {

@@ -57,6 +57,18 @@ for (const provider of PROVIDERS) {
       assert.equal(await h.services.db.prisma.post.count({ where: { externalId: { in: ['g1', 'g2', 'g3', 'g4'] } } }), 3);
     });
 
+    test('an upload arriving while a group is written goes in the next group, on PostgreSQL possibly beside it: the same id in both stores one post', async () => {
+      const uploads = h.services.uploads;
+      const first = uploads.registerOne({ id: 'lane-dup', mediaType: 'IMAGE', tags: ['a'] });
+      await new Promise((resolve) => setImmediate(resolve)); // the first group has formed and is being written
+      const rest = [uploads.registerOne({ id: 'lane-dup', mediaType: 'IMAGE', tags: ['a'] }), uploads.registerOne({ id: 'lane-other', mediaType: 'IMAGE' })];
+      const [a, b, c] = await Promise.all([first, ...rest]);
+      assert.deepEqual([a.post.id, b.post.id, c.post.id], ['lane-dup', 'lane-dup', 'lane-other']);
+      assert.equal(a.post.key, b.post.key);
+      assert.deepEqual([a.created, b.created, c.created], [true, false, true]);
+      assert.equal(await h.services.db.prisma.post.count({ where: { externalId: 'lane-dup' } }), 1);
+    });
+
     test('sequential uploads through the group commit never stall (no lost wake-up)', async () => {
       for (let i = 0; i < 6; i++) {
         const r = await h.services.uploads.registerOne({ id: `seq${i}`, mediaType: 'IMAGE' });
