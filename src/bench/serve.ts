@@ -23,7 +23,7 @@
  *   serverLog=FILE (the server's standard output, where V8's traces go)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -95,6 +95,24 @@ function cpuSeconds(pid: number, task?: number): number | null {
   try {
     const fields = readFileSync(task === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${task}/stat`, 'utf8').split(') ')[1].split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return null;
+  }
+}
+
+/** CPU seconds of every PostgreSQL process on this machine (the cluster's backends and helpers); null where /proc is absent. */
+function postgresCpuSeconds(): number | null {
+  try {
+    let total = 0;
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      try {
+        if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres') total += cpuSeconds(Number(pid)) ?? 0;
+      } catch {
+        // the process ended meanwhile
+      }
+    }
+    return total;
   } catch {
     return null;
   }
@@ -221,15 +239,18 @@ async function uploadsOn(db: string, dir: string, levels: number[], encodings: E
         // level's batch sizes for the first time, put the first round's p99 at 5-10x the steady state (measured).
         await load(c * 6, c, once);
         // The main thread's share (the thread whose id is the process id): its event loop is what queues requests.
-        const [serverCpu, mainCpu, clientCpu] = [cpuSeconds(server.pid!), cpuSeconds(server.pid!, server.pid!), process.cpuUsage()];
+        const postgres = db.startsWith('postgres');
+        const [serverCpu, mainCpu, clientCpu, pgCpu] = [cpuSeconds(server.pid!), cpuSeconds(server.pid!, server.pid!), process.cpuUsage(), postgres ? postgresCpuSeconds() : null];
         const r = await load(total, c, once);
-        const [serverUsed, mainUsed] = [cpuSeconds(server.pid!), cpuSeconds(server.pid!, server.pid!)];
+        const [serverUsed, mainUsed, pgUsed] = [cpuSeconds(server.pid!), cpuSeconds(server.pid!, server.pid!), postgres ? postgresCpuSeconds() : null];
         results.push(withBaseline({ name: `${label} c=${c}: p50`, value: percentile(r.latencies, 50), unit: 'ms' }, { name: 'raw onnxruntime p50', value: rawP50 }));
         results.push(withBaseline({ name: `${label} c=${c}: p99`, value: percentile(r.latencies, 99), unit: 'ms' }));
         results.push(withBaseline({ name: `${label} c=${c}: throughput`, value: total / r.seconds, unit: 'posts/s' }));
         // CPU per upload: what bounds throughput on a small machine, and less sensitive to other load than latency.
         if (serverCpu !== null && serverUsed !== null) results.push(withBaseline({ name: `${label} c=${c}: server CPU per upload`, value: ((serverUsed - serverCpu) * 1000) / total, unit: 'ms' }));
         if (mainCpu !== null && mainUsed !== null) results.push(withBaseline({ name: `${label} c=${c}: server main thread CPU per upload`, value: ((mainUsed - mainCpu) * 1000) / total, unit: 'ms' }));
+        // On PostgreSQL the database's own processes share the machine too.
+        if (pgCpu !== null && pgUsed !== null) results.push(withBaseline({ name: `${label} c=${c}: PostgreSQL processes' CPU per upload`, value: ((pgUsed - pgCpu) * 1000) / total, unit: 'ms' }));
         const client = process.cpuUsage(clientCpu);
         results.push(withBaseline({ name: `${label} c=${c}: load generator CPU per upload`, value: (client.user + client.system) / 1000 / total, unit: 'ms' }));
       }
