@@ -8,6 +8,7 @@ import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from '../generated/sqlite/client.js';
 import { PrismaClient as PgPrismaClient } from '../generated/postgresql/client.js';
+import { DirectPostgres } from './direct-postgres.js';
 import { DirectSqlite } from './direct-sqlite.js';
 import { providerOf, sqlitePath, type Provider } from './provider.js';
 
@@ -19,6 +20,8 @@ export interface Db {
   provider: Provider;
   /** SQLite files only: a second connection for the upload hot path (see direct-sqlite.ts). */
   direct?: DirectSqlite;
+  /** PostgreSQL only: a pool of plain connections for the upload hot path (see direct-postgres.ts). */
+  pg?: DirectPostgres;
   /** SQLite files: checkpoint the WAL on a worker thread instead of inside commits (serving processes call this). */
   backgroundCheckpoints(): Promise<void>;
   close(): Promise<void>;
@@ -51,10 +54,12 @@ export async function openDatabase(url: string, options: OpenOptions = {}): Prom
     await prisma.$queryRawUnsafe('PRAGMA synchronous = NORMAL');
   }
   const direct = provider === 'sqlite' && sqlitePath(url) !== ':memory:' ? new DirectSqlite(sqlitePath(url), options.onQuery) : undefined;
+  const pgDirect = provider === 'postgresql' ? new DirectPostgres(url, options.onQuery) : undefined;
   return {
     prisma,
     provider,
     direct,
+    pg: pgDirect,
     backgroundCheckpoints: async () => {
       if (!direct) return;
       await prisma.$queryRawUnsafe('PRAGMA wal_autocheckpoint = 0');
@@ -62,6 +67,7 @@ export async function openDatabase(url: string, options: OpenOptions = {}): Prom
     },
     close: async () => {
       direct?.close();
+      await pgDirect?.close();
       await prisma.$disconnect();
     },
   };

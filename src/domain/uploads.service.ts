@@ -27,6 +27,8 @@ import type { Written } from './posts/post-records.js';
 import type { PostIndex } from './recommend/post-index.js';
 import type { PostRecord } from './types.js';
 import { StaleModels, storedRows, writeUploadsDirect } from './uploads/write-direct.js';
+import { writeUploadsPg } from './uploads/write-pg.js';
+import { retryTransaction } from '../data/retry.js';
 
 /**
  * Upload groups in flight at once on PostgreSQL, each its own transaction: a group's round trips overlap the next
@@ -154,6 +156,13 @@ export class UploadsService {
       if (direct) {
         // SQLite file: the direct connection's synchronous transaction (see data/direct-sqlite.ts).
         const { written, stored } = await direct.transaction(() => writeUploadsDirect(direct, posts, rows, check));
+        return { ...written, stored, out };
+      }
+      const pg = this.db.pg;
+      if (pg) {
+        // PostgreSQL: plain SQL on the direct pool (see data/direct-postgres.ts); a unique violation (the same new id
+        // registered at the same moment elsewhere) is retried and then takes the idempotent path.
+        const { written, stored } = await retryTransaction(() => pg.transaction((tx) => writeUploadsPg(tx, posts, rows, check)));
         return { ...written, stored, out };
       }
       let result: (Written & { stored: PostEmbeddingRow[] }) | null = null;
