@@ -7,11 +7,13 @@
  * - registerOne (registerPost): group commit. Uploads arriving while a write is in flight are written together in the
  *   next transaction, with one onnxruntime run (per merged group of models), instead of queueing one transaction
  *   each; the first upload of a quiet period goes after one event-loop turn, which lets the requests read in the same
- *   poll phase join it (groups of ~8 instead of ~5 at concurrency 16). If a combined write fails (one upload
+ *   poll phase join it (groups of ~8 instead of ~5 at concurrency 16). On PostgreSQL up to PG_LANES groups are in
+ *   flight at once (each its own transaction); SQLite has one writer. If a combined write fails (one upload
  *   conflicts), each upload of that group is retried alone, so an error reaches only the request that caused it.
  * - record: store interactions, then recompute the MEMER vector of posts whose views doubled (shouldRefresh).
  */
 import type { Db } from '../data/db.js';
+import { retryTransaction } from '../data/retry.js';
 import type { Logger } from '../lib/logger.js';
 import type { Catalog } from './catalog.js';
 import { tagAverage, type BaselineCache } from './embeddings/baselines.js';
@@ -28,12 +30,11 @@ import type { PostIndex } from './recommend/post-index.js';
 import type { PostRecord } from './types.js';
 import { StaleModels, storedRows, writeUploadsDirect } from './uploads/write-direct.js';
 import { writeUploadsPg } from './uploads/write-pg.js';
-import { retryTransaction } from '../data/retry.js';
 
 /**
  * Upload groups in flight at once on PostgreSQL, each its own transaction: a group's round trips overlap the next
  * group's inference. Against one, at c=16 on 2 cores (`memer bench serve --set database=postgresql --set measured=3000`,
- * three alternating pairs): p50 10.6-12.5 -> 8.6-11.7 ms, p99 22.7-26.8 -> 20.8-24.3 ms, +5-25% posts/s. SQLite has one
+ * three alternating pairs, measured with the Prisma write that write-pg.ts replaced): p50 10.6-12.5 -> 8.6-11.7 ms, p99 22.7-26.8 -> 20.8-24.3 ms, +5-25% posts/s. SQLite has one
  * writer: one lane (two groups in flight made its p99 worse).
  */
 const PG_LANES = 3;
