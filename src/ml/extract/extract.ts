@@ -13,7 +13,7 @@
  * widths share the file zero-padded on the right, as the dataset format prescribes. The file is written under a
  * temporary name and renamed when complete: a failed run leaves the previous file as it was.
  */
-import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatasetError } from '../../datasets/errors.js';
 import { autoFeatureDtype, featurePath } from '../../datasets/features.js';
@@ -25,8 +25,9 @@ import { OnnxRuntime, type ProviderChoice } from '../onnx/runtime.js';
 import type { Session } from '../onnx/session.js';
 import { matchShape } from '../graph/shape.js';
 
-/** Items whose input files are read ahead of the one being run. */
+/** Items whose input files are read ahead of the one being run, and how many bytes of them at most. */
 const READ_AHEAD = 16;
+const READ_AHEAD_BYTES = 256 * 2 ** 20;
 
 export interface ExtractorModel {
   /** The media type this model serves; 'all' serves every media type without a model of its own. */
@@ -229,23 +230,31 @@ export async function extractFeatures(o: ExtractOptions, onProgress?: (done: num
     };
 
     try {
-      // Item i's input, or null where it has none. The next READ_AHEAD items' files are being read while this one's
-      // steps run: the reads go to libuv's threads and overlap onnxruntime's runs.
-      const read = (i: number) => {
+      // Item i's input (null where it has none) and its file size. The next items' files are being read while this
+      // one's steps run, up to READ_AHEAD files and READ_AHEAD_BYTES: the reads go to libuv's threads and overlap
+      // onnxruntime's runs.
+      const read = (i: number): { input: Promise<NpyArray> | null; bytes: number } => {
         const path = inputPath(o.inputs, items.ids[i]);
-        if (!modelFor(MEDIA_TYPES[items.mediaType[i]]) || !existsSync(path)) return null;
-        const p = readNpy(path);
-        p.catch(() => {}); // awaited below; this only keeps a failure that is never reached from being unhandled
-        return p;
+        const bytes = modelFor(MEDIA_TYPES[items.mediaType[i]]) ? (statSync(path, { throwIfNoEntry: false })?.size ?? -1) : -1;
+        if (bytes < 0) return { input: null, bytes: 0 };
+        const input = readNpy(path);
+        input.catch(() => {}); // awaited below; this only keeps a failure that is never reached from being unhandled
+        return { input, bytes };
       };
       const ahead: ReturnType<typeof read>[] = [];
-      for (let i = 0; i < Math.min(rows, READ_AHEAD); i++) ahead.push(read(i));
+      let next = 0;
+      let aheadBytes = 0;
       for (let i = 0; i < rows; i++) {
+        while (next < rows && (ahead.length === 0 || (ahead.length < READ_AHEAD && aheadBytes < READ_AHEAD_BYTES))) {
+          const r = read(next++);
+          ahead.push(r);
+          aheadBytes += r.bytes;
+        }
         const media = MEDIA_TYPES[items.mediaType[i]];
         const model = modelFor(media);
         const path = inputPath(o.inputs, items.ids[i]);
-        const reading = ahead.shift()!;
-        if (i + READ_AHEAD < rows) ahead.push(read(i + READ_AHEAD));
+        const { input: reading, bytes } = ahead.shift()!;
+        aheadBytes -= bytes;
         if (!model || !reading) {
           missing++;
           finish(i, null);
