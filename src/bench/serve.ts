@@ -15,8 +15,7 @@
  *                    threads at once (harness.ts cpuAvailability): on shared machines these move within minutes, and
  *                    the upload latencies with them.
  * Parameters (--set): sizes=100000,1000000 (empty: skip)  queries=1000  uploads=1,16,64 (empty: skip)
- *   database=sqlite (or postgresql: the uploads on a throwaway database beside pgAdmin=postgresql://postgres@127.0.0.1:5432/postgres;
- *   the recommendations stay on SQLite)  measured=1000 (uploads measured per level, at least 40 x the concurrency: at c=16 on a fast machine 1,000 take
+ *   database=sqlite (or postgresql: both parts on throwaway databases beside pgAdmin=postgresql://postgres@127.0.0.1:5432/postgres)  measured=1000 (uploads measured per level, at least 40 x the concurrency: at c=16 on a fast machine 1,000 take
  *   ~0.3 s, so one stall of the machine sets the p99; more gives a steadier figure)
  *   encodings=json,f16 (how upload features travel: JSON number arrays, packed float16 base64)
  *   Diagnostics: profile=DIR (server CPU profile)  serverFlags="--trace-gc ..." (node flags for the server process)
@@ -28,9 +27,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { openDatabase } from '../data/db.js';
 import { migrate } from '../data/migrate.js';
-import type { Provider } from '../data/provider.js';
+import { sqlitePath, type Provider } from '../data/provider.js';
 import { scratchDatabase } from '../data/scratch-database.js';
 import { KeysService } from '../domain/keys/keys.service.js';
 import { memerConfig, paperModalities } from '../ml/memer/config.js';
@@ -262,14 +262,15 @@ async function uploadsOn(db: string, dir: string, levels: number[], encodings: E
   return results;
 }
 
-async function recommendations(dir: string, size: number, queries: number, log: (l: string) => void): Promise<BenchResult[]> {
-  const file = join(dir, `rec-${size}.db`);
-  const db = `file:${file}`;
-  await migrate(db);
-  log(`filling a database with ${size.toLocaleString('en-US')} posts and their embeddings...`);
-  const vectors = structuredVectors(size, DIM, 11);
-  const users = 200;
-  const userVectors = structuredVectors(users, DIM, 12);
+/** Users of the recommendation databases, each with a click embedding. */
+const REC_USERS = 200;
+
+/** Every post's click statistics: views spread over 0-999, a third of them positive (the popularity fallback ranks by these). */
+const views = (id: number) => (id * 7919) % 1000;
+
+/** Fills a migrated SQLite file with `size` posts (ids 1..size), their click vectors and statistics, and the users. */
+function fillSqlite(file: string, vectors: Float32Array, userVectors: Float32Array): void {
+  const size = vectors.length / DIM;
   const sql = new Database(file);
   sql.pragma('journal_mode = WAL');
   const click = (sql.prepare(`SELECT "id" FROM "Signal" WHERE "name" = 'click'`).get() as { id: number }).id;
@@ -277,22 +278,82 @@ async function recommendations(dir: string, size: number, queries: number, log: 
   sql.transaction(() => {
     const post = sql.prepare(`INSERT INTO "Post" ("id", "externalId", "mediaType", "createdAt", "registeredAt", "payloadHash") VALUES (?, ?, ?, ?, ?, '')`);
     const emb = sql.prepare(`INSERT INTO "PostEmbedding" ("postId", "signalId", "source", "dim", "vector", "views", "updatedAt") VALUES (?, ?, 'MEMER', ${DIM}, ?, 0, ?)`);
-    // Click statistics for every post (positives spread over 0-332), which the popularity fallback ranks by.
     const stat = sql.prepare(`INSERT INTO "PostSignalStat" ("postId", "signalId", "positives", "total", "firstSeen", "lastSeen") VALUES (?, ?, ?, ?, ?, ?)`);
     for (let i = 0; i < size; i++) {
       post.run(i + 1, `p${i}`, i % 3 ? 'VIDEO' : 'IMAGE', now, now);
       emb.run(i + 1, click, vectorToBytes(vectors.subarray(i * DIM, (i + 1) * DIM)), now);
-      const views = ((i + 1) * 7919) % 1000;
-      stat.run(i + 1, click, Math.floor(views / 3), views, now, now);
+      stat.run(i + 1, click, Math.floor(views(i + 1) / 3), views(i + 1), now, now);
     }
     const user = sql.prepare(`INSERT INTO "User" ("id", "externalId", "updatedAt") VALUES (?, ?, ?)`);
     const uemb = sql.prepare(`INSERT INTO "UserEmbedding" ("userId", "signalId", "dim", "vector", "updatedAt") VALUES (?, ?, ${DIM}, ?, ?)`);
-    for (let u = 0; u < users; u++) {
+    for (let u = 0; u < REC_USERS; u++) {
       user.run(u + 1, `u${u}`, now);
       uemb.run(u + 1, click, vectorToBytes(userVectors.subarray(u * DIM, (u + 1) * DIM)), now);
     }
   })();
   sql.close();
+}
+
+/** fillSqlite's rows on PostgreSQL, 20k posts per statement (unnest arrays). */
+async function fillPostgres(url: string, vectors: Float32Array, userVectors: Float32Array): Promise<void> {
+  const size = vectors.length / DIM;
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const click = (await c.query<{ id: number }>(`SELECT "id" FROM "Signal" WHERE "name" = 'click'`)).rows[0].id;
+    const now = new Date().toISOString();
+    const bytes = (m: Float32Array, i: number) => Buffer.from(vectorToBytes(m.subarray(i * DIM, (i + 1) * DIM)));
+    await c.query('BEGIN');
+    for (let from = 0; from < size; from += 20_000) {
+      const ids = Array.from({ length: Math.min(20_000, size - from) }, (_, k) => from + k + 1);
+      await c.query(
+        `INSERT INTO "Post" ("id", "externalId", "mediaType", "createdAt", "registeredAt", "payloadHash")
+         SELECT x.id, 'p' || (x.id - 1), (CASE WHEN (x.id - 1) % 3 = 0 THEN 'IMAGE' ELSE 'VIDEO' END)::"MediaType", $2::timestamp(3), $2::timestamp(3), '' FROM unnest($1::int[]) AS x(id)`,
+        [ids, now],
+      );
+      await c.query(
+        `INSERT INTO "PostEmbedding" ("postId", "signalId", "source", "dim", "vector", "views", "updatedAt")
+         SELECT x.id, $2, 'MEMER', ${DIM}, x.v, 0, $3::timestamp(3) FROM unnest($1::int[], $4::bytea[]) AS x(id, v)`,
+        [ids, click, now, ids.map((id) => bytes(vectors, id - 1))],
+      );
+      await c.query(
+        `INSERT INTO "PostSignalStat" ("postId", "signalId", "positives", "total", "firstSeen", "lastSeen")
+         SELECT x.id, $2, x.views / 3, x.views, $3::timestamp(3), $3::timestamp(3) FROM unnest($1::int[], $4::int[]) AS x(id, views)`,
+        [ids, click, now, ids.map(views)],
+      );
+    }
+    const users = Array.from({ length: REC_USERS }, (_, u) => u + 1);
+    await c.query(`INSERT INTO "User" ("id", "externalId", "updatedAt") SELECT x.id, 'u' || (x.id - 1), $2::timestamp(3) FROM unnest($1::int[]) AS x(id)`, [users, now]);
+    await c.query(
+      `INSERT INTO "UserEmbedding" ("userId", "signalId", "dim", "vector", "updatedAt") SELECT x.id, $2, ${DIM}, x.v, $3::timestamp(3) FROM unnest($1::int[], $4::bytea[]) AS x(id, v)`,
+      [users, click, now, users.map((u) => bytes(userVectors, u - 1))],
+    );
+    // Ids were given explicitly: move the sequences past them, and let the planner see the new rows.
+    await c.query(`SELECT setval('"Post_id_seq"', $1), setval('"User_id_seq"', $2)`, [size, REC_USERS]);
+    await c.query('COMMIT');
+    await c.query('ANALYZE');
+  } finally {
+    await c.end();
+  }
+}
+
+async function recommendations(dir: string, database: Provider, pgAdmin: string, size: number, queries: number, log: (l: string) => void): Promise<BenchResult[]> {
+  const scratch = await scratchDatabase(database, pgAdmin);
+  try {
+    return await recommendationsOn(scratch.url, dir, size, queries, log);
+  } finally {
+    await scratch.drop();
+  }
+}
+
+async function recommendationsOn(db: string, dir: string, size: number, queries: number, log: (l: string) => void): Promise<BenchResult[]> {
+  await migrate(db);
+  log(`filling a database with ${size.toLocaleString('en-US')} posts and their embeddings...`);
+  const vectors = structuredVectors(size, DIM, 11);
+  const users = REC_USERS;
+  const userVectors = structuredVectors(users, DIM, 12);
+  if (db.startsWith('postgres')) await fillPostgres(db, vectors, userVectors);
+  else fillSqlite(sqlitePath(db), vectors, userVectors);
 
   // Raw index figures: the same vectors in a VectorStore in this process, with the server's exact path (onnxruntime).
   const runtime = new OnnxRuntime({ provider: 'cpu' });
@@ -305,6 +366,7 @@ async function recommendations(dir: string, size: number, queries: number, log: 
   const query = `query($u: ID!) { recommendations(userId: $u, signal: "click", first: 50) { post { id } } }`;
   const exactIds: string[][] = [];
   const sizeLabel = size >= 1e6 ? `${size / 1e6}M` : `${size / 1e3}k`;
+  const on = db.startsWith('postgres') ? ' on PostgreSQL' : '';
   for (const mode of ['exact', 'approximate'] as const) {
     const approximateFrom = mode === 'exact' ? size + 1 : Math.min(size, 50_000);
     log(`recommendations at ${size.toLocaleString('en-US')} posts, ${mode} (server start builds the index)...`);
@@ -331,7 +393,7 @@ async function recommendations(dir: string, size: number, queries: number, log: 
         if (res.errors) throw new Error(JSON.stringify(res.errors));
         if (i < users) got[i] = res.data.recommendations.map((x: { post: { id: string } }) => x.post.id);
       });
-      const label = `recommendations ${sizeLabel} posts, ${mode}`;
+      const label = `recommendations${on} ${sizeLabel} posts, ${mode}`;
       results.push(withBaseline({ name: `${label}: p50`, value: percentile(r.latencies, 50), unit: 'ms' }, { name: 'raw index search p50', value: percentile(rawLat.latencies, 50) }));
       results.push(withBaseline({ name: `${label}: p99`, value: percentile(r.latencies, 99), unit: 'ms' }, { name: 'raw index search p99', value: percentile(rawLat.latencies, 99) }));
       if (mode === 'exact') {
@@ -341,7 +403,7 @@ async function recommendations(dir: string, size: number, queries: number, log: 
           const res = await post(request(query, { u: `cold${i}` }));
           if (res.errors || res.data.recommendations.length === 0) throw new Error(`popularity fallback failed: ${JSON.stringify(res.errors ?? res.data)}`);
         });
-        const name = `recommendations ${sizeLabel} posts, popularity fallback (user without embedding)`;
+        const name = `recommendations${on} ${sizeLabel} posts, popularity fallback (user without embedding)`;
         results.push(withBaseline({ name: `${name}: p50`, value: percentile(cold.latencies, 50), unit: 'ms' }));
         results.push(withBaseline({ name: `${name}: p99`, value: percentile(cold.latencies, 99), unit: 'ms' }));
       } else {
@@ -360,7 +422,6 @@ async function recommendations(dir: string, size: number, queries: number, log: 
     }
   }
   await runtime.dispose();
-  rmSync(file, { force: true });
   return results;
 }
 
@@ -383,7 +444,7 @@ export const bench: Bench = {
     try {
       // The machine's CPU now, before and after the uploads (see cpuAvailability): latency at c=16 follows it.
       const results = levels.length ? [...(await cpuAvailability()), ...(await uploads(dir, database, args.pgAdmin ?? DEFAULT_PG_ADMIN, levels, encodings, measured, log)), ...(await cpuAvailability())] : [];
-      for (const size of sizes) results.push(...(await recommendations(dir, size, queries, log)));
+      for (const size of sizes) results.push(...(await recommendations(dir, database, args.pgAdmin ?? DEFAULT_PG_ADMIN, size, queries, log)));
       return results;
     } finally {
       rmSync(dir, { recursive: true, force: true });

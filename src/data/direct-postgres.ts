@@ -2,25 +2,35 @@
  * A small pool of plain `pg` connections for the upload hot path on PostgreSQL, beside Prisma's. Prisma spends ~0.3 ms
  * of CPU per statement (its request pipeline and parameter encoding) and an upload group made ~9 of them: a quarter of
  * the event loop's time under upload load (CPU profile of `memer bench serve --set database=postgresql`). Here a group
- * is five round trips of plain SQL, the rows of each table as arrays (unnest), whatever the group's size.
+ * is five round trips of plain SQL, the rows of each table as arrays (unnest), whatever the group's size. The reads of
+ * a recommendation request use it too (Prisma cost ~1.2 ms of a ~2 ms request at 100k posts).
  */
 import pg from 'pg';
 
-/** One connection inside a transaction: parameterised SQL, rows back. */
-export interface PgTx {
+/** Parameterised SQL, rows back: one connection inside a transaction, or the pool (DirectPostgres itself). */
+export interface PgQuery {
   query<T>(sql: string, params?: unknown[]): Promise<T[]>;
 }
 
-export class DirectPostgres {
+/** One connection inside a transaction. */
+export type PgTx = PgQuery;
+
+export class DirectPostgres implements PgQuery {
   private readonly pool: pg.Pool;
 
   constructor(
     url: string,
     private readonly onQuery?: (sql: string) => void,
-    /** Connections: one per upload group in flight (uploads.service.ts, PG_LANES), and one to spare. */
-    max = 4,
+    /** Connections: one per upload group in flight (uploads.service.ts, PG_LANES), and some for reads. */
+    max = 6,
   ) {
     this.pool = new pg.Pool({ connectionString: url, max });
+  }
+
+  /** One statement on any pooled connection, outside a transaction (the per-request reads of recommendations). */
+  async query<T>(sql: string, params?: unknown[]): Promise<T[]> {
+    this.onQuery?.(sql);
+    return (await this.pool.query(sql, params)).rows as T[];
   }
 
   /** Runs `fn` in a transaction on one connection: COMMIT when it resolves, ROLLBACK when it throws. */

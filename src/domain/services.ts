@@ -58,7 +58,7 @@ export class Services {
     this.registry = new ModelRegistry(db.prisma, this.modelRuntime, config.modelDir, logger);
     this.index = new PostIndex(db.prisma, this.baselines, logger, this.runtime, { approximateFrom: config.approximateFrom }, db.direct);
     this.uploads = new UploadsService(db, this.posts, this.interactions, this.registry, this.index, this.baselines, this.catalog, logger);
-    this.recommendations = new RecommendationsService(db.prisma, this.index, db.direct);
+    this.recommendations = new RecommendationsService(db.prisma, this.index, db.direct, db.pg);
   }
 
   /** Fresh DataLoaders for one request. */

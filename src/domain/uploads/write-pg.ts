@@ -8,28 +8,14 @@
 import type { PgTx } from '../../data/direct-postgres.js';
 import { bytesOf } from '../../lib/vectors.js';
 import type { PostEmbeddingRow } from '../embeddings/store.js';
-import { checkStored, freshRecord, toPostRecord, uniqueById, type Written } from '../posts/post-records.js';
+import { checkStored, freshRecord, uniqueById, type Written } from '../posts/post-records.js';
+import { readPostsPg } from '../posts/posts.pg.js';
 import type { NormalizedPost } from '../posts/post.validation.js';
-import type { MediaType, PostRecord } from '../types.js';
+import type { PostRecord } from '../types.js';
 import { StaleModels, storedRows } from './write-direct.js';
 
 /** node-postgres writes a Buffer in a bytea array (as hex), not a plain Uint8Array: a view, no copy. */
 const buffer = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-
-type StoredRow = { id: number; externalId: string; mediaType: MediaType; text: string; createdAt: number; registeredAt: number; tags: string[] };
-
-/** Stored posts with their tags, by external id. */
-async function readPosts(tx: PgTx, ids: string[]): Promise<PostRecord[]> {
-  const rows = await tx.query<StoredRow>(
-    // Times as epoch milliseconds: node-postgres would parse a `timestamp` column as local time, and the columns hold UTC.
-    `SELECT p."id", p."externalId", p."mediaType", p."text",
-       (EXTRACT(EPOCH FROM p."createdAt") * 1000)::float8 AS "createdAt", (EXTRACT(EPOCH FROM p."registeredAt") * 1000)::float8 AS "registeredAt",
-       ARRAY(SELECT t."tag" FROM "PostTag" t WHERE t."postId" = p."id") AS "tags"
-     FROM "Post" p WHERE p."externalId" = ANY($1::text[])`,
-    [ids],
-  );
-  return rows.map((r) => toPostRecord({ ...r, createdAt: new Date(r.createdAt), registeredAt: new Date(r.registeredAt), tags: r.tags.map((tag) => ({ tag })) }));
-}
 
 const INSERT_GROUP = `
 WITH p AS (
@@ -64,7 +50,7 @@ export async function writeUploadsPg(tx: PgTx, posts: readonly NormalizedPost[],
   const hashes = await tx.query<{ externalId: string; payloadHash: string }>(`SELECT "externalId", "payloadHash" FROM "Post" WHERE "externalId" = ANY($1::text[])`, [unique.map((p) => p.externalId)]);
   checkStored(new Map(hashes.map((h) => [h.externalId, h.payloadHash])), unique);
   const records = new Map<string, PostRecord>();
-  if (hashes.length) for (const r of await readPosts(tx, hashes.map((h) => h.externalId))) records.set(r.id, r);
+  if (hashes.length) for (const r of await readPostsPg(tx, 'externalId', hashes.map((h) => h.externalId))) records.set(r.id, r);
   const fresh = unique.filter((p) => !records.has(p.externalId));
   if (fresh.length === 0) return { written: { records, created: new Set(), at: now }, stored: [] };
 
