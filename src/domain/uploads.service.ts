@@ -33,9 +33,11 @@ import { writeUploadsPg } from './uploads/write-pg.js';
 
 /**
  * Upload groups in flight at once on PostgreSQL, each its own transaction: a group's round trips overlap the next
- * group's inference. Against one, at c=16 on 2 cores (`memer bench serve --set database=postgresql --set measured=3000`,
- * three alternating pairs, measured with the Prisma write that write-pg.ts replaced): p50 10.6-12.5 -> 8.6-11.7 ms, p99 22.7-26.8 -> 20.8-24.3 ms, +5-25% posts/s. SQLite has one
- * writer: one lane (two groups in flight made its p99 worse).
+ * group's inference, which matters most where the database is across a network. Against one lane, at c=16 on 2 cores
+ * with a local database (`memer bench serve --set database=postgresql --set measured=3000`): with the Prisma write
+ * that write-pg.ts replaced, p50 10.6-12.5 -> 8.6-11.7 ms and +5-25% posts/s (three alternating pairs); with
+ * write-pg.ts's five round trips, within noise (three triples of 1, 2 and 3 lanes). SQLite has one writer: one lane
+ * (two groups in flight made its p99 worse).
  */
 const PG_LANES = 3;
 
