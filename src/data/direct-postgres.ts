@@ -25,6 +25,9 @@ export class DirectPostgres implements PgQuery {
     max = 6,
   ) {
     this.pool = new pg.Pool({ connectionString: url, max });
+    // An idle connection that drops (a database restart) is an 'error' event on the pool, which would end the process
+    // unheard; the pool has already discarded that connection and opens a new one on the next checkout.
+    this.pool.on('error', () => {});
   }
 
   /** One statement on any pooled connection, outside a transaction (the per-request reads of recommendations). */

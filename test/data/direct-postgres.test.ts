@@ -51,3 +51,12 @@ test('a group is stored with its tags, features and vectors; a retry reads the s
   await assert.rejects(db.pg!.transaction((tx) => writeUploadsPg(tx, [post('pg1', 'h2')], [], false)), /already registered with a different payload/);
   assert.equal(await db.prisma.post.count(), 2, 'the failed transaction wrote nothing');
 });
+
+test('an idle connection the database drops is replaced, and the process carries on', async () => {
+  const [{ pid }] = await db.pg!.query<{ pid: number }>('SELECT pg_backend_pid() AS "pid"');
+  const admin = await db.prisma.$queryRawUnsafe<{ ok: boolean }[]>('SELECT pg_terminate_backend($1) AS "ok"', pid);
+  assert.equal(admin[0].ok, true);
+  await new Promise((r) => setTimeout(r, 200)); // the pool sees the connection close
+  const [{ one }] = await db.pg!.query<{ one: number }>('SELECT 1 AS "one"');
+  assert.equal(one, 1);
+});
