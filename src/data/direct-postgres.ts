@@ -31,20 +31,14 @@ export class DirectPostgres implements PgQuery {
   }
 
   /** One statement on any pooled connection, outside a transaction (the per-request reads of recommendations). */
-  async query<T>(sql: string, params?: unknown[]): Promise<T[]> {
-    this.onQuery?.(sql);
-    return (await this.pool.query(sql, params)).rows as T[];
+  query<T>(sql: string, params?: unknown[]): Promise<T[]> {
+    return this.run<T>(this.pool, sql, params);
   }
 
   /** Runs `fn` in a transaction on one connection: COMMIT when it resolves, ROLLBACK when it throws. */
   async transaction<T>(fn: (tx: PgTx) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
-    const tx: PgTx = {
-      query: async <R>(sql: string, params?: unknown[]) => {
-        this.onQuery?.(sql);
-        return (await client.query(sql, params)).rows as R[];
-      },
-    };
+    const tx: PgTx = { query: <R>(sql: string, params?: unknown[]) => this.run<R>(client, sql, params) };
     try {
       await client.query('BEGIN');
       const result = await fn(tx);
@@ -57,6 +51,12 @@ export class DirectPostgres implements PgQuery {
       client.release(broken);
       throw err;
     }
+  }
+
+  /** A statement on the pool or on one connection, reported to the onQuery hook like Prisma's. */
+  private async run<T>(on: pg.Pool | pg.PoolClient, sql: string, params?: unknown[]): Promise<T[]> {
+    this.onQuery?.(sql);
+    return (await on.query(sql, params)).rows as T[];
   }
 
   async close(): Promise<void> {

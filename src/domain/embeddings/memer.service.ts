@@ -5,6 +5,7 @@
  * after a new model is activated.
  */
 import type { Db, Tx } from '../../data/db.js';
+import type { PgTx } from '../../data/direct-postgres.js';
 import type { DirectSqlite } from '../../data/direct-sqlite.js';
 import type { Logger } from '../../lib/logger.js';
 import type { ModelRegistry, Snapshot } from '../models/registry.js';
@@ -74,15 +75,25 @@ export class MemerService {
   }
 }
 
+/** The model versions that produced `rows`, once each. */
+const versionsOf = (rows: readonly PostEmbeddingRow[]) => [...new Set(rows.map((r) => r.modelVersionKey!))];
+
 /** Whether the model versions that produced `rows` are all still active (checked inside the writing transaction). */
 export async function stillActive(tx: Tx, rows: readonly PostEmbeddingRow[]): Promise<boolean> {
-  const versions = [...new Set(rows.map((r) => r.modelVersionKey!))];
+  const versions = versionsOf(rows);
   return (await tx.modelVersion.count({ where: { id: { in: versions }, active: true } })) === versions.length;
 }
 
 /** stillActive on SQLite's direct connection, inside its (synchronous) transaction. */
 export function stillActiveDirect(db: DirectSqlite, rows: readonly PostEmbeddingRow[]): boolean {
-  const versions = [...new Set(rows.map((r) => r.modelVersionKey!))];
+  const versions = versionsOf(rows);
   const [{ n }] = db.all<{ n: number }>(`SELECT COUNT(*) AS "n" FROM "ModelVersion" WHERE "id" IN (SELECT value FROM json_each(?)) AND "active" = 1`, JSON.stringify(versions));
+  return n === versions.length;
+}
+
+/** stillActive on PostgreSQL's direct pool, inside its transaction. */
+export async function stillActivePg(tx: PgTx, rows: readonly PostEmbeddingRow[]): Promise<boolean> {
+  const versions = versionsOf(rows);
+  const [{ n }] = await tx.query<{ n: number }>(`SELECT COUNT(*)::int AS "n" FROM "ModelVersion" WHERE "id" = ANY($1::int[]) AND "active"`, [versions]);
   return n === versions.length;
 }

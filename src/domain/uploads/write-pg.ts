@@ -8,6 +8,7 @@
  */
 import type { PgTx } from '../../data/direct-postgres.js';
 import { bytesOf } from '../../lib/vectors.js';
+import { stillActivePg } from '../embeddings/memer.service.js';
 import type { PostEmbeddingRow } from '../embeddings/store.js';
 import { checkStored, freshRecord, uniqueById, type Written } from '../posts/post-records.js';
 import { readPostsPg } from '../posts/posts.pg.js';
@@ -54,11 +55,7 @@ SELECT "id", "externalId" FROM p`;
 export async function writeUploadsPg(tx: PgTx, posts: readonly NormalizedPost[], rows: readonly PostEmbeddingRow[], check: boolean): Promise<{ written: Written; stored: PostEmbeddingRow[] }> {
   const unique = uniqueById(posts);
   const now = new Date();
-  if (check && rows.length > 0) {
-    const versions = [...new Set(rows.map((r) => r.modelVersionKey!))];
-    const [{ n }] = await tx.query<{ n: number }>(`SELECT COUNT(*)::int AS "n" FROM "ModelVersion" WHERE "id" = ANY($1::int[]) AND "active"`, [versions]);
-    if (n !== versions.length) throw new StaleModels();
-  }
+  if (check && rows.length > 0 && !(await stillActivePg(tx, rows))) throw new StaleModels();
   const hashes = await tx.query<{ externalId: string; payloadHash: string }>(`SELECT "externalId", "payloadHash" FROM "Post" WHERE "externalId" = ANY($1::text[])`, [unique.map((p) => p.externalId)]);
   checkStored(new Map(hashes.map((h) => [h.externalId, h.payloadHash])), unique);
   const records = new Map<string, PostRecord>();
