@@ -17,13 +17,13 @@ import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatasetError } from '../../datasets/errors.js';
 import { autoFeatureDtype, featurePath } from '../../datasets/features.js';
-import { halfTable } from '../../datasets/float16.js';
+import { halvesToFloats } from '../../datasets/float16.js';
 import { readItemsCsv } from '../../datasets/items.js';
 import { NpyWriter, readNpy, type NpyArray, type NpyDtype } from '../../datasets/npy.js';
 import { MEDIA_TYPES, type MediaType, type Modality } from '../../datasets/types.js';
 import { OnnxRuntime, type ProviderChoice } from '../onnx/runtime.js';
 import type { Session } from '../onnx/session.js';
-import { matchShape } from '../graph/shape.js';
+import { matchShape, sameShape } from '../graph/shape.js';
 
 /** Items whose input files are read ahead of the one being run, and how many bytes of them at most. */
 const READ_AHEAD = 16;
@@ -119,15 +119,8 @@ function stepsOf(file: string, arr: NpyArray, model: Extractor): { t: number; sh
   const shape = timed ? arr.shape.slice(1) : arr.shape;
   const mismatch = matchShape(model.step, shape, new Map());
   if (mismatch) throw new DatasetError(file, 0, `a step of shape (${shape.join(', ')}) does not fit the extractor's input [${model.step.join(', ')}]: ${mismatch}`);
-  const data = arr.data instanceof Float32Array ? arr.data : widen(arr.data);
+  const data = arr.data instanceof Float32Array ? arr.data : halvesToFloats(arr.data);
   return { t, shape, data };
-}
-
-function widen(halves: Uint16Array): Float32Array {
-  const t = halfTable();
-  const out = new Float32Array(halves.length);
-  for (let i = 0; i < halves.length; i++) out[i] = t[halves[i]];
-  return out;
 }
 
 /** Steps gathered for one run, all of one model and one step shape, possibly from several items. */
@@ -184,27 +177,24 @@ export async function extractFeatures(o: ExtractOptions, onProgress?: (done: num
     const done = new Map<number, Float32Array | null>();
     let written = 0;
     const zeros = new Float32Array(width);
-    const flushRows = () => {
+    // An item is done when its last step has run, or at once when it has no input (so possibly before an earlier
+    // item): rows wait in `done` until every row before them is written.
+    const finish = (item: number, row: Float32Array | null) => {
+      done.set(item, row);
       while (written < rows && done.has(written)) {
-        const row = done.get(written);
+        const next = done.get(written);
         done.delete(written);
-        writer.writeFloats(row ?? zeros);
+        writer.writeFloats(next ?? zeros);
         written++;
         onProgress?.(written, rows);
       }
     };
-    const finish = (item: number, row: Float32Array | null) => {
-      done.set(item, row);
-      flushRows();
-    };
 
     let pending: PendingBatch | null = null;
-    let pendingSteps = 0;
     const run = async () => {
       if (!pending) return;
       const { model, shape, chunks, owners } = pending;
       pending = null;
-      pendingSteps = 0;
       const n = owners.length;
       const data = chunks.length === 1 ? chunks[0] : concat(chunks);
       const out = (await model.session.run({ [model.input]: { data, dims: [n, ...shape] } }, [model.output]))[model.output];
@@ -267,16 +257,15 @@ export async function extractFeatures(o: ExtractOptions, onProgress?: (done: num
         // The row is `width` wide; a narrower model's output fills its left part.
         sums.set(i, { sum: new Float32Array(width), left: input.t, t: input.t });
         for (let s = 0; s < input.t; s++) {
-          const sameBatch: boolean = pending !== null && pending.model === model && sameDims(pending.shape, input.shape);
+          const sameBatch: boolean = pending !== null && pending.model === model && sameShape(pending.shape, input.shape);
           if (!sameBatch) await run();
           pending ??= { model, shape: input.shape, chunks: [], owners: [] };
           pending.chunks.push(input.data.subarray(s * stepSize, (s + 1) * stepSize));
           pending.owners.push(i);
-          if (++pendingSteps >= o.batch) await run();
+          if (pending.owners.length >= o.batch) await run();
         }
       }
-      await run();
-      flushRows();
+      await run(); // its last item completes the rows: finish() has written every one by now
       writer.close();
     } catch (err) {
       writer.abort();
@@ -291,10 +280,6 @@ export async function extractFeatures(o: ExtractOptions, onProgress?: (done: num
     for (const m of byPath.values()) await m.session.dispose();
     await runtime.dispose();
   }
-}
-
-function sameDims(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 function concat(chunks: Float32Array[]): Float32Array {
