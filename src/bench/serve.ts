@@ -15,7 +15,9 @@
  *                    threads at once (harness.ts cpuAvailability): on shared machines these move within minutes, and
  *                    the upload latencies with them.
  * Parameters (--set): sizes=100000,1000000 (empty: skip)  queries=1000  uploads=1,16,64 (empty: skip)
- *   database=sqlite (or postgresql: both parts on throwaway databases beside pgAdmin=postgresql://postgres@127.0.0.1:5432/postgres)  measured=1000 (uploads measured per level, at least 40 x the concurrency: at c=16 on a fast machine 1,000 take
+ *   database=sqlite (or postgresql: both parts on throwaway databases beside
+ *   pgAdmin=postgresql://postgres@127.0.0.1:5432/postgres)
+ *   measured=1000 (uploads measured per level, at least 40 x the concurrency: at c=16 on a fast machine 1,000 take
  *   ~0.3 s, so one stall of the machine sets the p99; more gives a steadier figure)
  *   encodings=json,f16 (how upload features travel: JSON number arrays, packed float16 base64)
  *   Diagnostics: profile=DIR (server CPU profile)  serverFlags="--trace-gc ..." (node flags for the server process)
@@ -30,7 +32,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { openDatabase } from '../data/db.js';
 import { migrate } from '../data/migrate.js';
-import { sqlitePath, type Provider } from '../data/provider.js';
+import { providerOf, sqlitePath, type Provider } from '../data/provider.js';
 import { scratchDatabase } from '../data/scratch-database.js';
 import { KeysService } from '../domain/keys/keys.service.js';
 import { memerConfig, paperModalities } from '../ml/memer/config.js';
@@ -182,16 +184,20 @@ async function seedUploads(url: string): Promise<string> {
   }
 }
 
-async function uploads(dir: string, database: Provider, pgAdmin: string, levels: number[], encodings: Encoding[], measured: number, log: (l: string) => void): Promise<BenchResult[]> {
+/** `work` on a throwaway database of the provider (dropped afterwards): the server's, for one part of the bench. */
+async function onScratch<T>(database: Provider, pgAdmin: string, work: (url: string) => Promise<T>): Promise<T> {
   const scratch = await scratchDatabase(database, pgAdmin);
   try {
-    return await uploadsOn(scratch.url, dir, levels, encodings, measured, log);
+    return await work(scratch.url);
   } finally {
     await scratch.drop();
   }
 }
 
-async function uploadsOn(db: string, dir: string, levels: number[], encodings: Encoding[], measured: number, log: (l: string) => void): Promise<BenchResult[]> {
+/** ' on PostgreSQL' in the result names of a PostgreSQL run; nothing for SQLite, the default. */
+const onLabel = (url: string) => (providerOf(url) === 'postgresql' ? ' on PostgreSQL' : '');
+
+async function uploads(db: string, dir: string, levels: number[], encodings: Encoding[], measured: number, log: (l: string) => void): Promise<BenchResult[]> {
   const modelDir = join(dir, 'models');
   mkdirSync(modelDir, { recursive: true });
   const runtime = new OnnxRuntime({ provider: 'cpu' });
@@ -212,6 +218,7 @@ async function uploadsOn(db: string, dir: string, levels: number[], encodings: E
   const server = await startServer({ DATABASE_URL: db, MEMER_MODEL_DIR: modelDir, MEMER_EXECUTION_PROVIDER: 'cpu' }, port);
   const client = new HttpClient('127.0.0.1', port, '/graphql', { authorization: `Bearer ${key}` });
   const send = graphql(client);
+  const postgres = providerOf(db) === 'postgresql';
   const results: BenchResult[] = [withBaseline({ name: 'raw onnxruntime: one post, p50', value: rawP50, unit: 'ms' })];
   try {
     let id = 0;
@@ -230,7 +237,7 @@ async function uploadsOn(db: string, dir: string, levels: number[], encodings: E
       // Warm up (JIT, caches): V8 is still optimising the request path after the first thousand uploads; a round
       // measured after 300 ran at 0.7-0.8x the throughput of the next one (measured). A later encoding shares most of it.
       await load(e === 0 ? 2000 : 1000, 16, once);
-      const label = `registerPost${db.startsWith('postgres') ? ' on PostgreSQL' : ''}${encoding === 'json' ? '' : ` (${encoding} features)`}`;
+      const label = `registerPost${onLabel(db)}${encoding === 'json' ? '' : ` (${encoding} features)`}`;
       for (const c of levels) {
         // Enough uploads that p99 is not the second-slowest of a few hundred.
         const total = Math.max(measured, c * 40);
@@ -239,7 +246,6 @@ async function uploadsOn(db: string, dir: string, levels: number[], encodings: E
         // level's batch sizes for the first time, put the first round's p99 at 5-10x the steady state (measured).
         await load(c * 6, c, once);
         // The main thread's share (the thread whose id is the process id): its event loop is what queues requests.
-        const postgres = db.startsWith('postgres');
         const [serverCpu, mainCpu, clientCpu, pgCpu] = [cpuSeconds(server.pid!), cpuSeconds(server.pid!, server.pid!), process.cpuUsage(), postgres ? postgresCpuSeconds() : null];
         const r = await load(total, c, once);
         const [serverUsed, mainUsed, pgUsed] = [cpuSeconds(server.pid!), cpuSeconds(server.pid!, server.pid!), postgres ? postgresCpuSeconds() : null];
@@ -337,22 +343,13 @@ async function fillPostgres(url: string, vectors: Float32Array, userVectors: Flo
   }
 }
 
-async function recommendations(dir: string, database: Provider, pgAdmin: string, size: number, queries: number, log: (l: string) => void): Promise<BenchResult[]> {
-  const scratch = await scratchDatabase(database, pgAdmin);
-  try {
-    return await recommendationsOn(scratch.url, dir, size, queries, log);
-  } finally {
-    await scratch.drop();
-  }
-}
-
-async function recommendationsOn(db: string, dir: string, size: number, queries: number, log: (l: string) => void): Promise<BenchResult[]> {
+async function recommendations(db: string, dir: string, size: number, queries: number, log: (l: string) => void): Promise<BenchResult[]> {
   await migrate(db);
   log(`filling a database with ${size.toLocaleString('en-US')} posts and their embeddings...`);
   const vectors = structuredVectors(size, DIM, 11);
   const users = REC_USERS;
   const userVectors = structuredVectors(users, DIM, 12);
-  if (db.startsWith('postgres')) await fillPostgres(db, vectors, userVectors);
+  if (providerOf(db) === 'postgresql') await fillPostgres(db, vectors, userVectors);
   else fillSqlite(sqlitePath(db), vectors, userVectors);
 
   // Raw index figures: the same vectors in a VectorStore in this process, with the server's exact path (onnxruntime).
@@ -366,7 +363,7 @@ async function recommendationsOn(db: string, dir: string, size: number, queries:
   const query = `query($u: ID!) { recommendations(userId: $u, signal: "click", first: 50) { post { id } } }`;
   const exactIds: string[][] = [];
   const sizeLabel = size >= 1e6 ? `${size / 1e6}M` : `${size / 1e3}k`;
-  const on = db.startsWith('postgres') ? ' on PostgreSQL' : '';
+  const on = onLabel(db);
   for (const mode of ['exact', 'approximate'] as const) {
     const approximateFrom = mode === 'exact' ? size + 1 : Math.min(size, 50_000);
     log(`recommendations at ${size.toLocaleString('en-US')} posts, ${mode} (server start builds the index)...`);
@@ -443,8 +440,9 @@ export const bench: Bench = {
     const dir = mkdtempSync(join(tmpdir(), 'memer-bench-serve-'));
     try {
       // The machine's CPU now, before and after the uploads (see cpuAvailability): latency at c=16 follows it.
-      const results = levels.length ? [...(await cpuAvailability()), ...(await uploads(dir, database, args.pgAdmin ?? DEFAULT_PG_ADMIN, levels, encodings, measured, log)), ...(await cpuAvailability())] : [];
-      for (const size of sizes) results.push(...(await recommendations(dir, database, args.pgAdmin ?? DEFAULT_PG_ADMIN, size, queries, log)));
+      const pgAdmin = args.pgAdmin ?? DEFAULT_PG_ADMIN;
+      const results = levels.length ? [...(await cpuAvailability()), ...(await onScratch(database, pgAdmin, (url) => uploads(url, dir, levels, encodings, measured, log))), ...(await cpuAvailability())] : [];
+      for (const size of sizes) results.push(...(await onScratch(database, pgAdmin, (url) => recommendations(url, dir, size, queries, log))));
       return results;
     } finally {
       rmSync(dir, { recursive: true, force: true });
