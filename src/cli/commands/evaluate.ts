@@ -4,6 +4,7 @@ import { readDataset } from '../../datasets/read.js';
 import { DEFAULT_EVALUATION_OPTIONS as E, evaluateCvar, evaluateTime, methodName, renderReport, withHashedText, type EvaluationOptions, type EvaluationReport } from '../../ml/evaluation/index.js';
 import { FfmError } from '../../ml/ffm/errors.js';
 import { DEFAULT_PIPELINE_OPTIONS as P, pipelineProgress, type PipelineOptions } from '../../ml/pipeline/index.js';
+import { choice } from '../args.js';
 import { CliError, ExitCode, type Command } from '../command.js';
 
 function num(flag: string, text: string | undefined, integer = false): number | undefined {
@@ -11,12 +12,6 @@ function num(flag: string, text: string | undefined, integer = false): number | 
   const v = Number(text);
   if (text.trim() === '' || !Number.isFinite(v) || (integer && !Number.isInteger(v))) throw new CliError(`--${flag} expects ${integer ? 'an integer' : 'a number'}, got "${text}"`, ExitCode.USAGE);
   return v;
-}
-
-function choice<T extends string>(flag: string, text: string | undefined, allowed: readonly T[]): T | undefined {
-  if (text === undefined) return undefined;
-  if (!allowed.includes(text as T)) throw new CliError(`--${flag} expects one of ${allowed.join(', ')}, got "${text}"`, ExitCode.USAGE);
-  return text as T;
 }
 
 export const command: Command = {

@@ -1,17 +1,11 @@
 import { DatasetError } from '../../datasets/errors.js';
 import { ttyProgress } from '../../datasets/progress.js';
-import { MEDIA_TYPES, MODALITIES, type MediaType, type Modality } from '../../datasets/types.js';
+import { MEDIA_TYPES, MODALITIES, type MediaType } from '../../datasets/types.js';
 import { DEFAULT_EXTRACT_OPTIONS as D, extractFeatures, type ExtractorModel } from '../../ml/extract/extract.js';
 import type { ProviderChoice } from '../../ml/onnx/runtime.js';
+import { choice, intAtLeast } from '../args.js';
 import { CliError, ExitCode, type Command } from '../command.js';
 import { cliConfig } from '../context.js';
-
-function positive(flag: string, text: string | undefined, fallback: number, min: number): number {
-  if (text === undefined) return fallback;
-  const v = Number(text);
-  if (!Number.isInteger(v) || v < min) throw new CliError(`--${flag} expects an integer >= ${min}, got "${text}"`, ExitCode.USAGE);
-  return v;
-}
 
 /** `--model video=a.onnx`, `--model image=b.onnx`, or `--model c.onnx` for every media type. */
 function models(specs: string[]): ExtractorModel[] {
@@ -64,20 +58,18 @@ export const command: Command = {
     const dataset = positionals[0];
     if (!dataset || positionals.length > 1) throw new CliError('name one dataset folder (with items.csv)', ExitCode.USAGE);
     const s = (k: string) => values[k] as string | undefined;
-    const modality = s('modality') as Modality | undefined;
-    if (!modality || !MODALITIES.includes(modality)) throw new CliError(`--modality must be one of ${MODALITIES.join(', ')}`, ExitCode.USAGE);
+    const modality = choice('modality', s('modality'), MODALITIES);
+    if (!modality) throw new CliError(`--modality is required: ${MODALITIES.join(', ')}`, ExitCode.USAGE);
     const inputs = s('inputs');
     if (!inputs) throw new CliError('--inputs DIR is required', ExitCode.USAGE);
-    const dtype = s('dtype') ?? D.dtype;
-    if (!['auto', 'float32', 'float16'].includes(dtype)) throw new CliError(`--dtype must be auto, float32 or float16, got "${dtype}"`, ExitCode.USAGE);
-    const provider = (s('provider') ?? cliConfig().executionProvider) as ProviderChoice;
-    if (!['auto', 'cpu', 'cuda'].includes(provider)) throw new CliError(`--provider must be auto, cpu or cuda, got "${provider}"`, ExitCode.USAGE);
+    const dtype = choice('dtype', s('dtype'), ['auto', 'float32', 'float16'] as const) ?? D.dtype;
+    const provider = choice<ProviderChoice>('provider', s('provider'), ['auto', 'cpu', 'cuda']) ?? cliConfig().executionProvider;
     const options = {
       dataset, modality, inputs, provider,
       models: models((values.model as string[] | undefined) ?? []),
-      batch: positive('batch', s('batch'), D.batch, 1),
-      dtype: dtype as 'auto' | 'float32' | 'float16',
-      threads: positive('threads', s('threads'), D.threads, 0),
+      batch: intAtLeast('batch', s('batch'), 1) ?? D.batch,
+      dtype,
+      threads: intAtLeast('threads', s('threads'), 0) ?? D.threads,
     };
     const progress = ttyProgress(`extract ${modality}`);
     try {

@@ -1,6 +1,7 @@
 import { pipelineProgress } from '../../ml/pipeline/index.js';
 import { activateVersion } from '../../domain/training/activation.js';
 import { trainOnDatabase } from '../../domain/training/train.service.js';
+import { intAtLeast } from '../args.js';
 import { CliError, ExitCode, type Command } from '../command.js';
 import { withServices } from '../context.js';
 
@@ -37,13 +38,7 @@ export const command: Command = {
     json: { type: 'boolean' },
   },
   async run({ values }) {
-    const int = (flag: string, min: number) => {
-      const v = values[flag] as string | undefined;
-      if (v === undefined) return undefined;
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < min) throw new CliError(`--${flag} expects an integer >= ${min}, got "${v}"`, ExitCode.USAGE);
-      return n;
-    };
+    const int = (flag: string, min: number) => intAtLeast(flag, values[flag] as string | undefined, min);
     const json = Boolean(values.json);
     const only = values['activate-version'] as string | undefined;
     if (only) {
