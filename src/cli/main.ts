@@ -4,7 +4,7 @@ import { CliError, ExitCode, type Command } from './command.js';
 /** Every command with its one-line summary; modules load on demand so `memer --help` stays fast. Keep alphabetical. */
 const commands: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
   bench: { summary: 'run a benchmark and print its figures (JSON with --json)', load: () => import('./commands/bench.js') },
-  dataset: { summary: 'import MovieLens into a dataset folder; show counts of a dataset folder', load: () => import('./commands/dataset.js') },
+  dataset: { summary: 'import MovieLens, TikTok or an interaction table into a dataset folder; show counts of a dataset folder', load: () => import('./commands/dataset.js') },
   db: { summary: 'apply migrations; regenerate the PostgreSQL schema, migrations and schema.graphql after a model change', load: () => import('./commands/db.js') },
   evaluate: { summary: 'offline evaluation as in the paper (Table 2): Random, Global Avg, Tag Avg, Mature and MEMER per signal, no database', load: () => import('./commands/evaluate.js') },
   extract: { summary: 'run content extractors (ONNX files) over raw inputs and write a dataset\'s features/<modality>.npy', load: () => import('./commands/extract.js') },
