@@ -1,10 +1,10 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { DatasetError } from '../../datasets/errors.js';
 import { readDataset } from '../../datasets/read.js';
-import { DEFAULT_EVALUATION_OPTIONS as E, evaluateCvar, evaluateTime, methodName, renderReport, withHashedText, type EvaluationOptions, type EvaluationReport } from '../../ml/evaluation/index.js';
+import { DEFAULT_EVALUATION_OPTIONS as E, EvaluationError, evaluateCvar, evaluateItemCold, evaluateTime, methodName, PROTOCOLS, renderReport, withHashedText, type EvaluationOptions, type EvaluationReport } from '../../ml/evaluation/index.js';
 import { FfmError } from '../../ml/ffm/errors.js';
 import { DEFAULT_PIPELINE_OPTIONS as P, pipelineProgress, type PipelineOptions } from '../../ml/pipeline/index.js';
-import { choice } from '../args.js';
+import { choice, intAtLeast } from '../args.js';
 import { CliError, ExitCode, type Command } from '../command.js';
 
 function num(flag: string, text: string | undefined, integer = false): number | undefined {
@@ -16,7 +16,7 @@ function num(flag: string, text: string | undefined, integer = false): number | 
 
 export const command: Command = {
   help: [
-    'Usage: memer evaluate DIR [--json OUT] [--report OUT.html] [--protocol time|cvar] [options]',
+    'Usage: memer evaluate DIR [--json OUT] [--report OUT.html] [--protocol time|cvar|item-cold] [options]',
     '',
     'Reads a dataset folder (docs/datasets.md), trains the FFM backbone per signal, estimates M, trains MEMER on the',
     'old training posts and scores every method on held-out interactions. Protocols and every number: docs/evaluation.md.',
@@ -24,7 +24,15 @@ export const command: Command = {
     'Options (defaults in brackets):',
     '  --json OUT            write the JSON report to OUT ("-" = stdout)',
     '  --report OUT.html     write a self-contained HTML report (Table 2 layout, maturity curves, AUC and per-tag charts)',
-    `  --protocol P          time (the paper's split by creation time) | cvar (old items, warm-a/b/c, test) [${E.protocol}]`,
+    `  --protocol P          time (the paper's split by creation time) | cvar (old items, warm-a/b/c, test) |`,
+    `                        item-cold (a random share of posts held out with all their interactions) [${E.protocol}]`,
+    `  --cold-fraction F     item-cold: share of the posts held out [${E.coldFraction}]`,
+    '  --held-out-split FILE item-cold: the held-out post ids, one per line (instead of a seeded draw)',
+    `  --min-rows N          groups with fewer scored rows are insufficient (no verdict) [${E.minRows}]`,
+    `  --min-posts N         groups with fewer evaluated posts are insufficient (no verdict) [${E.minPosts}]`,
+    `  --bootstrap N         bootstrap resamples (over posts) of the 95% intervals [${E.resamples}]`,
+    `  --baselines B         all (adds RIDGE and HYBRID_MF) | paper (the paper's methods only) [all]`,
+    `  --hybrid-loss L       HYBRID_MF loss: warp | bpr [${E.hybridLoss}]`,
     '  --signals A,B         signals to evaluate [all]',
     `  --train-fraction F    time: posts created in the first F of the time span train [${E.trainFraction}]`,
     `  --held-out F          time: share of each test post's interactions held out for scoring [${E.heldOutFraction}]`,
@@ -49,6 +57,13 @@ export const command: Command = {
     json: { type: 'string' },
     report: { type: 'string' },
     protocol: { type: 'string' },
+    'cold-fraction': { type: 'string' },
+    'held-out-split': { type: 'string' },
+    'min-rows': { type: 'string' },
+    'min-posts': { type: 'string' },
+    bootstrap: { type: 'string' },
+    baselines: { type: 'string' },
+    'hybrid-loss': { type: 'string' },
     signals: { type: 'string' },
     'train-fraction': { type: 'string' },
     'held-out': { type: 'string' },
@@ -85,8 +100,20 @@ export const command: Command = {
       threads: num('threads', s('threads'), true),
       seed: num('seed', s('seed'), true),
     }));
+    const protocol = choice('protocol', s('protocol'), PROTOCOLS) ?? E.protocol;
+    const split = s('held-out-split');
+    if (split !== undefined && protocol !== 'item-cold') throw new CliError('--held-out-split needs --protocol item-cold', ExitCode.USAGE);
+    if (split !== undefined && !existsSync(split)) throw new CliError(`${split}: no such file`, ExitCode.NOT_FOUND);
+    const baselines = choice('baselines', s('baselines'), ['all', 'paper']);
     const options: Partial<EvaluationOptions> = JSON.parse(JSON.stringify({
-      protocol: s('protocol'),
+      protocol,
+      coldFraction: num('cold-fraction', s('cold-fraction')),
+      coldItems: split === undefined ? undefined : heldOutIds(split),
+      minRows: intAtLeast('min-rows', s('min-rows'), 0),
+      minPosts: intAtLeast('min-posts', s('min-posts'), 0),
+      resamples: intAtLeast('bootstrap', s('bootstrap'), 10),
+      strongBaselines: baselines === undefined ? undefined : baselines === 'all',
+      hybridLoss: choice('hybrid-loss', s('hybrid-loss'), ['warp', 'bpr']),
       trainFraction: num('train-fraction', s('train-fraction')),
       heldOutFraction: num('held-out', s('held-out')),
       heldOutBy: s('held-out-by') as 'interaction' | 'pair' | undefined,
@@ -103,13 +130,16 @@ export const command: Command = {
       let ds = await readDataset(dir);
       const hash = num('hash-text', s('hash-text'), true);
       if (hash !== undefined) ds = withHashedText(ds, hash);
+      else if (Object.keys(ds.features).length === 0) {
+        console.error(`hint: ${dir} has no content features (features/*.npy), so MEMER and RIDGE have nothing to learn from; add --hash-text 64 to derive a hashed text feature from titles and tags`);
+      }
       const read = (performance.now() - t0) / 1000;
-      const run = (options.protocol ?? E.protocol) === 'cvar' ? evaluateCvar : evaluateTime;
+      const run = protocol === 'cvar' ? evaluateCvar : protocol === 'item-cold' ? evaluateItemCold : evaluateTime;
       report = await run(ds, options, progress.onProgress);
       report.timings = { read, ...report.timings, total: (performance.now() - t0) / 1000 };
       if (hash !== undefined) report.parameters.hashText = hash;
     } catch (err) {
-      if (err instanceof DatasetError) throw new CliError(err.message, ExitCode.BAD_INPUT);
+      if (err instanceof DatasetError || err instanceof EvaluationError) throw new CliError(err.message, ExitCode.BAD_INPUT);
       if (err instanceof RangeError || (err instanceof FfmError && ['BAD_PARAM', 'UNKNOWN_SIGNAL', 'UNKNOWN_FIELD'].includes(err.code))) throw new CliError(err.message, ExitCode.USAGE);
       throw err;
     } finally {
@@ -125,11 +155,27 @@ export const command: Command = {
   },
 };
 
+/** Post ids of a held-out split file: one per line; blank lines, # comments and an item_id / post_id / id header skipped. */
+function heldOutIds(path: string): string[] {
+  const lines = readFileSync(path, 'utf8').split(/\r?\n/).map((l) => l.trim().split(/[,\t]/)[0]).filter((l) => l && !l.startsWith('#'));
+  if (lines.length && ['item_id', 'post_id', 'id'].includes(lines[0])) lines.shift();
+  if (lines.length === 0) throw new CliError(`${path}: no post ids`, ExitCode.BAD_INPUT);
+  return lines;
+}
+
 function printTable(r: EvaluationReport): void {
   const f = (v: number | null, d: number) => (v === null || !Number.isFinite(v) ? '-' : v.toFixed(d));
-  console.log(`${r.protocol} protocol on ${String(r.dataset.name)}: ${r.results.length} result rows in ${r.timings.total.toFixed(1)} s`);
-  console.log(`${'signal'.padEnd(12)}${'media'.padEnd(7)}${'phase'.padEnd(8)}${'method'.padEnd(40)}${'AUC'.padStart(7)}${'F1'.padStart(7)}${'RI(%)'.padStart(8)}${'n'.padStart(8)}`);
+  console.log(`${r.protocol} protocol on ${String(r.dataset.name)}: ${r.results.length} result rows in ${r.timings.total.toFixed(1)} s (* = insufficient: fewer than ${String(r.parameters.minRows)} rows or ${String(r.parameters.minPosts)} posts, no verdict)`);
+  console.log(`${'signal'.padEnd(12)}${'media'.padEnd(7)}${'phase'.padEnd(8)}${'method'.padEnd(40)}${'AUC'.padStart(7)}${'GAUC'.padStart(7)}${'F1'.padStart(7)}${'RI(%)'.padStart(8)}${'n'.padStart(8)}${'posts'.padStart(7)}`);
   for (const x of r.results) {
-    console.log(`${x.signal.padEnd(12)}${x.mediaType.padEnd(7)}${x.phase.padEnd(8)}${methodName(x).padEnd(40)}${f(x.auc, 3).padStart(7)}${f(x.f1, 3).padStart(7)}${f(x.relaImpr, 1).padStart(8)}${String(x.n).padStart(8)}`);
+    console.log(`${x.signal.padEnd(12)}${x.mediaType.padEnd(7)}${x.phase.padEnd(8)}${methodName(x).padEnd(40)}${f(x.auc, 3).padStart(7)}${f(x.gauc, 3).padStart(7)}${f(x.f1, 3).padStart(7)}${f(x.relaImpr, 1).padStart(8)}${String(x.n).padStart(8)}${String(x.posts).padStart(6)}${x.insufficient ? '*' : ''}`);
+  }
+  const gauc = r.comparisons.filter((c) => c.metric === 'gauc');
+  if (gauc.length === 0) return;
+  console.log(`\nMEMER - baseline, GAUC, 95% bootstrap interval over posts`);
+  for (const c of gauc) {
+    const auc = r.comparisons.find((x) => x.metric === 'auc' && x.signal === c.signal && x.mediaType === c.mediaType && x.phase === c.phase && x.baseline === c.baseline);
+    const iv = (x: typeof c) => `${f(x.diff, 3)} [${f(x.ci[0], 3)}, ${f(x.ci[1], 3)}] ${x.verdict ?? 'insufficient'}`;
+    console.log(`${c.signal.padEnd(12)}${c.mediaType.padEnd(7)}${c.phase.padEnd(8)}vs ${c.baseline.padEnd(11)} GAUC ${iv(c).padEnd(34)} AUC ${auc ? iv(auc) : '-'}`);
   }
 }

@@ -1,8 +1,11 @@
 /**
- * A grouped bar chart as one self-contained <svg> string (the line charts come from src/lib/plot). Used by the
- * evaluation report for AUC by method per signal and for the per-tag comparison (the paper's Figure 3).
+ * The evaluation report's charts as self-contained <svg> strings (the line charts and the generic forest plot come
+ * from src/lib/plot): a grouped bar chart (AUC by method per signal, the per-tag comparison of the paper's Figure 3)
+ * and the comparisons' forest plot (MEMER - baseline with its bootstrap interval, coloured by verdict).
  */
-import { escapeXml, niceTicks, PALETTE } from '../../lib/plot/index.js';
+import { escapeXml, forestPlot, niceTicks, PALETTE } from '../../lib/plot/index.js';
+import type { Comparison, Verdict } from './comparisons.js';
+import type { Method } from './types.js';
 
 export interface BarChartSpec {
   readonly title: string;
@@ -65,4 +68,69 @@ export function barChart(spec: BarChartSpec): string {
   });
   out.push('</svg>');
   return out.join('\n');
+}
+
+/** Verdict colours of the forest plot and the verdict table: win green, loss red, tie grey; no verdict dark grey. */
+export const VERDICT_COLOR: Record<Verdict | 'none', string> = { win: '#2ca02c', loss: '#d62728', tie: '#808080', none: '#444444' };
+
+/** A number from a report (NaN and undefined intervals are null once the report went through JSON). */
+export const finite = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : NaN);
+
+/** "+0.012" (signed, `digits` decimals), "–" for a non-finite value. */
+export function signed(v: unknown, digits = 3): string {
+  const x = finite(v);
+  if (!Number.isFinite(x)) return '–';
+  const s = x.toFixed(digits);
+  return Number(s) === 0 ? (0).toFixed(digits) : x > 0 ? `+${s}` : s;
+}
+
+/** "+0.012 [+0.004, +0.021]" ("[–, –]" for an undefined interval). */
+export function diffText(c: Pick<Comparison, 'diff' | 'ci'>, digits = 3): string {
+  const ci = Array.isArray(c.ci) ? c.ci : [NaN, NaN];
+  return `${signed(c.diff, digits)} [${signed(ci[0], digits)}, ${signed(ci[1], digits)}]`;
+}
+
+/** The verdict word of a comparison: its verdict, "insufficient", or "no verdict" (the interval is undefined). */
+export function verdictText(c: Pick<Comparison, 'verdict' | 'insufficient'>): string {
+  return c.insufficient ? 'insufficient' : (c.verdict ?? 'no verdict');
+}
+
+export interface ComparisonForestSpec {
+  readonly title: string;
+  /** The comparisons to draw (one metric); one row each, grouped by signal, baselines in the order given. */
+  readonly comparisons: readonly Comparison[];
+  /** Display name of a baseline. */
+  readonly label?: (m: Method) => string;
+  readonly baselineOrder?: readonly Method[];
+  readonly xLabel?: string;
+  readonly width?: number;
+}
+
+/**
+ * Forest plot of MEMER - baseline per (signal, baseline): the point difference, its 95% interval, a zero line; win
+ * green, loss red, tie grey; insufficient groups light grey with "insufficient"; an undefined interval draws the point
+ * only.
+ */
+export function comparisonForest(spec: ComparisonForestSpec): string {
+  const order = spec.baselineOrder ?? [];
+  const rank = (m: Method) => (order.includes(m) ? order.indexOf(m) : order.length);
+  const signals = [...new Set(spec.comparisons.map((c) => c.signal))];
+  const rows = [...spec.comparisons]
+    .sort((x, y) => signals.indexOf(x.signal) - signals.indexOf(y.signal) || rank(x.baseline) - rank(y.baseline))
+    .map((c) => {
+      const ci = Array.isArray(c.ci) ? c.ci : [NaN, NaN];
+      const name = spec.label ? spec.label(c.baseline) : c.baseline;
+      return {
+        group: c.signal,
+        label: `vs ${name}`,
+        value: finite(c.diff),
+        lo: finite(ci[0]),
+        hi: finite(ci[1]),
+        muted: c.insufficient,
+        color: VERDICT_COLOR[c.verdict ?? 'none'],
+        note: `${diffText(c)} ${verdictText(c)}`,
+        tooltip: `${c.signal} / ${c.mediaType} / ${c.phase}: ${c.method} - ${name} (${c.metric.toUpperCase()}) ${diffText(c, 4)} ${verdictText(c)}`,
+      };
+    });
+  return forestPlot({ title: spec.title, rows, xLabel: spec.xLabel, width: spec.width ?? 900, labelWidth: 230, noteWidth: 250 });
 }

@@ -20,7 +20,9 @@ import { pipelineOptions } from '../pipeline/options.js';
 import { pipelineSummary } from '../pipeline/progress.js';
 import { interactionsOfItems, viewCounts, withInteractions } from '../pipeline/subset.js';
 import { trainPipeline, type PipelineEvent } from '../pipeline/train.js';
-import { ablationModels, methodEmbeddings, scoreMethods } from './methods.js';
+import { featureLayout } from '../pipeline/features.js';
+import type { Comparison } from './comparisons.js';
+import { ablationModels, groupOptions, groupParameters, hybridBaseline, methodEmbeddings, scoreMethods, type MethodEmbedding } from './methods.js';
 import { evalRows, type EvalRows } from './scoring.js';
 import { evaluationOptions, type EvaluationOptions, type EvaluationReport, type ResultRow, type TagGain, type ThresholdReport } from './types.js';
 
@@ -62,8 +64,10 @@ export async function evaluateCvar(ds: Dataset, options: Partial<EvaluationOptio
   const thresholds: Record<string, ThresholdReport> = {};
   const ffm: Record<string, unknown>[] = [];
   const memer: Record<string, unknown>[] = [];
+  const comparisons: Comparison[] = [];
+  const baselines: Record<string, unknown>[] = [];
   const datasetInfo: Record<string, unknown> = { name: ds.name, items: ds.items.ids.length, users: ds.userIds.length, interactions: ds.interactions.length, signals: {} };
-  const timings = { ffm: 0, memer: 0, ablation: 0, scoring: 0, total: 0 };
+  const timings = { ffm: 0, memer: 0, ablation: 0, baselines: 0, scoring: 0, total: 0 };
   const runtime = new OnnxRuntime({ provider: 'cpu', intraOpThreads: base.threads });
   try {
     for (const signal of signals) {
@@ -81,6 +85,7 @@ export async function evaluateCvar(ds: Dataset, options: Partial<EvaluationOptio
       timings.memer += pipe.timings.memer;
       ffm.push(...((pipelineSummary(pipe) as { signals: { ffm: Record<string, unknown>[] }[] }).signals[0]?.ffm ?? []));
       const sig = pipe.signals[0];
+      let hybrid: MethodEmbedding | null = null;
       for (const mediaType of MEDIA_TYPES) {
         const media = sig.media[mediaType];
         if (!media) continue;
@@ -100,15 +105,30 @@ export async function evaluateCvar(ds: Dataset, options: Partial<EvaluationOptio
         timings.ablation += (performance.now() - t) / 1000;
         t = performance.now();
         const targets = Int32Array.from(new Set(test.post));
-        const { list } = await methodEmbeddings({ ds, sig, targets, averageFrom: media.mature, models, runtime, freq: () => 0, seed: seed + 1, mature: false });
-        const cold = scoreMethods(ds, signal, mediaType as MediaType, 'cold', test, media.users, sig.d, list, eo.topTags);
+        if (eo.strongBaselines && !hybrid) {
+          const tb = performance.now();
+          const h = hybridBaseline(ds, interactionsOfItems(ds, split.old).filter((i) => ds.interactions.signal[i] === s), eo.hybridLoss, seed + 13, o.modalities);
+          hybrid = h.method;
+          baselines.push({ signal, method: 'HYBRID_MF', ...h.info });
+          timings.baselines += (performance.now() - tb) / 1000;
+        }
+        const ridge = eo.strongBaselines ? featureLayout(ds, mediaType as MediaType, o.modalities) : [];
+        const { list, ridge: ridgeInfo } = await methodEmbeddings({ ds, sig, targets, averageFrom: media.mature, models, runtime, freq: () => 0, seed: seed + 1, mature: false, ridge, extra: hybrid ? [hybrid] : [] });
+        if (ridgeInfo) baselines.push({ key, method: 'RIDGE', ...ridgeInfo });
+        const g = groupOptions(eo, seed + 31);
+        const cold = scoreMethods(ds, signal, mediaType as MediaType, 'cold', test, media.users, sig.d, list, eo.topTags, g);
         results.push(...cold.results);
         perTag.push(...cold.perTag);
+        comparisons.push(...cold.comparisons);
+        // The warm-up updates post embeddings in the FFM's space; HYBRID_MF has its own and is scored cold only.
+        const warmable = list.filter((m) => m.embeddings !== null);
         const r = o.ffm.normalize === false ? 1 : 1 / (2 + new Set(o.contextFields).size);
         for (let w = 0; w < 3; w++) {
           const rows = evalRows(ds, signal, ofMedia(split.sets[w]), o.negatives, seed + 11 * (w + 1));
-          if (rows) for (const m of list) warmUp(rows, media.users, m.embeddings, sig.d, eo.warmupLr, r);
-          results.push(...scoreMethods(ds, signal, mediaType as MediaType, WARM_PHASES[w], test, media.users, sig.d, list, 0).results);
+          if (rows) for (const m of warmable) warmUp(rows, media.users, m.embeddings!, sig.d, eo.warmupLr, r);
+          const warm = scoreMethods(ds, signal, mediaType as MediaType, WARM_PHASES[w], test, media.users, sig.d, warmable, 0, g);
+          results.push(...warm.results);
+          comparisons.push(...warm.comparisons);
         }
         for (const m of models) memer.push({ key, version: m.info.version, modalities: m.modalities, freqScale: m.freqScale, ...m.metrics });
         timings.scoring += (performance.now() - t) / 1000;
@@ -125,8 +145,10 @@ export async function evaluateCvar(ds: Dataset, options: Partial<EvaluationOptio
     ffm,
     memer,
     results,
+    comparisons,
+    baselines,
     perTag,
-    parameters: { H: eo.cvarH, n: eo.cvarN, warmupLr: eo.warmupLr, ablation: eo.ablation, pipeline: { ...base, trainItems: undefined } },
+    parameters: { ...groupParameters(eo), H: eo.cvarH, n: eo.cvarN, warmupLr: eo.warmupLr, ablation: eo.ablation, pipeline: { ...base, trainItems: undefined } },
     timings,
   };
 }

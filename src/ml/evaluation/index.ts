@@ -1,7 +1,11 @@
 export { barChart, type BarChartSpec } from './charts.js';
+export { pairedBootstrap, verdictOf, type Comparison, type ComparisonMetric, type Verdict } from './comparisons.js';
+export { EvaluationError } from './errors.js';
+export { evaluateItemCold, itemColdSplit } from './item-cold-protocol.js';
+export { gaucOf, pooledAuc, scoreOrder, type ScoreOrder } from './ranking.js';
 export { cvarSplit, evaluateCvar, warmUp, WARM_PHASES } from './cvar-protocol.js';
 export { hashedTextFeatures, withHashedText } from './hashed-features.js';
 export { modalitySubsets } from './methods.js';
 export { methodName, renderReport } from './report.js';
 export { evaluateTime, timeSplit, type TimeSplit } from './time-protocol.js';
-export { DEFAULT_EVALUATION_OPTIONS, evaluationOptions, METHODS, type EvaluationOptions, type EvaluationReport, type Method, type ResultRow, type TagGain, type ThresholdReport } from './types.js';
+export { BASELINES, DEFAULT_EVALUATION_OPTIONS, evaluationOptions, METHODS, PROTOCOLS, type Protocol, type EvaluationOptions, type EvaluationReport, type Method, type ResultRow, type TagGain, type ThresholdReport } from './types.js';

@@ -22,7 +22,10 @@ import { pipelineOptions } from '../pipeline/options.js';
 import { pipelineSummary } from '../pipeline/progress.js';
 import { withInteractions } from '../pipeline/subset.js';
 import { trainPipeline, type PipelineEvent } from '../pipeline/train.js';
-import { ablationModels, methodEmbeddings, scoreMethods } from './methods.js';
+import { featureLayout } from '../pipeline/features.js';
+import type { Comparison } from './comparisons.js';
+import { ablationModels, groupOptions, groupParameters, hybridBaseline, thresholdReport, methodEmbeddings, scoreMethods, type MethodEmbedding } from './methods.js';
+import { requireRows } from './errors.js';
 import { evalRows } from './scoring.js';
 import { evaluationOptions, type EvaluationOptions, type EvaluationReport, type ResultRow, type TagGain, type ThresholdReport } from './types.js';
 
@@ -68,12 +71,26 @@ function pairDraw(user: number, item: number, seed: number): number {
   return (h >>> 0) / 2 ** 32;
 }
 
+const HINTS = [
+  'a dataset without creation times: --protocol item-cold', 'a lower fixed threshold: --threshold M',
+  'more test posts: --train-fraction F below the default', 'a larger held-out share: --held-out F',
+];
+
+/** Why a time split can give nothing to score, before any training. */
+function timeSplitProblems(ds: Dataset, split: TimeSplit): string[] {
+  const c = ds.items.createdAt;
+  if (c.length > 0 && c.every((t) => t === c[0])) return ['every post has the same creation time (no timestamps), so the time protocol has no test posts'];
+  if (split.heldOut.length === 0) return ['no interaction of a post created after the cutoff was held out (no test posts with interactions)'];
+  return [];
+}
+
 export async function evaluateTime(ds: Dataset, options: Partial<EvaluationOptions> = {}, onProgress?: (e: PipelineEvent | { stage: 'evaluate'; key: string }) => void): Promise<EvaluationReport> {
   const eo = evaluationOptions(options);
   const t0 = performance.now();
   const seconds = (from: number) => (performance.now() - from) / 1000;
   const base = pipelineOptions(eo.pipeline);
   const split = timeSplit(ds, eo.trainFraction, eo.heldOutFraction, base.seed, eo.heldOutBy);
+  requireRows('time', [], timeSplitProblems(ds, split), HINTS, true);
   const fitDs = withInteractions(ds, split.fit);
   const tSplit = seconds(t0);
   const pipe = await trainPipeline(fitDs, { ...eo.pipeline, trainItems: split.trainItems }, onProgress);
@@ -82,11 +99,15 @@ export async function evaluateTime(ds: Dataset, options: Partial<EvaluationOptio
   const results: ResultRow[] = [];
   const perTag: TagGain[] = [];
   const thresholds: Record<string, ThresholdReport> = {};
+  const reasons: string[] = [];
   const memer: Record<string, unknown>[] = [];
-  let tAblation = 0, tScoring = 0;
+  const comparisons: Comparison[] = [];
+  const baselines: Record<string, unknown>[] = [];
+  let tAblation = 0, tScoring = 0, tBaselines = 0;
   try {
     for (const sig of pipe.signals) {
       const s = ds.signals.indexOf(sig.signal);
+      let hybrid: MethodEmbedding | null = null;
       for (const mediaType of MEDIA_TYPES) {
         const media = sig.media[mediaType];
         if (!media) continue;
@@ -97,14 +118,16 @@ export async function evaluateTime(ds: Dataset, options: Partial<EvaluationOptio
         for (let i = 0; i < isTarget.length; i++) {
           if (!split.trainItems[i] && ds.items.mediaType[i] === mIdx && sig.views[i] >= th.threshold && sig.views[i] > 0) (isTarget[i] = 1), testMature++;
         }
-        thresholds[th.key] = {
-          signal: sig.signal, mediaType, M: th.threshold, source: th.source, curveThreshold: th.curveThreshold, snapshotEvery: th.snapshotEvery,
-          epsilon: th.epsilon, views: th.views, distance: th.distance, count: th.count, trainPosts: th.posts, maturePosts: th.maturePosts, testMaturePosts: testMature,
-        };
+        thresholds[th.key] = thresholdReport(sig.signal, mediaType, th, testMature);
         const idx: number[] = [];
         for (const i of split.heldOut) if (ds.interactions.signal[i] === s && isTarget[ds.interactions.item[i]]) idx.push(i);
         const rows = evalRows(ds, sig.signal, Int32Array.from(idx), o.negatives, o.seed + 101);
-        if (!rows) continue;
+        if (!rows) {
+          reasons.push(testMature === 0
+            ? `${th.key}: none of the test posts reached M = ${th.threshold} views (source ${th.source}) on the interactions the backbone keeps`
+            : `${th.key}: the ${testMature} test posts past M have no held-out rows with both labels`);
+          continue;
+        }
         onProgress?.({ stage: 'evaluate', key: th.key });
         let t = performance.now();
         const models = await ablationModels(fitDs, sig, media, o, runtime, eo.ablation === true || (Array.isArray(eo.ablation) && eo.ablation.includes(sig.signal)));
@@ -112,10 +135,22 @@ export async function evaluateTime(ds: Dataset, options: Partial<EvaluationOptio
         t = performance.now();
         const targets = Int32Array.from(new Set(rows.post));
         const freq = (m: MemerModel) => (eo.coldFreq === 'zero' ? 0 : normalisedFreq(th.threshold, m.freqScale));
-        const { list, tagFallbacks } = await methodEmbeddings({ ds, sig, targets, averageFrom: media.mature, models, runtime, freq, seed: o.seed + 7 + s, mature: true });
-        const scored = scoreMethods(ds, sig.signal, mediaType as MediaType, 'cold', rows, media.users, sig.d, list, eo.topTags);
+        const tb = performance.now();
+        if (eo.strongBaselines && !hybrid) {
+          // Trained on the training posts' interactions only: the evaluated (test) posts are cold for it, as for MEMER.
+          const train = split.fit.filter((i) => ds.interactions.signal[i] === s && split.trainItems[ds.interactions.item[i]]);
+          const h = hybridBaseline(ds, train, eo.hybridLoss, o.seed + 13 + s, o.modalities);
+          hybrid = h.method;
+          baselines.push({ signal: sig.signal, method: 'HYBRID_MF', ...h.info });
+        }
+        tBaselines += seconds(tb);
+        const ridge = eo.strongBaselines ? featureLayout(ds, mediaType as MediaType, o.modalities) : [];
+        const { list, tagFallbacks, ridge: ridgeInfo } = await methodEmbeddings({ ds, sig, targets, averageFrom: media.mature, models, runtime, freq, seed: o.seed + 7 + s, mature: true, ridge, extra: hybrid ? [hybrid] : [] });
+        if (ridgeInfo) baselines.push({ key: th.key, method: 'RIDGE', ...ridgeInfo });
+        const scored = scoreMethods(ds, sig.signal, mediaType as MediaType, 'cold', rows, media.users, sig.d, list, eo.topTags, groupOptions(eo, o.seed + 31 + s));
         results.push(...scored.results);
         perTag.push(...scored.perTag);
+        comparisons.push(...scored.comparisons);
         for (const m of models) memer.push({ key: th.key, version: m.info.version, modalities: m.modalities, freqScale: m.freqScale, ...m.metrics, tagFallbacks });
         tScoring += seconds(t);
       }
@@ -123,6 +158,7 @@ export async function evaluateTime(ds: Dataset, options: Partial<EvaluationOptio
   } finally {
     await runtime.dispose();
   }
+  requireRows('time', results, reasons, HINTS);
   const summary = pipelineSummary(pipe) as { signals: { ffm: unknown[] }[] };
   return {
     protocol: 'time',
@@ -135,8 +171,10 @@ export async function evaluateTime(ds: Dataset, options: Partial<EvaluationOptio
     ffm: summary.signals.flatMap((x) => x.ffm as Record<string, unknown>[]),
     memer,
     results,
+    comparisons,
+    baselines,
     perTag,
-    parameters: { trainFraction: eo.trainFraction, heldOutFraction: eo.heldOutFraction, heldOutBy: eo.heldOutBy, ablation: eo.ablation, coldFreq: eo.coldFreq, pipeline: { ...o, trainItems: undefined } },
-    timings: { split: tSplit, ffm: pipe.timings.ffm, maturity: pipe.timings.maturity, memer: pipe.timings.memer, ablation: tAblation, scoring: tScoring, total: seconds(t0) },
+    parameters: { ...groupParameters(eo), trainFraction: eo.trainFraction, heldOutFraction: eo.heldOutFraction, heldOutBy: eo.heldOutBy, ablation: eo.ablation, coldFreq: eo.coldFreq, pipeline: { ...o, trainItems: undefined } },
+    timings: { split: tSplit, ffm: pipe.timings.ffm, maturity: pipe.timings.maturity, memer: pipe.timings.memer, ablation: tAblation, baselines: tBaselines, scoring: tScoring, total: seconds(t0) },
   };
 }

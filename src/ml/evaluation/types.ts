@@ -1,10 +1,13 @@
 /** The evaluation's result shapes (what `memer evaluate --json` prints) and its options. */
 import type { MediaType, Modality } from '../../datasets/types.js';
 import type { PipelineOptions } from '../pipeline/options.js';
+import type { Comparison } from './comparisons.js';
 
-/** The paper's methods (Table 2) plus the mature reference. */
-export type Method = 'RANDOM' | 'GLOBAL_AVG' | 'TAG_AVG' | 'MATURE' | 'MEMER';
-export const METHODS: readonly Method[] = ['RANDOM', 'GLOBAL_AVG', 'TAG_AVG', 'MATURE', 'MEMER'];
+/** The paper's methods (Table 2), the mature reference, and two baselines a practitioner would pick instead. */
+export type Method = 'RANDOM' | 'GLOBAL_AVG' | 'TAG_AVG' | 'RIDGE' | 'HYBRID_MF' | 'MATURE' | 'MEMER';
+export const METHODS: readonly Method[] = ['RANDOM', 'GLOBAL_AVG', 'TAG_AVG', 'RIDGE', 'HYBRID_MF', 'MATURE', 'MEMER'];
+/** The baselines MEMER is compared with (comparisons.ts). */
+export const BASELINES: readonly Method[] = ['RANDOM', 'GLOBAL_AVG', 'TAG_AVG', 'RIDGE', 'HYBRID_MF'];
 
 export interface ResultRow {
   signal: string;
@@ -15,6 +18,13 @@ export interface ResultRow {
   /** cvar protocol: cold, warm-a, warm-b, warm-c; the time protocol: cold. */
   phase: string;
   auc: number;
+  /** Per-user AUC weighted by the user's scored rows (ranking.ts), over `users` users with a positive and a negative row. */
+  gauc: number;
+  users: number;
+  /** Evaluated posts (the bootstrap unit). */
+  posts: number;
+  /** Fewer scored rows than minRows or posts than minPosts: reported, excluded from verdicts. */
+  insufficient: boolean;
   /** F1 at the break-even threshold: the top-P scores predicted positive (P = positives), so precision = recall. */
   f1: number;
   /** The score threshold of that F1 (the P-th largest score). */
@@ -57,22 +67,46 @@ export interface ThresholdReport {
   testMaturePosts?: number;
 }
 
+export type Protocol = 'time' | 'cvar' | 'item-cold';
+export const PROTOCOLS: readonly Protocol[] = ['time', 'cvar', 'item-cold'];
+
 export interface EvaluationReport {
-  protocol: 'time' | 'cvar';
+  protocol: Protocol;
   dataset: Record<string, unknown>;
   /** Keyed `signal/mediaType`. */
   thresholds: Record<string, ThresholdReport>;
   ffm: Record<string, unknown>[];
   memer: Record<string, unknown>[];
   results: ResultRow[];
+  /** MEMER (all modalities) against each baseline per group, GAUC and AUC, with bootstrap intervals and verdicts. */
+  comparisons: Comparison[];
+  /** What the strong baselines learnt: RIDGE's lambda per group, HYBRID_MF's training per signal. */
+  baselines: Record<string, unknown>[];
   perTag: TagGain[];
   parameters: Record<string, unknown>;
   timings: Record<string, number>;
 }
 
 export interface EvaluationOptions {
-  /** 'time': the paper's split by post creation time (3.1.1); 'cvar': old items / warm-a,b,c / test (CVAR, MWUF). */
-  readonly protocol: 'time' | 'cvar';
+  /**
+   * 'time': the paper's split by post creation time (3.1.1); 'cvar': old items / warm-a,b,c / test (CVAR, MWUF);
+   * 'item-cold': a seeded random share of posts held out with all their interactions (LightFM, DropoutNet).
+   */
+  readonly protocol: Protocol;
+  /** item-cold: share of the posts (with an interaction) held out. */
+  readonly coldFraction: number;
+  /** item-cold: the held-out posts by id instead of a random draw (--held-out-split FILE). */
+  readonly coldItems: readonly string[] | null;
+  /** Groups with fewer scored rows than this are insufficient (no verdict). */
+  readonly minRows: number;
+  /** Groups with fewer evaluated posts than this are insufficient (no verdict). */
+  readonly minPosts: number;
+  /** Bootstrap resamples of the comparisons' intervals (95%). */
+  readonly resamples: number;
+  /** HYBRID_MF loss: WARP (LightFM's best for ranking) or BPR. */
+  readonly hybridLoss: 'warp' | 'bpr';
+  /** Also score RIDGE and HYBRID_MF (they need content features; HYBRID_MF also trains its own model per signal). */
+  readonly strongBaselines: boolean;
   /** time: posts created in the first `trainFraction` of the creation-time span train, the rest test (paper 33/40). */
   readonly trainFraction: number;
   /** time: share of each test post's interactions held out for scoring; the FFM learns from the rest. */
@@ -102,6 +136,13 @@ export interface EvaluationOptions {
 
 export const DEFAULT_EVALUATION_OPTIONS: EvaluationOptions = Object.freeze({
   protocol: 'time',
+  coldFraction: 0.2,
+  coldItems: null,
+  minRows: 1000,
+  minPosts: 50,
+  resamples: 1000,
+  hybridLoss: 'warp',
+  strongBaselines: true,
   trainFraction: 33 / 40,
   heldOutFraction: 0.5,
   heldOutBy: 'interaction',
@@ -119,7 +160,12 @@ export function evaluationOptions(over: Partial<EvaluationOptions> = {}): Evalua
   const check = (ok: boolean, what: string) => {
     if (!ok) throw new RangeError(`evaluation option ${what}`);
   };
-  check(o.protocol === 'time' || o.protocol === 'cvar', `protocol must be time or cvar, got ${o.protocol}`);
+  check(PROTOCOLS.includes(o.protocol), `protocol must be one of ${PROTOCOLS.join(', ')}, got ${o.protocol}`);
+  check(o.coldFraction > 0 && o.coldFraction < 1, `coldFraction must be in (0, 1), got ${o.coldFraction}`);
+  check(Number.isInteger(o.minRows) && o.minRows >= 0, `minRows must be a non-negative integer, got ${o.minRows}`);
+  check(Number.isInteger(o.minPosts) && o.minPosts >= 0, `minPosts must be a non-negative integer, got ${o.minPosts}`);
+  check(Number.isInteger(o.resamples) && o.resamples >= 10, `resamples must be an integer >= 10, got ${o.resamples}`);
+  check(o.hybridLoss === 'warp' || o.hybridLoss === 'bpr', `hybridLoss must be warp or bpr, got ${o.hybridLoss}`);
   check(o.trainFraction > 0 && o.trainFraction < 1, `trainFraction must be in (0, 1), got ${o.trainFraction}`);
   check(o.heldOutBy === 'interaction' || o.heldOutBy === 'pair', `heldOutBy must be interaction or pair, got ${o.heldOutBy}`);
   check(o.heldOutFraction > 0 && o.heldOutFraction < 1, `heldOutFraction must be in (0, 1), got ${o.heldOutFraction}`);
