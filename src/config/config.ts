@@ -34,8 +34,14 @@ export interface Config {
    * 31-43 ms with, 6 alternating pairs, `memer bench serve`); worth trying where cores are dedicated, or on CUDA.
    */
   modelThread: boolean;
-  /** Feature dimensions per media type and modality (paper section 2.2). */
+  /**
+   * Feature dimensions per media type and modality (paper section 2.2). Where `featuresConfigured` is false for a media
+   * type, these are only the fallback: registerPost and `memer import` take each width from the active MEMER models, then
+   * from the posts already stored, and only then from here (src/domain/posts/feature-widths.ts).
+   */
   features: Record<MediaType, FeatureDims>;
+  /** Whether `features` of a media type was set (MEMER_FEATURES_*, the JSON file, or an override): then it is binding. */
+  featuresConfigured: Record<MediaType, boolean>;
   logLevel: LogLevel;
   /** `open`: queries need no key; `key`: queries need a key with the `read` scope (or any scope above it). */
   readAccess: ReadAccess;
@@ -61,6 +67,7 @@ export const defaults: Readonly<Config> = Object.freeze({
     video: { visual: 2048, audio: 128, text: 100, aux: 3 },
     image: { visual: 2208, text: 100, aux: 3 },
   },
+  featuresConfigured: { video: false, image: false },
   logLevel: 'info',
   readAccess: 'open',
   development: false,
@@ -196,6 +203,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     ortThreads: get('ortThreads') === undefined ? defaults.ortThreads : positiveInt('MEMER_ORT_THREADS', get('ortThreads'), true),
     modelThread: get('modelThread') === undefined ? defaults.modelThread : bool('MEMER_MODEL_THREAD', get('modelThread')),
     features: { video: featureDims('video'), image: featureDims('image') },
+    featuresConfigured: { video: get('features.video') !== undefined, image: get('features.image') !== undefined },
     logLevel: oneOf('LOG_LEVEL', get('logLevel') ?? defaults.logLevel, ['debug', 'info', 'warn', 'error'] as const),
     readAccess: oneOf('MEMER_READ_ACCESS', get('readAccess') ?? defaults.readAccess, ['open', 'key'] as const),
     development: get('development') === undefined ? defaults.development : bool('MEMER_DEV', get('development')),
@@ -203,5 +211,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     refreshMs: get('refreshMs') === undefined ? defaults.refreshMs : positiveInt('MEMER_REFRESH_MS', get('refreshMs')),
     approximateFrom: get('approximateFrom') === undefined ? defaults.approximateFrom : positiveInt('MEMER_APPROXIMATE_FROM', get('approximateFrom')),
   };
-  return Object.freeze({ ...config, ...overrides });
+  // Features given as an override (tests, tools) are binding like configured ones, unless the override says otherwise.
+  const featuresConfigured = overrides.featuresConfigured ?? (overrides.features ? { video: true, image: true } : config.featuresConfigured);
+  return Object.freeze({ ...config, ...overrides, featuresConfigured });
 }

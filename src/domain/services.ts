@@ -10,6 +10,7 @@ import { KeysService } from './keys/keys.service.js';
 import { RequestLoaders } from './loaders.js';
 import { ModelRegistry } from './models/registry.js';
 import { ModelsService } from './models/models.service.js';
+import { FeatureWidths } from './posts/feature-widths.js';
 import { PostsService } from './posts/posts.service.js';
 import { PostIndex } from './recommend/post-index.js';
 import { RecommendationsService } from './recommend/recommendations.service.js';
@@ -19,6 +20,8 @@ import { UsersService } from './users/users.service.js';
 
 export class Services {
   readonly posts: PostsService;
+  /** The feature widths registrations are checked against (configured, or from the active models and stored posts). */
+  readonly widths: FeatureWidths;
   readonly users: UsersService;
   readonly interactions: InteractionsService;
   readonly signals: SignalsService;
@@ -42,7 +45,7 @@ export class Services {
     readonly config: Config,
     readonly logger: Logger = createLogger(config.logLevel),
   ) {
-    this.posts = new PostsService(db, config);
+    this.posts = new PostsService(db, () => this.widths.current());
     this.users = new UsersService(db.prisma, config);
     this.signals = new SignalsService(db.prisma);
     this.interactions = new InteractionsService(db.prisma, db.provider, config, this.signals, db.direct);
@@ -56,6 +59,7 @@ export class Services {
     this.runtime = new OnnxRuntime(ort);
     this.modelRuntime = config.modelThread ? new OnnxRuntime({ ...ort, thread: true, threadMinRows: 4 }) : this.runtime;
     this.registry = new ModelRegistry(db.prisma, this.modelRuntime, config.modelDir, logger);
+    this.widths = new FeatureWidths(db.prisma, config, this.registry);
     this.index = new PostIndex(db.prisma, this.baselines, logger, this.runtime, { approximateFrom: config.approximateFrom }, db.direct);
     this.uploads = new UploadsService(db, this.posts, this.interactions, this.registry, this.index, this.baselines, this.catalog, logger);
     this.recommendations = new RecommendationsService(db.prisma, this.index, db.direct, db.pg);
@@ -82,6 +86,7 @@ export class Services {
       const version = this.db.direct?.dataVersion();
       if (version !== undefined && version === this.refreshedAt) return this.index.advance();
       await this.registry.sync();
+      await this.widths.refresh();
       await this.index.refresh();
       this.refreshedAt = version;
     })().finally(() => (this.refreshing = null));

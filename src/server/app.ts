@@ -28,6 +28,7 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
   await db.backgroundCheckpoints();
   const services = new Services(db, config, logger);
   await services.registry.sync();
+  await services.widths.refresh();
   await services.index.warm();
   // Other processes (memer train, other replicas) write models and embeddings: pick them up periodically.
   const timer = setInterval(() => {

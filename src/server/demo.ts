@@ -63,7 +63,7 @@ export async function prepareDemo(services: Services, dataDir: string, logger: L
   for (const v of trained.versions.filter((x) => x.kind === 'FFM')) await activateVersion(services, v.version);
   say(`  trained and activated ${trained.versions.length} model versions (${trained.run}); uploading ${held.size} brand-new posts...`);
   const present = presenceOf(ds);
-  await services.uploads.register([...held].map((i) => ({ ...itemAsPostInput(ds, i, services.config, present), createdAt: new Date() })));
+  await services.uploads.register([...held].map((i) => ({ ...itemAsPostInput(ds, i, services.widths.current(), present), createdAt: new Date() })));
   logger.info('demo platform ready', { seconds: Math.round((performance.now() - t0) / 1000) });
   return { created: true, ...(await sampleUser(services)) };
 }

@@ -12,10 +12,13 @@ export const command: Command = {
     '',
     'Exports the database (posts, features, users, interactions), then per signal: trains the FFM backbone, estimates',
     'the maturity threshold M from the embedding-maturity curve, and trains MEMER per media type on the mature posts',
-    '(src/ml/pipeline, docs/evaluation.md). Artefacts go to MEMER_MODEL_DIR/<run>/<signal>/ and are registered as',
+    '(src/ml/pipeline, docs/evaluation.md), with the modalities and feature widths the data has (each MEMER version',
+    'records them; servers check uploads against them). Artefacts go to MEMER_MODEL_DIR/<run>/<signal>/ and are registered as',
     'model versions (status READY). With --activate, each trained signal is switched over in one transaction: MATURE',
     'and user embeddings, thresholds, active versions, and MEMER embeddings of every post recomputed with the new',
     'models. Running servers pick the change up within MEMER_REFRESH_MS; requests in flight finish on the old models.',
+    'Interactions are ordered by time, ties in the order they were imported; when every time is the same (TikTok),',
+    'a warning says so on stderr. A database without interactions is an error (exit 3).',
     '',
     'Options:',
     '  --signal NAME             train only this signal (repeatable; default: every signal with interactions)',
@@ -72,6 +75,7 @@ export const command: Command = {
       }
       return { ...trained, activated };
     });
+    for (const w of summary.warnings) console.error(`memer train: warning: ${w}`);
     if (json) console.log(JSON.stringify(summary));
     else {
       console.log(`trained ${summary.run} on ${summary.dataset.posts} posts, ${summary.dataset.users} users, ${summary.dataset.interactions} interactions`);

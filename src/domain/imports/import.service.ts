@@ -1,6 +1,7 @@
 /**
  * `memer import DIR`: loads a dataset folder into the database. The folder is read and checked whole first (a
- * malformed row is a DatasetError with file and line; feature dimensions must match the configuration), then one
+ * malformed row is a DatasetError with file and line; feature widths must match importRules: the configured ones, else
+ * the active models', else the stored posts', else the dataset's own, feature-widths.ts), then one
  * transaction writes posts, users, interactions and statistics, and records the folder's digest: importing the same
  * folder again is a no-op, and a failure leaves nothing behind. Posts already registered with the same payload are
  * kept; a different payload under the same id is a CONFLICT. Signals the database does not know yet are created
@@ -10,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../../config/config.js';
+import { importRules, type FeatureRules } from '../posts/feature-widths.js';
 import type { Db, Tx } from '../../data/db.js';
 import type { Provider } from '../../data/provider.js';
 import { isUniqueViolation, retryTransaction } from '../../data/retry.js';
@@ -53,7 +55,7 @@ async function digestOf(dir: string): Promise<string> {
 
 /**
  * A feature file is as wide as its widest media type (visual: 2208 for images, 2048 for videos); a narrower media
- * type's rows are zero past its own width (docs/datasets.md). Keep the configured width when the rest is zero.
+ * type's rows are zero past its own width (docs/datasets.md). Keep the expected width when the rest is zero.
  */
 function usedColumns(row: Float32Array, dim: number | undefined): Float32Array {
   if (!dim || row.length <= dim) return row;
@@ -66,23 +68,23 @@ export function presenceOf(d: Dataset): Partial<Record<Modality, Uint8Array>> {
   return Object.fromEntries(Object.entries(d.features).map(([m, f]) => [m, featurePresence(f)]));
 }
 
-/** Item i of a dataset as a post registration (features cut to the configured width of its media type). */
-export function itemAsPostInput(d: Dataset, i: number, config: Config, present: Partial<Record<Modality, Uint8Array>>): PostInput {
+/** Item i of a dataset as a post registration (features cut to the expected width of its media type). */
+export function itemAsPostInput(d: Dataset, i: number, rules: FeatureRules, present: Partial<Record<Modality, Uint8Array>>): PostInput {
   const media = MEDIA_BY_INDEX[d.items.mediaType[i]];
   const features: NonNullable<PostInput['features']> = {};
   for (const m of MODALITIES) {
     const f = d.features[m];
-    if (f && present[m]?.[i]) features[m] = Array.from(usedColumns(featureRow(f, i), config.features[media === 'VIDEO' ? 'video' : 'image'][m]));
+    if (f && present[m]?.[i]) features[m] = Array.from(usedColumns(featureRow(f, i), rules.features[media === 'VIDEO' ? 'video' : 'image'][m]));
   }
   return { id: d.items.ids[i], mediaType: media, tags: itemTags(d.items, i), text: d.items.text[i], createdAt: new Date(d.items.createdAt[i] * 1000), features };
 }
 
-/** Every item as a normalised registration (validated against the configured feature dimensions). */
-function* normalizedPosts(d: Dataset, config: Config): Generator<NormalizedPost> {
+/** Every item as a normalised registration (validated against `rules`). */
+function* normalizedPosts(d: Dataset, rules: FeatureRules): Generator<NormalizedPost> {
   const present = presenceOf(d);
   for (let i = 0; i < d.items.ids.length; i++) {
     try {
-      yield normalizePost(itemAsPostInput(d, i, config, present), config, `items.csv:${i + 2}`);
+      yield normalizePost(itemAsPostInput(d, i, rules, present), rules, `items.csv:${i + 2}`);
     } catch (err) {
       throw new DatasetError(join(d.name, 'items.csv'), i + 2, (err as Error).message);
     }
@@ -97,7 +99,7 @@ export async function importDataset(db: Db, config: Config, dir: string, onProgr
     return { dataset: previous.name, digest, alreadyImported: true, posts: { created: 0, existing: previous.posts }, users: previous.users, interactions: previous.interactions, signalsCreated: [], seconds: (performance.now() - t0) / 1000 };
   }
   const d = await readDataset(dir, { onProgress });
-  const posts = [...normalizedPosts(d, config)];
+  const posts = [...normalizedPosts(d, await importRules(db.prisma, config, d))];
 
   // Which media types each signal occurs on, to create unknown signals and check known ones.
   const occurs = d.signals.map(() => new Set<MediaType>());

@@ -7,12 +7,14 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { FeatureDims } from '../../config/config.js';
 import type { Prisma } from '../../data/db.js';
 import { AppError, ErrorCode } from '../../errors.js';
 import type { Logger } from '../../lib/logger.js';
 import { MemerEnsemble } from '../../ml/memer/ensemble.js';
 import { MemerEmbedder } from '../../ml/memer/inference.js';
 import type { OnnxRuntime } from '../../ml/onnx/runtime.js';
+import { modelFeatureWidths } from '../posts/feature-widths.js';
 import type { MediaType } from '../types.js';
 
 export interface ActiveModel {
@@ -24,6 +26,8 @@ export interface ActiveModel {
   embedder: MemerEmbedder;
   /** freq = log(1 + views) / log(1 + freqScale), clipped to [0, 1], as in training (recorded in the version's metrics). */
   freqScale: number;
+  /** The feature widths it was trained on, per modality (registerPost checks uploads against them: feature-widths.ts). */
+  featureWidths: FeatureDims;
   /** The ONNX file. */
   artefact: string;
 }
@@ -77,8 +81,10 @@ export class ModelRegistry {
   /** A MEMER version row as an ActiveModel of `signal` (its model loaded once, as `load`). */
   async activeModel(row: { id: number; version: string; artefact: string; metrics: string; mediaType: MediaType }, signal: { key: number; name: string }): Promise<ActiveModel> {
     const embedder = await this.load(row);
-    const freqScale = Number((JSON.parse(row.metrics) as { freqScale?: number }).freqScale ?? 0);
-    return { version: row.version, versionKey: row.id, signal: signal.name, signalKey: signal.key, mediaType: row.mediaType, embedder, freqScale, artefact: join(this.modelDir, row.artefact) };
+    const metrics = JSON.parse(row.metrics) as { freqScale?: number };
+    const freqScale = Number(metrics.freqScale ?? 0);
+    const featureWidths = modelFeatureWidths(metrics, embedder.info.modalities);
+    return { version: row.version, versionKey: row.id, signal: signal.name, signalKey: signal.key, mediaType: row.mediaType, embedder, freqScale, featureWidths, artefact: join(this.modelDir, row.artefact) };
   }
 
   /** Brings the snapshot in line with the database's active MEMER versions. Concurrent calls share one run. */

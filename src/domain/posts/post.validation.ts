@@ -1,16 +1,16 @@
 /**
  * Checks and normalises a post registration before anything is written: id, tags and text within limits, a feature
- * vector per configured modality of the right length with finite values inside float16's range (features are stored
+ * vector per accepted modality of the expected length (feature-widths.ts) with finite values inside float16's range (features are stored
  * as float16). The payload hash is taken over the normalised, quantised form, so a retry with the same numbers is
  * recognised as the same registration.
  */
 import { createHash } from 'node:crypto';
-import type { Config } from '../../config/config.js';
 import { halfToNumber, toHalf } from '../../datasets/float16.js';
 import { badInput } from '../../errors.js';
 import { Halves, type FloatValues } from '../../lib/packed-floats.js';
 import { bytesOf } from '../../lib/vectors.js';
 import { mediaTypeNames, modalityNames, type MediaType, type Modality } from '../types.js';
+import type { FeatureRules } from './feature-widths.js';
 
 export const LIMITS = Object.freeze({
   idLength: 128,
@@ -50,7 +50,11 @@ export function validateId(kind: string, id: string, path: string): string {
   return id;
 }
 
-export function normalizePost(input: PostInput, config: Config, path = 'input', now = new Date()): NormalizedPost {
+/**
+ * `rules`: the widths to check against (FeatureWidths.current() when serving; a Config, whose `features` are then
+ * binding, also fits).
+ */
+export function normalizePost(input: PostInput, rules: FeatureRules, path = 'input', now = new Date()): NormalizedPost {
   const externalId = validateId('post', input.id, `${path}.id`);
   const tags = [...new Set((input.tags ?? []).map((t) => t.trim().toLowerCase()))].sort();
   if (tags.length > LIMITS.tags) throw badInput(`at most ${LIMITS.tags} tags, got ${tags.length}`, { path: `${path}.tags` });
@@ -60,7 +64,8 @@ export function normalizePost(input: PostInput, config: Config, path = 'input', 
   const createdAt = input.createdAt ?? now;
   if (Number.isNaN(createdAt.getTime())) throw badInput('createdAt is not a valid date', { path: `${path}.createdAt` });
 
-  const expected = config.features[mediaTypeNames[input.mediaType]];
+  const media = mediaTypeNames[input.mediaType];
+  const expected = rules.features[media];
   const features: NormalizedPost['features'] = [];
   const hash = createHash('sha256');
   for (const modality of Object.keys(modalityNames) as Modality[]) {
@@ -70,7 +75,10 @@ export function normalizePost(input: PostInput, config: Config, path = 'input', 
     const at = `${path}.features.${name}`;
     const dim = expected[name];
     if (!dim) throw badInput(`${name} features are not accepted for ${input.mediaType} posts`, { path: at });
-    if (values.length !== dim) throw badInput(`${name} features of ${input.mediaType === 'IMAGE' ? 'an' : 'a'} ${input.mediaType} post must have ${dim} values, got ${values.length}`, { path: at });
+    if (values.length !== dim) {
+      const from = rules.origin?.[media]?.[name];
+      throw badInput(`${name} features of ${input.mediaType === 'IMAGE' ? 'an' : 'a'} ${input.mediaType} post must have ${dim} values, got ${values.length}${from ? ` (${from})` : ''}`, { path: at, expected: dim, got: values.length });
+    }
     const halves = values instanceof Halves ? checkHalves(values.bits, name, at) : quantize(values, name, at);
     const data = bytesOf(halves);
     features.push({ modality, dim, halves, data });

@@ -3,13 +3,13 @@
  * in one transaction (post rows, tags, features); replaying a registration with the same payload returns the stored
  * post, a different payload under the same id is a CONFLICT and nothing of the batch is written.
  */
-import type { Config } from '../../config/config.js';
 import type { Db, Prisma, Tx } from '../../data/db.js';
 import type { Provider } from '../../data/provider.js';
 import { retryTransaction } from '../../data/retry.js';
 import { Prisma as Sql } from '../../generated/sqlite/client.js';
 import { checkFirst, decodeCursor, toPage, type Page } from '../pagination.js';
 import type { MediaType, PostRecord } from '../types.js';
+import type { FeatureRules } from './feature-widths.js';
 import { normalizePost, type NormalizedPost, type PostInput } from './post.validation.js';
 import { checkStored, freshRecord, toPostRecord, uniqueById, type Written } from './post-records.js';
 
@@ -85,14 +85,15 @@ export class PostsService {
 
   constructor(
     private readonly db: Db,
-    private readonly config: Config,
+    /** The feature widths registrations are checked against now (FeatureWidths.current). */
+    private readonly rules: () => FeatureRules,
   ) {
     this.prisma = db.prisma;
   }
 
   /** Checks one registration (BAD_USER_INPUT naming `path`) without writing anything. */
   normalize(input: PostInput, path: string): NormalizedPost {
-    return normalizePost(input, this.config, path);
+    return normalizePost(input, this.rules(), path);
   }
 
   /**

@@ -3,12 +3,14 @@
  * key order, users in key order, interactions in time order. Features become one float16 matrix per modality whose
  * width is the widest configured dimension (visual: 2208 for images, 2048 for videos, the rest of a video row zero),
  * with all-zero rows for posts that lack the modality, the convention of dataset folders (docs/datasets.md).
- * Keys map back from dataset indices to database rows.
+ * Keys map back from dataset indices to database rows. `widths` records the stored width per media type and modality
+ * (the models trained on the export record it, and registerPost checks uploads against it: feature-widths.ts).
  */
 import type { Prisma } from '../../data/db.js';
 import { bytesToHalves } from '../../lib/vectors.js';
 import { floatsToHalves } from '../../datasets/float16.js';
-import { type Dataset, type FeatureMatrix, type Modality } from '../../datasets/types.js';
+import type { FeatureDims } from '../../config/config.js';
+import { type Dataset, type FeatureMatrix, type MediaType, type Modality } from '../../datasets/types.js';
 import { modalityNames } from '../types.js';
 
 export interface ExportedDataset {
@@ -16,6 +18,8 @@ export interface ExportedDataset {
   postKeys: Int32Array;
   userKeys: Int32Array;
   signalKeys: Int32Array;
+  /** The widest stored feature per media type and modality. */
+  widths: Record<MediaType, FeatureDims>;
 }
 
 const PAGE = 50_000;
@@ -71,14 +75,19 @@ export async function exportDataset(prisma: Prisma, onProgress: (stage: string, 
     cursor = { timestamp: rows[rows.length - 1].timestamp, id: rows[rows.length - 1].id };
   }
 
-  const features = await exportFeatures(prisma, postIndex, posts.length);
+  const mediaOf = Uint8Array.from(posts, (p) => (p.mediaType === 'VIDEO' ? 0 : 1));
+  const widths: Record<MediaType, FeatureDims> = { video: {}, image: {} };
+  const features = await exportFeatures(prisma, postIndex, posts.length, (row, modality, dim) => {
+    const w = widths[mediaOf[row] === 0 ? 'video' : 'image'];
+    w[modality] = Math.max(w[modality] ?? 0, dim);
+  });
   return {
     dataset: {
       name: 'database',
       items: {
         ids: posts.map((p) => p.externalId),
         createdAt: Float64Array.from(posts, (p) => p.createdAt.getTime() / 1000),
-        mediaType: Uint8Array.from(posts, (p) => (p.mediaType === 'VIDEO' ? 0 : 1)),
+        mediaType: mediaOf,
         tagNames,
         tagOffsets,
         tagIds: Int32Array.from(tagIds),
@@ -92,10 +101,16 @@ export async function exportDataset(prisma: Prisma, onProgress: (stage: string, 
     postKeys: Int32Array.from(posts, (p) => p.id),
     userKeys: Int32Array.from(users, (u) => u.id),
     signalKeys: Int32Array.from(signals, (s) => s.id),
+    widths,
   };
 }
 
-async function exportFeatures(prisma: Prisma, postIndex: Map<number, number>, rows: number): Promise<Partial<Record<Modality, FeatureMatrix>>> {
+async function exportFeatures(
+  prisma: Prisma,
+  postIndex: Map<number, number>,
+  rows: number,
+  onRow: (row: number, modality: Modality, dim: number) => void,
+): Promise<Partial<Record<Modality, FeatureMatrix>>> {
   const dims = await prisma.postFeature.groupBy({ by: ['modality'], _max: { dim: true } });
   const out: Partial<Record<Modality, FeatureMatrix>> = {};
   for (const { modality, _max } of dims) {
@@ -106,7 +121,9 @@ async function exportFeatures(prisma: Prisma, postIndex: Map<number, number>, ro
       const page = await prisma.postFeature.findMany({ where: { modality, postId: { gt: after } }, orderBy: { postId: 'asc' }, take: 5000 });
       for (const f of page) {
         const halves = f.dtype === 'FLOAT16' ? bytesToHalves(f.data) : floatsToHalves(new Float32Array(f.data.buffer.slice(f.data.byteOffset, f.data.byteOffset + f.data.byteLength)), new Uint16Array(f.dim));
-        data.set(halves, postIndex.get(f.postId)! * dim);
+        const row = postIndex.get(f.postId)!;
+        data.set(halves, row * dim);
+        onRow(row, modalityNames[modality] as Modality, f.dim);
       }
       if (page.length < 5000) break;
       after = page[page.length - 1].postId;

@@ -16,6 +16,7 @@ import { mediaTypeOf, type MediaType } from '../types.js';
 import { writeBackbone, writeMemer, type Backbone } from './artefacts.js';
 import { exportDataset } from './export.js';
 import { retryTransaction } from '../../data/retry.js';
+import { badInput } from '../../errors.js';
 
 export interface TrainedVersion {
   version: string;
@@ -30,6 +31,8 @@ export interface TrainSummary {
   dataset: { posts: number; users: number; interactions: number };
   versions: TrainedVersion[];
   skipped: { signal: string; mediaType: MediaType; reason: string }[];
+  /** Things about the data a user should know (e.g. every interaction at the same time); `memer train` prints them. */
+  warnings: string[];
   timings: PipelineResult['timings'] & { export: number };
 }
 
@@ -48,6 +51,8 @@ export async function trainOnDatabase(
   const exported = await exportDataset(prisma, (_s, done, total) => onProgress({ stage: 'export', done, total }));
   const { dataset } = exported;
   const exportSeconds = (performance.now() - t0) / 1000;
+  if (dataset.interactions.length === 0) throw badInput('the database has no interactions to train on: run `memer import DIR` (or recordInteractions) first');
+  const warnings = timeWarnings(dataset.interactions.time);
   const run = overrides.version ?? runId();
   // Signals with no interaction have nothing to learn from.
   const active = new Set(Array.from(dataset.interactions.signal));
@@ -72,7 +77,10 @@ export async function trainOnDatabase(
         skipped.push({ signal: s.signal, mediaType: mediaTypeOf(media), reason: m.memerSkipped ?? 'no model' });
         continue;
       }
-      const metrics = { ...m.memer.metrics, freqScale: m.memer.freqScale, modalities: m.memer.modalities, backbone: ffmVersion };
+      // The stored widths: serving checks uploads against them and cuts a stored vector to the model's input when the
+      // rest is zero (a trailing column zero in all training posts is not one of the model's inputs).
+      const featureWidths = Object.fromEntries(m.memer.modalities.map((spec) => [spec.modality, Math.max(spec.dim, exported.widths[media][spec.modality] ?? 0)]));
+      const metrics = { ...m.memer.metrics, freqScale: m.memer.freqScale, modalities: m.memer.modalities, featureWidths, backbone: ffmVersion };
       const rel = writeMemer(services.config.modelDir, run, s.signal, mediaTypeOf(media), m.memer.onnx);
       rows.push({ version: m.memer.info.version, kind: 'MEMER', signalId: signalKey.get(s.signal)!, mediaType: mediaTypeOf(media), status: 'READY', metrics: JSON.stringify(metrics), artefact: rel });
       versions.push({ version: m.memer.info.version, kind: 'MEMER', signal: s.signal, mediaType: mediaTypeOf(media), metrics });
@@ -88,8 +96,29 @@ export async function trainOnDatabase(
     dataset: { posts: dataset.items.ids.length, users: dataset.userIds.length, interactions: dataset.interactions.length },
     versions,
     skipped,
+    warnings,
     timings: { ...result.timings, export: exportSeconds },
   };
+}
+
+/**
+ * Training orders interactions by time (the FFM's validation rows are the latest, the maturity replay counts views in
+ * time order) and breaks ties by the order they were stored in. When every interaction has the same time (the TikTok
+ * import has none, `memer dataset interactions` without --time-col), that storage order is all there is: say so.
+ */
+export function timeWarnings(time: Float64Array): string[] {
+  if (time.length < 2) return [];
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < time.length; i++) {
+    if (time[i] < min) min = time[i];
+    if (time[i] > max) max = time[i];
+  }
+  if (min !== max) return [];
+  return [
+    `every interaction has the same time (${new Date(min * 1000).toISOString()}): the FFM's validation rows and the maturity replay ` +
+      'follow the order the interactions were imported in instead (for TikTok: the upstream train rows first, then validation and test)',
+  ];
 }
 
 /** Figure 1 for a signal: its maturity curve per media type with the threshold M read from it. */

@@ -4,18 +4,24 @@ import { MediaType } from './enums.js';
 import type { FloatValues } from '../../lib/packed-floats.js';
 import { FloatVector } from './scalars.js';
 
-@InputType({ description: 'Pre-extracted content features (paper 2.2); dimensions must match the service configuration.' })
+@InputType({
+  description:
+    "Pre-extracted content features (paper 2.2). Each vector's length must be the width the service expects for the post's media type: " +
+    'MEMER_FEATURES_VIDEO / MEMER_FEATURES_IMAGE when set, else the width the active MEMER models were trained on, else that of the posts ' +
+    "already stored, else the paper's default (in brackets below). A wrong length is a BAD_USER_INPUT error naming the expected width " +
+    '(extensions.expected) and the input (extensions.path).',
+})
 export class FeaturesInput {
-  @Field(() => FloatVector, { nullable: true, description: 'Visual: 2048-d ResNeXt3D for videos, 2208-d DenseNet161 for images (defaults).' })
+  @Field(() => FloatVector, { nullable: true, description: 'Visual, e.g. ResNeXt3D for videos [2048], DenseNet161 for images [2208].' })
   visual?: FloatValues | null;
 
-  @Field(() => FloatVector, { nullable: true, description: 'Audio: 128-d VGGish (videos only).' })
+  @Field(() => FloatVector, { nullable: true, description: 'Audio, e.g. VGGish [128; by default videos only].' })
   audio?: FloatValues | null;
 
-  @Field(() => FloatVector, { nullable: true, description: 'Text: 100-d FastText of the text read from the frames.' })
+  @Field(() => FloatVector, { nullable: true, description: 'Text, e.g. FastText of the text read from the frames [100].' })
   text?: FloatValues | null;
 
-  @Field(() => FloatVector, { nullable: true, description: 'Auxiliary numeric features.' })
+  @Field(() => FloatVector, { nullable: true, description: 'Auxiliary numeric features [3].' })
   aux?: FloatValues | null;
 }
 
