@@ -109,6 +109,8 @@ export interface EvaluationOptions {
   readonly strongBaselines: boolean;
   /** time: posts created in the first `trainFraction` of the creation-time span train, the rest test (paper 33/40). */
   readonly trainFraction: number;
+  /** time: how trainFraction cuts: of the creation-time 'span', of the 'posts' by creation time, or 'auto' (the earlier cutoff). */
+  readonly splitOn: 'span' | 'posts' | 'auto';
   /** time: share of each test post's interactions held out for scoring; the FFM learns from the rest. */
   readonly heldOutFraction: number;
   /**
@@ -144,6 +146,7 @@ export const DEFAULT_EVALUATION_OPTIONS: EvaluationOptions = Object.freeze({
   hybridLoss: 'warp',
   strongBaselines: true,
   trainFraction: 33 / 40,
+  splitOn: 'auto',
   heldOutFraction: 0.5,
   heldOutBy: 'interaction',
   cvarH: 200,
@@ -166,6 +169,7 @@ export function evaluationOptions(over: Partial<EvaluationOptions> = {}): Evalua
   check(Number.isInteger(o.minPosts) && o.minPosts >= 0, `minPosts must be a non-negative integer, got ${o.minPosts}`);
   check(Number.isInteger(o.resamples) && o.resamples >= 10, `resamples must be an integer >= 10, got ${o.resamples}`);
   check(o.hybridLoss === 'warp' || o.hybridLoss === 'bpr', `hybridLoss must be warp or bpr, got ${o.hybridLoss}`);
+  check(['span', 'posts', 'auto'].includes(o.splitOn), `splitOn must be span, posts or auto, got ${o.splitOn}`);
   check(o.trainFraction > 0 && o.trainFraction < 1, `trainFraction must be in (0, 1), got ${o.trainFraction}`);
   check(o.heldOutBy === 'interaction' || o.heldOutBy === 'pair', `heldOutBy must be interaction or pair, got ${o.heldOutBy}`);
   check(o.heldOutFraction > 0 && o.heldOutFraction < 1, `heldOutFraction must be in (0, 1), got ${o.heldOutFraction}`);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildItemTable } from '../../../src/datasets/items.js';
 import type { Dataset } from '../../../src/datasets/types.js';
-import { timeSplit } from '../../../src/ml/evaluation/time-protocol.js';
+import { splitCutoff, timeSplit } from '../../../src/ml/evaluation/time-protocol.js';
 
 /** 20 posts over 40 days, 30 users, each pair seen 3 times: repeated impressions, as in real logs. */
 function repeatedPairs(): Dataset {
@@ -32,4 +32,19 @@ test("held out by pair: no (user, post) pair of a test post is on both sides of 
     if (by === 'pair') assert.equal(shared, 0);
     else assert.ok(shared > 0, 'per interaction, repeated pairs land on both sides (what the pair mode prevents)');
   }
+});
+
+test('split cutoff: auto keeps at least the last 1 - f of the posts and of the span in test (an old catalogue, as ml-100k)', () => {
+  // 900 posts "created" in the first week of a 200-day log, 100 spread over the rest: the span rule alone tests 2%.
+  const day = 86_400;
+  const c = Float64Array.from({ length: 1000 }, (_, i) => (i < 900 ? (i / 900) * 7 * day : 7 * day + ((i - 900) / 100) * 193 * day));
+  const f = 33 / 40;
+  const test = (cut: number) => c.filter((t) => t >= cut).length;
+  assert.ok(test(splitCutoff(c, f, 'span')) < 30);
+  assert.ok(test(splitCutoff(c, f, 'posts')) >= 175);
+  assert.equal(splitCutoff(c, f, 'auto'), Math.min(splitCutoff(c, f, 'span'), splitCutoff(c, f, 'posts')));
+  assert.ok(test(splitCutoff(c, f, 'auto')) >= 175);
+  // A steady creation rate: the rules agree to within a post's spacing.
+  const steady = Float64Array.from({ length: 1000 }, (_, i) => i * day);
+  assert.ok(Math.abs(splitCutoff(steady, f, 'span') - splitCutoff(steady, f, 'posts')) <= day);
 });
