@@ -1,6 +1,8 @@
 import { CliError, ExitCode, type Command } from '../command.js';
 import { ttyProgress } from '../../datasets/progress.js';
 import { DEFAULT_SIMULATOR_OPTIONS as D, simulate, type SimulatorOverrides } from '../../datasets/simulator/index.js';
+import { PRESETS, type PresetName } from '../../datasets/simulator/presets.js';
+import { choice } from '../args.js';
 
 /** Integer flags: `1e7`, `10M`, `250k` and `10_000` are accepted. */
 function count(flag: string, text: string | undefined): number | undefined {
@@ -27,6 +29,7 @@ export const command: Command = {
     '',
     'Options (defaults in brackets):',
     `  --out DIR               output folder (created; files of the same name are overwritten)`,
+    `  --preset NAME           start from a named platform: science (the science test's, docs/evaluation.md) [none]`,
     `  --seed S                PRNG seed [${D.seed}]`,
     `  --users N               users [${D.users}]`,
     `  --posts N               posts, videos and images [${D.posts}]`,
@@ -45,6 +48,7 @@ export const command: Command = {
   ].join('\n'),
   options: {
     out: { type: 'string' },
+    preset: { type: 'string' },
     seed: { type: 'string' },
     users: { type: 'string' },
     posts: { type: 'string' },
@@ -66,7 +70,9 @@ export const command: Command = {
     const out = values.out as string | undefined;
     if (!out) throw new CliError('--out DIR is required', ExitCode.USAGE);
     const s = (k: string) => values[k] as string | undefined;
-    const overrides: SimulatorOverrides = withoutUndefined({
+    const presetName = choice('preset', s('preset'), Object.keys(PRESETS) as PresetName[]);
+    const preset: SimulatorOverrides = presetName ? PRESETS[presetName] : {};
+    const flags: SimulatorOverrides = withoutUndefined({
         seed: count('seed', s('seed')),
         users: count('users', s('users')),
         posts: count('posts', s('posts')),
@@ -79,6 +85,7 @@ export const command: Command = {
         negatives: s('negatives'),
         writeLatent: values['no-latent'] ? false : undefined,
       }) as SimulatorOverrides;
+    const overrides: SimulatorOverrides = { ...preset, ...flags, dims: { ...preset.dims, ...flags.dims }, rates: { ...preset.rates, ...flags.rates } };
     const progress = ttyProgress('simulate');
     let summary;
     try {

@@ -26,18 +26,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readDataset } from '../../../src/datasets/read.js';
 import { simulate, type SimulatorOverrides } from '../../../src/datasets/simulator/index.js';
+import { PRESETS } from '../../../src/datasets/simulator/presets.js';
 import { evaluateTime, type ResultRow } from '../../../src/ml/evaluation/index.js';
 
-export const SCIENCE_PLATFORM: SimulatorOverrides = {
-  seed: 1,
-  users: 500,
-  posts: 4000,
-  interactions: 500_000,
-  popularitySigma: 0.5,
-  dims: { videoVisual: 64, imageVisual: 72, audio: 16, text: 16 },
-  rates: { click: 0.3, likeGivenClick: 0.5, shareGivenClick: 0.4, favoriteGivenClick: 0.45 },
-  writeLatent: false,
-};
+/** `memer simulate --preset science` (src/datasets/simulator/presets.ts). */
+export const SCIENCE_PLATFORM: SimulatorOverrides = { ...PRESETS.science, seed: 1 };
 
 export const SCIENCE_REPLICATES = [1, 2, 3] as const;
 
