@@ -12,20 +12,19 @@
  *              own positives
  *   no MATURE  a held-out post has no backbone embedding, so there is no RelaImpr; GAUC and AUC are the measure
  */
-import type { Dataset, MediaType } from '../../datasets/types.js';
+import type { Dataset } from '../../datasets/types.js';
 import { MEDIA_TYPES } from '../../datasets/types.js';
 import { OnnxRuntime } from '../onnx/runtime.js';
-import { featureLayout } from '../pipeline/features.js';
 import { pipelineOptions } from '../pipeline/options.js';
 import { pipelineSummary } from '../pipeline/progress.js';
 import { interactionsOfItems, withInteractions } from '../pipeline/subset.js';
 import { trainPipeline, type PipelineEvent } from '../pipeline/train.js';
 import { Rng } from '../random.js';
-import type { Comparison } from './comparisons.js';
 import { EvaluationError, requireRows } from './errors.js';
-import { ablationModels, groupOptions, groupParameters, hybridBaseline, methodEmbeddings, scoreMethods, thresholdReport, type MethodEmbedding } from './methods.js';
+import { ColdReport } from './cold-group.js';
+import { groupParameters, thresholdReport } from './methods.js';
 import { evalRows } from './scoring.js';
-import { evaluationOptions, type EvaluationOptions, type EvaluationReport, type ResultRow, type TagGain, type ThresholdReport } from './types.js';
+import { evaluationOptions, type EvaluationOptions, type EvaluationReport, type ThresholdReport } from './types.js';
 
 /** 1 for the held-out posts: `coldItems` by id, or a seeded `fraction` of the posts that have an interaction. */
 export function itemColdSplit(ds: Dataset, fraction: number, seed: number, coldItems: readonly string[] | null = null): Uint8Array {
@@ -66,21 +65,15 @@ export async function evaluateItemCold(ds: Dataset, options: Partial<EvaluationO
   const pipe = await trainPipeline(fitDs, { ...eo.pipeline, trainItems }, onProgress);
   const o = pipe.options;
   const runtime = new OnnxRuntime({ provider: 'cpu', intraOpThreads: o.threads });
-  const results: ResultRow[] = [];
-  const perTag: TagGain[] = [];
-  const comparisons: Comparison[] = [];
+  const report = new ColdReport();
   const thresholds: Record<string, ThresholdReport> = {};
-  const memer: Record<string, unknown>[] = [];
-  const baselines: Record<string, unknown>[] = [];
   const reasons: string[] = [];
-  let tAblation = 0, tBaselines = 0, tScoring = 0;
   try {
     for (const sig of pipe.signals) {
       const s = ds.signals.indexOf(sig.signal);
       const fitOfSignal = fit.filter((i) => ds.interactions.signal[i] === s);
       const warmUser = new Uint8Array(ds.userIds.length);
       for (const i of fitOfSignal) warmUser[ds.interactions.user[i]] = 1;
-      let hybrid: MethodEmbedding | null = null;
       for (const mediaType of MEDIA_TYPES) {
         const media = sig.media[mediaType];
         if (!media) continue;
@@ -98,33 +91,13 @@ export async function evaluateItemCold(ds: Dataset, options: Partial<EvaluationO
         // Without a MEMER model the baselines are still scored (and the group has no comparisons).
         if (!media.memer) reasons.push(`${th.key}: no MEMER model (${media.memerSkipped ?? 'skipped'})`);
         onProgress?.({ stage: 'evaluate', key: th.key });
-        let tm = performance.now();
-        const models = await ablationModels(fitDs, sig, media, o, runtime, eo.ablation === true || (Array.isArray(eo.ablation) && eo.ablation.includes(sig.signal)));
-        tAblation += seconds(tm);
-        tm = performance.now();
-        if (eo.strongBaselines && !hybrid) {
-          const h = hybridBaseline(ds, fitOfSignal, eo.hybridLoss, o.seed + 13 + s, o.modalities);
-          hybrid = h.method;
-          baselines.push({ signal: sig.signal, method: 'HYBRID_MF', ...h.info });
-        }
-        tBaselines += seconds(tm);
-        tm = performance.now();
-        const targets = Int32Array.from(new Set(rows.post));
-        const ridge = eo.strongBaselines ? featureLayout(ds, mediaType as MediaType, o.modalities) : [];
-        const { list, ridge: ridgeInfo } = await methodEmbeddings({ ds, sig, targets, averageFrom: media.mature, models, runtime, freq: () => 0, seed: o.seed + 7 + s, mature: false, ridge, extra: hybrid ? [hybrid] : [] });
-        if (ridgeInfo) baselines.push({ key: th.key, method: 'RIDGE', ...ridgeInfo });
-        const scored = scoreMethods(ds, sig.signal, mediaType as MediaType, 'cold', rows, media.users, sig.d, list, eo.topTags, groupOptions(eo, o.seed + 31 + s));
-        results.push(...scored.results);
-        perTag.push(...scored.perTag);
-        comparisons.push(...scored.comparisons);
-        for (const m of models) memer.push({ key: th.key, version: m.info.version, modalities: m.modalities, freqScale: m.freqScale, ...m.metrics });
-        tScoring += seconds(tm);
+        await report.scoreGroup({ ds, fitDs, sig, media, rows, o, eo, runtime, mature: false, freq: () => 0, hybridTrain: () => fitOfSignal });
       }
     }
   } finally {
     await runtime.dispose();
   }
-  requireRows('item-cold', results, reasons, ['a larger held-out share: --cold-fraction F', 'the signals with most interactions: --signals A,B', 'content features for MEMER: --hash-text D']);
+  requireRows('item-cold', report.results, reasons, ['a larger held-out share: --cold-fraction F', 'the signals with most interactions: --signals A,B', 'content features for MEMER: --hash-text D']);
   const summary = pipelineSummary(pipe) as { signals: { ffm: unknown[] }[] };
   return {
     protocol: 'item-cold',
@@ -134,12 +107,12 @@ export async function evaluateItemCold(ds: Dataset, options: Partial<EvaluationO
     },
     thresholds,
     ffm: summary.signals.flatMap((x) => x.ffm as Record<string, unknown>[]),
-    memer,
-    results,
-    comparisons,
-    baselines,
-    perTag,
+    memer: report.memer,
+    results: report.results,
+    comparisons: report.comparisons,
+    baselines: report.baselines,
+    perTag: report.perTag,
     parameters: { ...groupParameters(eo), coldFraction: eo.coldFraction, heldOutSplit: eo.coldItems ? 'given' : 'seeded', ablation: eo.ablation, pipeline: { ...o, trainItems: undefined } },
-    timings: { ffm: pipe.timings.ffm, maturity: pipe.timings.maturity, memer: pipe.timings.memer, ablation: tAblation, baselines: tBaselines, scoring: tScoring, total: seconds(t0) },
+    timings: { ffm: pipe.timings.ffm, maturity: pipe.timings.maturity, memer: pipe.timings.memer, ...report.timings, total: seconds(t0) },
   };
 }

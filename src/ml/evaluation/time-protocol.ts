@@ -12,22 +12,20 @@
  *   evaluated  test posts whose non-held-out views reach M (they "crossed M": their mature embedding exists); their
  *              held-out rows are scored for every method with the same FFM user embeddings
  */
-import type { Dataset, MediaType } from '../../datasets/types.js';
+import type { Dataset } from '../../datasets/types.js';
 import { MEDIA_TYPES } from '../../datasets/types.js';
 import { OnnxRuntime } from '../onnx/runtime.js';
-import type { MemerModel } from '../pipeline/memer-model.js';
 import { normalisedFreq } from '../pipeline/memer-model.js';
 import { Rng } from '../random.js';
 import { pipelineOptions } from '../pipeline/options.js';
 import { pipelineSummary } from '../pipeline/progress.js';
 import { withInteractions } from '../pipeline/subset.js';
 import { trainPipeline, type PipelineEvent } from '../pipeline/train.js';
-import { featureLayout } from '../pipeline/features.js';
-import type { Comparison } from './comparisons.js';
-import { ablationModels, groupOptions, groupParameters, hybridBaseline, thresholdReport, methodEmbeddings, scoreMethods, type MethodEmbedding } from './methods.js';
+import { ColdReport } from './cold-group.js';
+import { groupParameters, thresholdReport } from './methods.js';
 import { requireRows } from './errors.js';
 import { evalRows } from './scoring.js';
-import { evaluationOptions, type EvaluationOptions, type EvaluationReport, type ResultRow, type TagGain, type ThresholdReport } from './types.js';
+import { evaluationOptions, type EvaluationOptions, type EvaluationReport, type ThresholdReport } from './types.js';
 
 export interface TimeSplit {
   cutoff: number;
@@ -113,18 +111,12 @@ export async function evaluateTime(ds: Dataset, options: Partial<EvaluationOptio
   const pipe = await trainPipeline(fitDs, { ...eo.pipeline, trainItems: split.trainItems }, onProgress);
   const o = pipe.options;
   const runtime = new OnnxRuntime({ provider: 'cpu', intraOpThreads: o.threads });
-  const results: ResultRow[] = [];
-  const perTag: TagGain[] = [];
+  const report = new ColdReport();
   const thresholds: Record<string, ThresholdReport> = {};
   const reasons: string[] = [];
-  const memer: Record<string, unknown>[] = [];
-  const comparisons: Comparison[] = [];
-  const baselines: Record<string, unknown>[] = [];
-  let tAblation = 0, tScoring = 0, tBaselines = 0;
   try {
     for (const sig of pipe.signals) {
       const s = ds.signals.indexOf(sig.signal);
-      let hybrid: MethodEmbedding | null = null;
       for (const mediaType of MEDIA_TYPES) {
         const media = sig.media[mediaType];
         if (!media) continue;
@@ -146,36 +138,18 @@ export async function evaluateTime(ds: Dataset, options: Partial<EvaluationOptio
           continue;
         }
         onProgress?.({ stage: 'evaluate', key: th.key });
-        let t = performance.now();
-        const models = await ablationModels(fitDs, sig, media, o, runtime, eo.ablation === true || (Array.isArray(eo.ablation) && eo.ablation.includes(sig.signal)));
-        tAblation += seconds(t);
-        t = performance.now();
-        const targets = Int32Array.from(new Set(rows.post));
-        const freq = (m: MemerModel) => (eo.coldFreq === 'zero' ? 0 : normalisedFreq(th.threshold, m.freqScale));
-        const tb = performance.now();
-        if (eo.strongBaselines && !hybrid) {
-          // Trained on the training posts' interactions only: the evaluated (test) posts are cold for it, as for MEMER.
-          const train = split.fit.filter((i) => ds.interactions.signal[i] === s && split.trainItems[ds.interactions.item[i]]);
-          const h = hybridBaseline(ds, train, eo.hybridLoss, o.seed + 13 + s, o.modalities);
-          hybrid = h.method;
-          baselines.push({ signal: sig.signal, method: 'HYBRID_MF', ...h.info });
-        }
-        tBaselines += seconds(tb);
-        const ridge = eo.strongBaselines ? featureLayout(ds, mediaType as MediaType, o.modalities) : [];
-        const { list, tagFallbacks, ridge: ridgeInfo } = await methodEmbeddings({ ds, sig, targets, averageFrom: media.mature, models, runtime, freq, seed: o.seed + 7 + s, mature: true, ridge, extra: hybrid ? [hybrid] : [] });
-        if (ridgeInfo) baselines.push({ key: th.key, method: 'RIDGE', ...ridgeInfo });
-        const scored = scoreMethods(ds, sig.signal, mediaType as MediaType, 'cold', rows, media.users, sig.d, list, eo.topTags, groupOptions(eo, o.seed + 31 + s));
-        results.push(...scored.results);
-        perTag.push(...scored.perTag);
-        comparisons.push(...scored.comparisons);
-        for (const m of models) memer.push({ key: th.key, version: m.info.version, modalities: m.modalities, freqScale: m.freqScale, ...m.metrics, tagFallbacks });
-        tScoring += seconds(t);
+        await report.scoreGroup({
+          ds, fitDs, sig, media, rows, o, eo, runtime, mature: true,
+          freq: (m) => (eo.coldFreq === 'zero' ? 0 : normalisedFreq(th.threshold, m.freqScale)),
+          // The training posts' interactions only: the evaluated (test) posts are cold for it, as for MEMER.
+          hybridTrain: () => split.fit.filter((i) => ds.interactions.signal[i] === s && split.trainItems[ds.interactions.item[i]]),
+        });
       }
     }
   } finally {
     await runtime.dispose();
   }
-  requireRows('time', results, reasons, HINTS);
+  requireRows('time', report.results, reasons, HINTS);
   const summary = pipelineSummary(pipe) as { signals: { ffm: unknown[] }[] };
   return {
     protocol: 'time',
@@ -186,12 +160,12 @@ export async function evaluateTime(ds: Dataset, options: Partial<EvaluationOptio
     },
     thresholds,
     ffm: summary.signals.flatMap((x) => x.ffm as Record<string, unknown>[]),
-    memer,
-    results,
-    comparisons,
-    baselines,
-    perTag,
+    memer: report.memer,
+    results: report.results,
+    comparisons: report.comparisons,
+    baselines: report.baselines,
+    perTag: report.perTag,
     parameters: { ...groupParameters(eo), trainFraction: eo.trainFraction, splitOn: eo.splitOn, heldOutFraction: eo.heldOutFraction, heldOutBy: eo.heldOutBy, ablation: eo.ablation, coldFreq: eo.coldFreq, pipeline: { ...o, trainItems: undefined } },
-    timings: { split: tSplit, ffm: pipe.timings.ffm, maturity: pipe.timings.maturity, memer: pipe.timings.memer, ablation: tAblation, baselines: tBaselines, scoring: tScoring, total: seconds(t0) },
+    timings: { split: tSplit, ffm: pipe.timings.ffm, maturity: pipe.timings.maturity, memer: pipe.timings.memer, ...report.timings, total: seconds(t0) },
   };
 }
