@@ -53,7 +53,19 @@ export interface Config {
   refreshMs: number;
   /** Posts per signal from which recommendations use the approximate (HNSW) index instead of an exact scan. */
   approximateFrom: number;
+  /** Most distinct tags one post may carry (registerPost, registerPosts, `memer import`). */
+  maxTags: number;
+  /** Longest tag, in characters (after trimming). */
+  maxTagLength: number;
+  /** Largest `first` of `recommendations`. */
+  maxRecommendations: number;
 }
+
+/**
+ * Tags are stored in a primary key and an index: PostgreSQL's B-tree entries hold at most ~2,700 bytes, i.e. 512
+ * characters of 4-byte UTF-8 with room to spare.
+ */
+export const TAG_LENGTH_CEILING = 512;
 
 export const defaults: Readonly<Config> = Object.freeze({
   databaseUrl: 'file:./data/memer.db',
@@ -74,6 +86,10 @@ export const defaults: Readonly<Config> = Object.freeze({
   maxBatch: 1000,
   refreshMs: 2000,
   approximateFrom: 200_000,
+  // Real catalogues carry hundreds of tags per item (a music catalogue: up to 329).
+  maxTags: 1024,
+  maxTagLength: 256,
+  maxRecommendations: 500,
 });
 
 export class ConfigError extends Error {
@@ -103,6 +119,9 @@ export const envNames = {
   MEMER_MAX_BATCH: 'maxBatch',
   MEMER_REFRESH_MS: 'refreshMs',
   MEMER_APPROXIMATE_FROM: 'approximateFrom',
+  MEMER_MAX_TAGS: 'maxTags',
+  MEMER_MAX_TAG_LENGTH: 'maxTagLength',
+  MEMER_MAX_RECOMMENDATIONS: 'maxRecommendations',
 } as const;
 
 const MODALITY_NAMES: readonly Modality[] = ['visual', 'audio', 'text', 'aux'];
@@ -210,7 +229,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     maxBatch: get('maxBatch') === undefined ? defaults.maxBatch : positiveInt('MEMER_MAX_BATCH', get('maxBatch')),
     refreshMs: get('refreshMs') === undefined ? defaults.refreshMs : positiveInt('MEMER_REFRESH_MS', get('refreshMs')),
     approximateFrom: get('approximateFrom') === undefined ? defaults.approximateFrom : positiveInt('MEMER_APPROXIMATE_FROM', get('approximateFrom')),
+    maxTags: get('maxTags') === undefined ? defaults.maxTags : positiveInt('MEMER_MAX_TAGS', get('maxTags'), true),
+    maxTagLength: get('maxTagLength') === undefined ? defaults.maxTagLength : positiveInt('MEMER_MAX_TAG_LENGTH', get('maxTagLength')),
+    maxRecommendations: get('maxRecommendations') === undefined ? defaults.maxRecommendations : positiveInt('MEMER_MAX_RECOMMENDATIONS', get('maxRecommendations')),
   };
+  if (config.maxTagLength > TAG_LENGTH_CEILING) {
+    throw new ConfigError('MEMER_MAX_TAG_LENGTH', `at most ${TAG_LENGTH_CEILING} (tags are index keys; PostgreSQL's B-tree entries hold ~2,700 bytes), got ${config.maxTagLength}`);
+  }
   // Features given as an override (tests, tools) are binding like configured ones, unless the override says otherwise.
   const featuresConfigured = overrides.featuresConfigured ?? (overrides.features ? { video: true, image: true } : config.featuresConfigured);
   return Object.freeze({ ...config, ...overrides, featuresConfigured });

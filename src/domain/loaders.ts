@@ -25,6 +25,13 @@ export interface StoredEmbedding {
   modelVersion: string | null;
 }
 
+export interface StoredUserEmbedding {
+  vector: Uint8Array;
+  dim: number;
+  updatedAt: Date;
+  modelVersion: string | null;
+}
+
 const pairKey = (a: number, b: number) => `${a}:${b}`;
 
 /** What a loader found for each key, in the keys' order (null where nothing was). */
@@ -120,6 +127,20 @@ export class RequestLoaders {
     const created = this.created.get(postKey);
     if (created) return source === 'MEMER' && created.has(signalKey) ? Promise.resolve(created.get(signalKey)!) : NONE;
     return this.embeddings.load(`${postKey}:${signalKey}:${source}`);
+  }
+
+  private readonly userVectors = new DataLoader<string, StoredUserEmbedding | null>(async (keys) => {
+    const pairs = keys.map((k) => k.split(':').map(Number));
+    const rows = await this.prisma.userEmbedding.findMany({
+      where: { userId: { in: [...new Set(pairs.map((p) => p[0]))] }, signalId: { in: [...new Set(pairs.map((p) => p[1]))] } },
+      select: { userId: true, signalId: true, vector: true, dim: true, updatedAt: true, modelVersion: { select: { version: true } } },
+    });
+    return inOrder(keys, new Map(rows.map((r) => [pairKey(r.userId, r.signalId), { vector: r.vector, dim: r.dim, updatedAt: r.updatedAt, modelVersion: r.modelVersion?.version ?? null }])));
+  });
+
+  /** The user's served embedding for the signal (the one recommendations rank with); null where none is stored. */
+  userEmbedding(userKey: number, signalKey: number): Promise<StoredUserEmbedding | null> {
+    return this.userVectors.load(pairKey(userKey, signalKey));
   }
 
   readonly averages = new DataLoader<number, Awaited<ReturnType<BaselineCache['averages']>>>((signalKeys) =>

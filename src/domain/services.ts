@@ -62,7 +62,7 @@ export class Services {
     this.widths = new FeatureWidths(db.prisma, config, this.registry);
     this.index = new PostIndex(db.prisma, this.baselines, logger, this.runtime, { approximateFrom: config.approximateFrom }, db.direct);
     this.uploads = new UploadsService(db, this.posts, this.interactions, this.registry, this.index, this.baselines, this.catalog, logger);
-    this.recommendations = new RecommendationsService(db.prisma, this.index, db.direct, db.pg);
+    this.recommendations = new RecommendationsService(db.prisma, this.index, db.direct, db.pg, config.maxRecommendations);
   }
 
   /** Fresh DataLoaders for one request. */

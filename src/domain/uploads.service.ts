@@ -152,8 +152,9 @@ export class UploadsService {
   /** Predicts, then writes posts and vectors in one transaction; null when `check` found the models retired. */
   private async writeOnce(posts: NormalizedPost[], snapshot: Snapshot, check: boolean): Promise<(Written & { stored: PostEmbeddingRow[]; out: Embedded[] }) | null> {
     const features = new Map(posts.map((p, i) => [-(i + 1), uploadFeatures(p.features)]));
+    const content = new Map(posts.map((p, i) => [-(i + 1), { text: p.text, tags: p.tags }]));
     const refs = posts.map((p, i) => ({ key: -(i + 1), mediaType: p.mediaType }));
-    const { rows, out } = await this.memer.predict(refs, snapshot, this.db.prisma, features);
+    const { rows, out } = await this.memer.predict(refs, snapshot, this.db.prisma, { features, content });
     const direct = this.db.direct;
     try {
       if (direct) {

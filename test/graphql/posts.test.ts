@@ -93,7 +93,7 @@ for (const provider of PROVIDERS) {
       err = await h.fails('BAD_USER_INPUT', REGISTER, { input: video('bad3', { features: { aux: [1, 1e6] } }) });
       assert.match(err.message, /aux\[1\] must be a finite number/);
       await h.fails('BAD_USER_INPUT', REGISTER, { input: video('has space') });
-      await h.fails('BAD_USER_INPUT', REGISTER, { input: video('bad4', { tags: Array.from({ length: 40 }, (_, i) => `t${i}`) }) });
+      await h.fails('BAD_USER_INPUT', REGISTER, { input: video('bad4', { tags: Array.from({ length: 1025 }, (_, i) => `t${i}`) }) });
       assert.equal(await h.services.db.prisma.post.count({ where: { externalId: { startsWith: 'bad' } } }), 0);
     });
 

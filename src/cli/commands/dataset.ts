@@ -124,7 +124,7 @@ export const command: Command = {
         else {
           // Titles and tags can stand in for content features in the evaluation.
           const hint = Object.keys(info.modalities).length === 0 && (info.tags > 0 || d.items.text.some((t) => t !== ''));
-          console.log(formatInfo(info) + (hint ? ' (memer evaluate --hash-text D derives a text feature from titles and tags)' : ''));
+          console.log(formatInfo(info) + (hint ? ' (memer evaluate --hash-text D and memer train --hash-text D derive a text feature from titles and tags)' : ''));
         }
       }
       return ExitCode.OK;

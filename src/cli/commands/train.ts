@@ -7,7 +7,7 @@ import { withServices } from '../context.js';
 
 export const command: Command = {
   help: [
-    'Usage: memer train [--signal NAME ...] [--epochs N] [--search N] [--seed S] [--threads N] [--activate] [--json]',
+    'Usage: memer train [--signal NAME ...] [--epochs N] [--search N] [--seed S] [--threads N] [--hash-text D] [--activate] [--json]',
     '       memer train --activate-version VERSION [--json]',
     '',
     'Exports the database (posts, features, users, interactions), then per signal: trains the FFM backbone, estimates',
@@ -18,7 +18,11 @@ export const command: Command = {
     'and user embeddings, thresholds, active versions, and MEMER embeddings of every post recomputed with the new',
     'models. Running servers pick the change up within MEMER_REFRESH_MS; requests in flight finish on the old models.',
     'Interactions are ordered by time, ties in the order they were imported; when every time is the same (TikTok),',
-    'a warning says so on stderr. A database without interactions is an error (exit 3).',
+    'a warning says so on stderr. A database without interactions is an error (exit 3). A database without content',
+    'features gives MEMER nothing to learn from (a warning says so): new posts are then served by their tag average.',
+    'With --hash-text D, MEMER reads a D-wide hashed feature of each post\'s text and tags (the signed hashing trick of',
+    '`memer evaluate --hash-text`) as its text input, in place of any stored text feature; the versions record it, and',
+    'the service computes the same feature from the same text and tags on upload, as views accrue and on activation.',
     '',
     'Options:',
     '  --signal NAME             train only this signal (repeatable; default: every signal with interactions)',
@@ -26,6 +30,7 @@ export const command: Command = {
     '  --search N                random-search trials over MEMER loss weights and sizes (0 = defaults) [0]',
     '  --seed S                  seed for every random choice [1]',
     '  --threads N               threads for FFM workers and onnxruntime [2]',
+    '  --hash-text D             MEMER\'s text input: a D-wide hashed feature of title words and tags (D >= 2, e.g. 64)',
     '  --activate                activate the new run after training',
     '  --activate-version V      activate an already trained version (FFM, or MEMER: its run) and exit',
     '  --json                    print a JSON summary on stdout',
@@ -36,6 +41,7 @@ export const command: Command = {
     search: { type: 'string' },
     seed: { type: 'string' },
     threads: { type: 'string' },
+    'hash-text': { type: 'string' },
     activate: { type: 'boolean' },
     'activate-version': { type: 'string' },
     json: { type: 'boolean' },
@@ -53,6 +59,7 @@ export const command: Command = {
     const threads = int('threads', 1);
     const search = int('search', 0);
     const seed = int('seed', 0);
+    const hashText = int('hash-text', 2);
     const progress = pipelineProgress('train');
     const summary = await withServices(async (s) => {
       const trained = await trainOnDatabase(
@@ -63,6 +70,7 @@ export const command: Command = {
           ...(threads !== undefined ? { threads } : {}),
           ...(search !== undefined ? { searchTrials: search } : {}),
           ...(seed !== undefined ? { seed } : {}),
+          ...(hashText !== undefined ? { hashText } : {}),
         },
         (e) => {
           if (e.stage !== 'export') progress.onProgress(e);

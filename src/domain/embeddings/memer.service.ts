@@ -9,7 +9,8 @@ import type { PgTx } from '../../data/direct-postgres.js';
 import type { DirectSqlite } from '../../data/direct-sqlite.js';
 import type { Logger } from '../../lib/logger.js';
 import type { ModelRegistry, Snapshot } from '../models/registry.js';
-import { decodeFeatures, predictVectors, type Embedded, type Features, type PostRef } from './predict.js';
+import type { PostContent } from './hashed-text.js';
+import { decodeFeatures, needsContent, predictVectors, type Embedded, type Features, type PostRef } from './predict.js';
 import { upsertPostEmbeddings, type PostEmbeddingRow } from './store.js';
 import { retryTransaction } from '../../data/retry.js';
 
@@ -19,6 +20,12 @@ import { retryTransaction } from '../../data/retry.js';
  */
 export function shouldRefresh(storedViews: number, views: number): boolean {
   return views > 0 && views >= Math.max(1, 2 * storedViews);
+}
+
+/** Posts just registered: their model inputs, and their text and tags (for models with a hashed text input), by key. */
+export interface Fresh {
+  features: ReadonlyMap<number, Features>;
+  content: ReadonlyMap<number, PostContent>;
 }
 
 export class MemerService {
@@ -35,7 +42,7 @@ export class MemerService {
    * activation swapped them meanwhile, the registry is re-synced and the vectors recomputed with the new models, so
    * no prediction of a retired model lands in the new embedding space.
    */
-  async embed(posts: readonly PostRef[], snapshot: Snapshot = this.registry.current(), tx?: Tx, fresh?: ReadonlyMap<number, Features>): Promise<Embedded[]> {
+  async embed(posts: readonly PostRef[], snapshot: Snapshot = this.registry.current(), tx?: Tx, fresh?: Fresh): Promise<Embedded[]> {
     if (tx) {
       const { rows, out } = await this.predict(posts, snapshot, tx, fresh);
       await upsertPostEmbeddings(tx, this.db.provider, rows);
@@ -60,18 +67,24 @@ export class MemerService {
     }
   }
 
-  /** The MEMER vectors `embed` would store, without storing them (reads features and views through `tx`). */
-  async predict(posts: readonly PostRef[], snapshot: Snapshot, tx: Tx = this.db.prisma, fresh?: ReadonlyMap<number, Features>): Promise<{ rows: PostEmbeddingRow[]; out: Embedded[] }> {
+  /**
+   * The MEMER vectors `embed` would store, without storing them (reads features and views through `tx`, and the posts'
+   * text and tags for models trained with a hashed text feature).
+   */
+  async predict(posts: readonly PostRef[], snapshot: Snapshot, tx: Tx = this.db.prisma, fresh?: Fresh): Promise<{ rows: PostEmbeddingRow[]; out: Embedded[] }> {
     const models = [...snapshot.memer.values()];
     const wanted = posts.filter((p) => models.some((m) => m.mediaType === p.mediaType));
     if (wanted.length === 0) return { rows: [], out: [] };
     const keys = wanted.map((p) => p.key);
-    if (fresh && keys.every((k) => fresh.has(k))) return predictVectors(models, wanted, fresh, new Map(), snapshot.ensembles);
+    if (fresh && keys.every((k) => fresh.features.has(k))) return predictVectors(models, wanted, fresh.features, new Map(), snapshot.ensembles, fresh.content);
     // Sequential, not Promise.all: `tx` may be a PostgreSQL transaction, i.e. one connection.
     const features = decodeFeatures(await tx.postFeature.findMany({ where: { postId: { in: keys } } }));
     const stats = await tx.postSignalStat.findMany({ where: { postId: { in: keys } }, select: { postId: true, signalId: true, total: true } });
     const views = new Map(stats.map((s) => [`${s.postId}:${s.signalId}`, s.total]));
-    return predictVectors(models, wanted, features, views, snapshot.ensembles);
+    const content = needsContent(models, wanted)
+      ? new Map((await tx.post.findMany({ where: { id: { in: keys } }, select: { id: true, text: true, tags: { select: { tag: true } } } })).map((p) => [p.id, { text: p.text, tags: p.tags.map((t) => t.tag) }]))
+      : undefined;
+    return predictVectors(models, wanted, features, views, snapshot.ensembles, content);
   }
 }
 

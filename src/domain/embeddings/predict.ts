@@ -9,6 +9,7 @@ import type { PostFeatures } from '../../ml/memer/inference.js';
 import { normalisedFreq } from '../../ml/pipeline/memer-model.js';
 import type { ActiveModel, Ensemble } from '../models/registry.js';
 import { modalityNames, type MediaType, type Modality } from '../types.js';
+import { hashedTextRows, type PostContent } from './hashed-text.js';
 import type { PostEmbeddingRow } from './store.js';
 
 export interface PostRef {
@@ -51,18 +52,24 @@ export function uploadFeatures(features: readonly { modality: Modality; halves: 
   return Object.fromEntries(features.map((f) => [inputName(f.modality), halvesToFloats(f.halves)]));
 }
 
+/** Whether any of `models` reads a text feature hashed from the post's text and tags (`memer train --hash-text`). */
+export const needsContent = (models: readonly ActiveModel[], posts: readonly PostRef[]) => models.some((m) => m.hashedText && posts.some((p) => p.mediaType === m.mediaType));
+
 /**
  * The MEMER vectors of `posts` under every model of their media type: `rows` to store (source MEMER, the views they
  * were computed at) and `out` for the caller, in the same order. `views`: by `${postKey}:${signalKey}` (absent: 0).
+ * `content`: the posts' text and tags, by key, for models trained with a hashed text feature (needsContent).
  * Models of an `ensembles` entry run together in one session; the others one by one.
  */
 export async function predictVectors(
   models: readonly ActiveModel[],
   posts: readonly PostRef[],
-  features: ReadonlyMap<number, Features>,
+  stored: ReadonlyMap<number, Features>,
   views: ReadonlyMap<string, number> = new Map(),
   ensembles: readonly Ensemble[] = [],
+  content: ReadonlyMap<number, PostContent> = new Map(),
 ): Promise<{ rows: PostEmbeddingRow[]; out: Embedded[] }> {
+  const features = withHashedText(models, posts, stored, content);
   const active = new Set(models.map((m) => m.versionKey));
   const merged = ensembles.filter((e) => e.models.every((m) => active.has(m.versionKey)));
   const alone = models.filter((m) => !merged.some((e) => e.models.includes(m)));
@@ -70,7 +77,7 @@ export async function predictVectors(
   // Each model (or ensemble) has its own session: run them side by side.
   const perRun = await Promise.all([
     ...alone.map(async (model) => {
-      const batch = usableBatch(model, posts, features);
+      const batch = usableBatch(model, posts, features(model));
       if (batch.length === 0) return [];
       const inputs: PostFeatures[] = batch.map(({ post, input }) => ({ features: input, freq: freqOf(model, post) }));
       const vectors = batch.length === 1 ? [await model.embedder.embed(inputs[0])] : splitRows(await model.embedder.embedMany(inputs), batch.length);
@@ -78,7 +85,7 @@ export async function predictVectors(
     }),
     ...merged.map(async ({ models: members, runner }) => {
       // Members read the same inputs, so the first one's view of the posts is every member's.
-      const batch = usableBatch(members[0], posts, features);
+      const batch = usableBatch(members[0], posts, features(members[0]));
       if (batch.length === 0) return [];
       const freqs = members.map((m) => Float32Array.from(batch, ({ post }) => freqOf(m, post)));
       const outputs = await runner.embedAll(batch.map(({ input }) => ({ features: input })), freqs);
@@ -98,6 +105,28 @@ export async function predictVectors(
 }
 
 /**
+ * The model inputs per model: the stored (or uploaded) features, except that a model trained with `--hash-text D`
+ * reads the post's hashed text feature as its text input (hashed-text.ts), whatever text vector the post has.
+ */
+function withHashedText(models: readonly ActiveModel[], posts: readonly PostRef[], stored: ReadonlyMap<number, Features>, content: ReadonlyMap<number, PostContent>): (model: ActiveModel) => ReadonlyMap<number, Features> {
+  const byDim = new Map<number, ReadonlyMap<number, Features>>();
+  for (const dim of new Set(models.flatMap((m) => (m.hashedText ? [m.hashedText] : [])))) {
+    const media = new Set(models.filter((m) => m.hashedText === dim).map((m) => m.mediaType));
+    const these = posts.filter((p) => media.has(p.mediaType));
+    const missing = these.find((p) => !content.has(p.key));
+    if (missing) throw new Error(`post ${missing.key}: no text and tags to hash for a model trained with --hash-text ${dim}`);
+    const rows = hashedTextRows(these.map((p) => content.get(p.key)!), dim);
+    const out = new Map<number, Features>();
+    these.forEach((p, i) => {
+      const { text: _replaced, ...rest } = stored.get(p.key) ?? {};
+      out.set(p.key, rows[i] ? { ...rest, text: rows[i]! } : rest);
+    });
+    byDim.set(dim, out);
+  }
+  return (model) => (model.hashedText ? byDim.get(model.hashedText)! : stored);
+}
+
+/**
  * The posts of the model's media type with the model's inputs among their features. Modalities the model was not
  * trained on are left out rather than rejected; a post with none of the model's modalities gets no MEMER vector
  * (content-free, it is better served by its tag or global average). Training infers a modality's width from the data
@@ -109,7 +138,13 @@ function usableBatch(model: ActiveModel, posts: readonly PostRef[], features: Re
     Object.fromEntries(
       Object.entries(features.get(p.key) ?? {})
         .filter(([m]) => width.has(m as DatasetModality))
-        .map(([m, x]) => [m, fitWidth(x!, width.get(m as DatasetModality)!)]),
+        .flatMap(([m, x]) => {
+          if (!(model.hashedText && m === 'text')) return [[m, fitWidth(x!, width.get(m as DatasetModality)!)]];
+          // Hashed columns that no training post used are not among the model's inputs: dropped (as they were zero in
+          // training). A post whose tokens all fall there has no text for the model, as an all-zero row in training.
+          const cut = x!.subarray(0, width.get('text')!);
+          return cut.some((v) => v !== 0) ? [[m, cut]] : [];
+        }),
     );
   return posts.flatMap((p) => {
     const input = p.mediaType === model.mediaType ? usable(p) : {};

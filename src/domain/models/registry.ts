@@ -14,7 +14,7 @@ import type { Logger } from '../../lib/logger.js';
 import { MemerEnsemble } from '../../ml/memer/ensemble.js';
 import { MemerEmbedder } from '../../ml/memer/inference.js';
 import type { OnnxRuntime } from '../../ml/onnx/runtime.js';
-import { modelFeatureWidths } from '../posts/feature-widths.js';
+import { hashedTextOf, modelFeatureWidths } from '../posts/feature-widths.js';
 import type { MediaType } from '../types.js';
 
 export interface ActiveModel {
@@ -28,6 +28,11 @@ export interface ActiveModel {
   freqScale: number;
   /** The feature widths it was trained on, per modality (registerPost checks uploads against them: feature-widths.ts). */
   featureWidths: FeatureDims;
+  /**
+   * D when trained with `memer train --hash-text D`: its text input is the D-wide hashed feature of the post's text
+   * and tags (embeddings/hashed-text.ts), computed at serving time as in training; null: the stored text feature.
+   */
+  hashedText: number | null;
   /** The ONNX file. */
   artefact: string;
 }
@@ -84,7 +89,8 @@ export class ModelRegistry {
     const metrics = JSON.parse(row.metrics) as { freqScale?: number };
     const freqScale = Number(metrics.freqScale ?? 0);
     const featureWidths = modelFeatureWidths(metrics, embedder.info.modalities);
-    return { version: row.version, versionKey: row.id, signal: signal.name, signalKey: signal.key, mediaType: row.mediaType, embedder, freqScale, featureWidths, artefact: join(this.modelDir, row.artefact) };
+    const hashedText = hashedTextOf(metrics);
+    return { version: row.version, versionKey: row.id, signal: signal.name, signalKey: signal.key, mediaType: row.mediaType, embedder, freqScale, featureWidths, hashedText, artefact: join(this.modelDir, row.artefact) };
   }
 
   /** Brings the snapshot in line with the database's active MEMER versions. Concurrent calls share one run. */
@@ -131,7 +137,8 @@ export class ModelRegistry {
   private async ensembles(models: readonly ActiveModel[]): Promise<Ensemble[]> {
     const groups: ActiveModel[][] = [];
     for (const m of models) {
-      const group = groups.find((g) => g[0].mediaType === m.mediaType && MemerEnsemble.compatible(g[0].embedder, m.embedder));
+      // Members read the same inputs: a hashed text input is not a stored one, even at the same width.
+      const group = groups.find((g) => g[0].mediaType === m.mediaType && g[0].hashedText === m.hashedText && MemerEnsemble.compatible(g[0].embedder, m.embedder));
       if (group) group.push(m);
       else groups.push([m]);
     }

@@ -19,11 +19,16 @@ import { featureLayout } from '../../ml/pipeline/features.js';
 import type { ModelRegistry } from '../models/registry.js';
 import { mediaTypeOf, modalityNames, type MediaType } from '../types.js';
 
-/** What normalizePost checks features against: widths per media type, and where each came from (for messages). */
+/**
+ * What normalizePost checks a registration against: feature widths per media type, and where each came from (for
+ * messages); and the configured tag limits (absent: the defaults).
+ */
 export interface FeatureRules {
   features: Record<DatasetMediaType, FeatureDims>;
   /** Per media type and modality, a few words on where the width comes from; absent: the configuration. */
   origin?: Partial<Record<DatasetMediaType, Partial<Record<Modality, string>>>>;
+  /** Most tags per post and longest tag (MEMER_MAX_TAGS, MEMER_MAX_TAG_LENGTH). */
+  limits?: { tags: number; tagLength: number };
 }
 
 /** An active MEMER model's feature widths (by version, for messages). */
@@ -48,7 +53,16 @@ export function modelFeatureWidths(metrics: unknown, specs: readonly { modality:
   const out: FeatureDims = {};
   for (const s of Array.isArray(m?.modalities) ? m.modalities : specs) if (MODALITIES.includes(s.modality) && s.dim > 0) out[s.modality] = s.dim;
   for (const [k, v] of Object.entries(m?.featureWidths ?? {})) if (MODALITIES.includes(k as Modality) && Number.isInteger(v) && v > 0) out[k as Modality] = v;
+  // A text input hashed from the post's text and tags is computed by the service, not uploaded: it sets no width.
+  if (hashedTextOf(m)) delete out.text;
   return out;
+}
+
+/** D for a MEMER version trained with `memer train --hash-text D` (its metrics' `hashedText`), else null. */
+export function hashedTextOf(metrics: unknown): number | null {
+  const m = (typeof metrics === 'string' ? safeJson(metrics) : metrics) as { hashedText?: unknown } | null;
+  const d = m?.hashedText;
+  return typeof d === 'number' && Number.isInteger(d) && d >= 2 ? d : null;
 }
 
 function safeJson(text: string): unknown {
@@ -129,7 +143,7 @@ export function resolveRules(
       }
     }
   }
-  return { features, origin };
+  return { features, origin, limits: { tags: config.maxTags, tagLength: config.maxTagLength } };
 }
 
 /** The fallback of registerPost: the configuration's (default) widths. */

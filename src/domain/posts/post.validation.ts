@@ -1,10 +1,11 @@
 /**
- * Checks and normalises a post registration before anything is written: id, tags and text within limits, a feature
+ * Checks and normalises a post registration before anything is written: id, tags (MEMER_MAX_TAGS, MEMER_MAX_TAG_LENGTH) and text within limits, a feature
  * vector per accepted modality of the expected length (feature-widths.ts) with finite values inside float16's range (features are stored
  * as float16). The payload hash is taken over the normalised, quantised form, so a retry with the same numbers is
  * recognised as the same registration.
  */
 import { createHash } from 'node:crypto';
+import { defaults } from '../../config/config.js';
 import { halfToNumber, toHalf } from '../../datasets/float16.js';
 import { badInput } from '../../errors.js';
 import { Halves, type FloatValues } from '../../lib/packed-floats.js';
@@ -14,8 +15,9 @@ import type { FeatureRules } from './feature-widths.js';
 
 export const LIMITS = Object.freeze({
   idLength: 128,
-  tags: 32,
-  tagLength: 64,
+  /** Defaults of the configurable limits (MEMER_MAX_TAGS, MEMER_MAX_TAG_LENGTH: FeatureRules.limits). */
+  tags: defaults.maxTags,
+  tagLength: defaults.maxTagLength,
   textLength: 10_000,
   /** Largest magnitude float16 can hold. */
   featureMagnitude: 65504,
@@ -57,8 +59,10 @@ export function validateId(kind: string, id: string, path: string): string {
 export function normalizePost(input: PostInput, rules: FeatureRules, path = 'input', now = new Date()): NormalizedPost {
   const externalId = validateId('post', input.id, `${path}.id`);
   const tags = [...new Set((input.tags ?? []).map((t) => t.trim().toLowerCase()))].sort();
-  if (tags.length > LIMITS.tags) throw badInput(`at most ${LIMITS.tags} tags, got ${tags.length}`, { path: `${path}.tags` });
-  for (const t of tags) if (t.length === 0 || t.length > LIMITS.tagLength) throw badInput(`tags must be 1-${LIMITS.tagLength} characters, got ${JSON.stringify(t)}`, { path: `${path}.tags` });
+  const maxTags = rules.limits?.tags ?? LIMITS.tags;
+  const maxTagLength = rules.limits?.tagLength ?? LIMITS.tagLength;
+  if (tags.length > maxTags) throw badInput(`at most ${maxTags} tags per post (MEMER_MAX_TAGS), got ${tags.length}`, { path: `${path}.tags` });
+  for (const t of tags) if (t.length === 0 || t.length > maxTagLength) throw badInput(`tags must be 1-${maxTagLength} characters (MEMER_MAX_TAG_LENGTH), got ${JSON.stringify(t)}`, { path: `${path}.tags` });
   const text = input.text ?? '';
   if (text.length > LIMITS.textLength) throw badInput(`text is longer than ${LIMITS.textLength} characters`, { path: `${path}.text` });
   const createdAt = input.createdAt ?? now;

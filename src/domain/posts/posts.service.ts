@@ -7,8 +7,10 @@ import type { Db, Prisma, Tx } from '../../data/db.js';
 import type { Provider } from '../../data/provider.js';
 import { retryTransaction } from '../../data/retry.js';
 import { Prisma as Sql } from '../../generated/sqlite/client.js';
+import { badInput } from '../../errors.js';
 import { checkFirst, decodeCursor, toPage, type Page } from '../pagination.js';
-import type { MediaType, PostRecord } from '../types.js';
+import { stageWhere, thresholdsOf, type Stage } from '../recommend/stage.js';
+import type { MediaType, PostRecord, SignalRecord } from '../types.js';
 import type { FeatureRules } from './feature-widths.js';
 import { normalizePost, type NormalizedPost, type PostInput } from './post.validation.js';
 import { checkStored, freshRecord, toPostRecord, uniqueById, type Written } from './post-records.js';
@@ -26,6 +28,9 @@ export interface PostFilter {
   tag?: string | null;
   createdAfter?: Date | null;
   createdBefore?: Date | null;
+  /** Only posts of the media types the signal applies to (and, with `stage`, at that stage for it). */
+  signal?: Pick<SignalRecord, 'key' | 'mediaTypes'> | null;
+  stage?: Stage | null;
 }
 
 /** Rows per INSERT statement: at most 6 parameters a row, under both databases' bound-parameter limits. */
@@ -122,7 +127,7 @@ export class PostsService {
     return ids.map((id) => byId.get(id) ?? null);
   }
 
-  /** Newest first (createdAt, then id, descending). */
+  /** Newest first (createdAt, then id, descending). With filter.stage EARLY: every early-stage candidate of a signal. */
   async list(first: number, after: string | null | undefined, filter: PostFilter = {}): Promise<Page<PostRecord>> {
     checkFirst(first);
     const where: Record<string, unknown>[] = [];
@@ -130,6 +135,15 @@ export class PostsService {
     if (filter.tag) where.push({ tags: { some: { tag: filter.tag.trim().toLowerCase() } } });
     if (filter.createdAfter) where.push({ createdAt: { gte: filter.createdAfter } });
     if (filter.createdBefore) where.push({ createdAt: { lt: filter.createdBefore } });
+    if (filter.stage && !filter.signal) throw badInput('filter.stage needs filter.signal (a post is EARLY or MATURE for a signal)', { argument: 'filter' });
+    if (filter.signal) {
+      where.push({ mediaType: { in: filter.signal.mediaTypes } });
+      if (filter.stage) {
+        const stage = stageWhere(filter.stage, filter.signal.key, await thresholdsOf(this.prisma, filter.signal.key));
+        if (!stage) return toPage([], first, () => []);
+        where.push(stage);
+      }
+    }
     if (after) {
       const [ms, id] = decodeCursor(after, ['number', 'string']) as [number, string];
       const at = new Date(ms);

@@ -3,7 +3,9 @@
  * every post's AUTO embedding, brand-new uploads included. Posts the user already interacted with (any signal) are
  * excluded unless excludeSeen is false. A user without an embedding for the signal (new, or not in the last training)
  * falls back to: the posts most often positive for the signal among those sharing tags with the user's recent
- * interactions (POPULAR_IN_TAGS), then the most often positive EARLY posts overall (POPULAR_EARLY).
+ * interactions (POPULAR_IN_TAGS), then the most often positive EARLY posts overall (POPULAR_EARLY); the same fallbacks
+ * top up a ranked list shorter than `first`. The request's filters (stage, mediaType, excludeSeen) hold for every
+ * strategy: a fallback never brings back a post the ranked list would have filtered out.
  */
 import type { Prisma } from '../../data/db.js';
 import type { DirectPostgres } from '../../data/direct-postgres.js';
@@ -14,8 +16,10 @@ import type { RequestLoaders } from '../loaders.js';
 import { readPostsDirect } from '../posts/posts.direct.js';
 import { readPostsPg } from '../posts/posts.pg.js';
 import { toPostRecord } from '../posts/post-records.js';
-import { MEDIA_BY_INDEX, type EmbeddingSource, type MediaType, type PostRecord } from '../types.js';
+import type { EmbeddingSource, MediaType, PostRecord } from '../types.js';
 import { metaMediaType, metaSource, type PostIndex } from './post-index.js';
+import { stageSql, thresholdsOf } from './stage.js';
+import { Prisma as Sql } from '../../generated/sqlite/client.js';
 
 export type Strategy = 'EMBEDDING' | 'POPULAR_IN_TAGS' | 'POPULAR_EARLY';
 
@@ -37,6 +41,7 @@ export interface RecommendRequest {
   excludeSeen?: boolean | null;
 }
 
+/** The default largest `first` (MEMER_MAX_RECOMMENDATIONS sets another). */
 export const MAX_RECOMMENDATIONS = 500;
 /** How many of the user's latest interactions define "seen" and "recent tags". */
 const SEEN_LIMIT = 10_000;
@@ -50,11 +55,13 @@ export class RecommendationsService {
     private readonly direct?: DirectSqlite,
     /** PostgreSQL: the direct pool, for the same reads (Prisma cost ~1.2 ms of a ~2 ms request at 100k posts). */
     private readonly pg?: DirectPostgres,
+    /** The largest `first` (config.maxRecommendations). */
+    private readonly maxFirst = MAX_RECOMMENDATIONS,
   ) {}
 
   async recommend(req: RecommendRequest, loaders: RequestLoaders): Promise<Recommendation[]> {
-    if (!Number.isInteger(req.first) || req.first < 1 || req.first > MAX_RECOMMENDATIONS) {
-      throw badInput(`first must be between 1 and ${MAX_RECOMMENDATIONS}, got ${req.first}`, { argument: 'first' });
+    if (!Number.isInteger(req.first) || req.first < 1 || req.first > this.maxFirst) {
+      throw badInput(`first must be between 1 and ${this.maxFirst} (MEMER_MAX_RECOMMENDATIONS), got ${req.first}`, { argument: 'first' });
     }
     const signal = await loaders.signal(req.signal);
     if (req.mediaType && !signal.mediaTypes.includes(req.mediaType)) throw badInput(`${signal.name} does not apply to ${req.mediaType} posts`, { argument: 'mediaType' });
@@ -73,7 +80,7 @@ export class RecommendationsService {
         for (const hit of await store.searchAsync(query, req.first, accept)) out.push({ key: hit.key, score: hit.score, source: metaSource(hit.meta), strategy: 'EMBEDDING' });
       }
     }
-    if (out.length < req.first && req.stage !== 'MATURE') {
+    if (out.length < req.first) {
       const taken = new Set([...seen, ...out.map((o) => o.key)]);
       for (const p of await this.popular(signal.key, recent.slice(0, RECENT_FOR_TAGS), taken, req, req.first - out.length)) out.push(p);
     }
@@ -116,34 +123,42 @@ export class RecommendationsService {
     return user ? { recent: user.interactions.map((i) => i.postId), vector: user.embeddings[0]?.vector ?? null } : null;
   }
 
-  /** Popularity fallbacks: positives for the signal within the user's recent tags, then among EARLY posts. */
+  /**
+   * Popularity fallbacks: positives for the signal within the user's recent tags, then among EARLY posts. Every
+   * filter of the request holds for them as for the ranked list: mediaType, stage (the same definition as the index's,
+   * stage.ts) and the posts taken already (seen, or ranked above).
+   */
   private async popular(signalKey: number, recentPosts: number[], taken: Set<number>, req: RecommendRequest, want: number) {
     const out: { key: number; score: number; source: null; strategy: Strategy }[] = [];
-    const media = req.mediaType ? { mediaType: req.mediaType } : {};
-    const tags = recentPosts.length
-      ? [...new Set((await this.prisma.postTag.findMany({ where: { postId: { in: recentPosts } }, select: { tag: true } })).map((t) => t.tag))]
-      : [];
-    const thresholds = new Map((await this.prisma.maturityThreshold.findMany({ where: { signalId: signalKey } })).map((t) => [t.mediaType, t.threshold]));
-    // EARLY = fewer views than the threshold of the post's media type (every post, where no threshold is known yet).
-    const early = { OR: MEDIA_BY_INDEX.map((m) => (thresholds.has(m) ? { post: { mediaType: m }, total: { lt: thresholds.get(m)! } } : { post: { mediaType: m } })) };
-    const pick = async (strategy: Strategy, where: Record<string, unknown>) => {
+    const thresholds = await thresholdsOf(this.prisma, signalKey);
+    const stage = req.stage ? stageSql(req.stage, signalKey, thresholds) : Sql.sql`1 = 1`;
+    if (stage === null) return out; // MATURE before any threshold: no post is mature
+    const early = stageSql('EARLY', signalKey, thresholds)!;
+    // The media type is a validated enum value (GraphQL), inlined for PostgreSQL's enum comparison.
+    const media = req.mediaType ? Sql.sql`p."mediaType" = ${Sql.raw(`'${req.mediaType === 'IMAGE' ? 'IMAGE' : 'VIDEO'}'`)}` : Sql.sql`1 = 1`;
+    const pick = async (strategy: Strategy, where: Sql.Sql) => {
       if (out.length >= want) return;
-      const rows = await this.prisma.postSignalStat.findMany({
-        where: { signalId: signalKey, positives: { gt: 0 }, post: media, ...where },
-        orderBy: [{ positives: 'desc' }, { postId: 'desc' }],
-        // Seen posts are filtered here rather than in SQL (a user may have seen thousands).
-        take: want - out.length + Math.min(taken.size, 5000),
-        select: { postId: true, positives: true },
-      });
+      // Seen posts are filtered here rather than in SQL (a user may have seen thousands).
+      const take = want - out.length + Math.min(taken.size, 5000);
+      const rows = await this.prisma.$queryRaw<{ postId: number; positives: number }[]>`
+        SELECT s."postId", s."positives" FROM "PostSignalStat" s JOIN "Post" p ON p."id" = s."postId"
+        WHERE s."signalId" = ${signalKey} AND s."positives" > 0 AND ${media} AND ${where}
+        ORDER BY s."positives" DESC, s."postId" DESC LIMIT ${take}`;
       for (const r of rows) {
-        if (taken.has(r.postId)) continue;
+        const key = Number(r.postId);
+        if (taken.has(key)) continue;
         if (out.length >= want) break;
-        taken.add(r.postId);
-        out.push({ key: r.postId, score: r.positives, source: null, strategy });
+        taken.add(key);
+        out.push({ key, score: Number(r.positives), source: null, strategy });
       }
     };
-    if (tags.length) await pick('POPULAR_IN_TAGS', { post: { ...media, tags: { some: { tag: { in: tags } } } } });
-    await pick('POPULAR_EARLY', early);
+    if (recentPosts.length) {
+      // The recent posts' tags as a subquery: a catalogue's posts carry hundreds of tags, too many to bind one by one.
+      const recentTags = Sql.sql`SELECT r."tag" FROM "PostTag" r WHERE r."postId" IN (${Sql.join(recentPosts)})`;
+      await pick('POPULAR_IN_TAGS', Sql.sql`${stage} AND EXISTS (SELECT 1 FROM "PostTag" t WHERE t."postId" = s."postId" AND t."tag" IN (${recentTags}))`);
+    }
+    // POPULAR_EARLY is early by definition: with stage MATURE it has nothing to add.
+    if (req.stage !== 'MATURE') await pick('POPULAR_EARLY', early);
     return out;
   }
 }

@@ -17,6 +17,8 @@ import { writeBackbone, writeMemer, type Backbone } from './artefacts.js';
 import { exportDataset } from './export.js';
 import { retryTransaction } from '../../data/retry.js';
 import { badInput } from '../../errors.js';
+import { featurePresence } from '../../datasets/features.js';
+import { withHashedText } from '../../ml/evaluation/hashed-features.js';
 
 export interface TrainedVersion {
   version: string;
@@ -33,6 +35,8 @@ export interface TrainSummary {
   skipped: { signal: string; mediaType: MediaType; reason: string }[];
   /** Things about the data a user should know (e.g. every interaction at the same time); `memer train` prints them. */
   warnings: string[];
+  /** D of `--hash-text D`, else null. */
+  hashedText: number | null;
   timings: PipelineResult['timings'] & { export: number };
 }
 
@@ -41,18 +45,40 @@ export function runId(now = new Date()): string {
   return `run-${now.toISOString().replace(/[-:]/g, '').replace('.', '')}`;
 }
 
+export interface TrainOptions extends Partial<PipelineOptions> {
+  /**
+   * `memer train --hash-text D`: MEMER's text input is the D-wide hashed feature of each post's text and tags
+   * (src/ml/evaluation/hashed-features.ts) instead of a stored text feature. The versions record it (`hashedText`),
+   * and serving computes the same feature from the same post's text and tags (embeddings/hashed-text.ts).
+   */
+  hashText?: number;
+}
+
 export async function trainOnDatabase(
   services: Services,
-  overrides: Partial<PipelineOptions> = {},
+  options: TrainOptions = {},
   onProgress: (e: PipelineEvent | { stage: 'export'; done: number; total: number }) => void = () => undefined,
 ): Promise<TrainSummary> {
+  const { hashText, ...overrides } = options;
   const { prisma } = services.db;
   const t0 = performance.now();
   const exported = await exportDataset(prisma, (_s, done, total) => onProgress({ stage: 'export', done, total }));
-  const { dataset } = exported;
+  let { dataset } = exported;
   const exportSeconds = (performance.now() - t0) / 1000;
   if (dataset.interactions.length === 0) throw badInput('the database has no interactions to train on: run `memer import DIR` (or recordInteractions) first');
   const warnings = timeWarnings(dataset.interactions.time);
+  if (hashText !== undefined) {
+    if (!(Number.isInteger(hashText) && hashText >= 2)) throw badInput(`--hash-text must be an integer >= 2, got ${hashText}`);
+    const withText = dataset.features.text ? featurePresence(dataset.features.text).reduce((n, x) => n + x, 0) : 0;
+    if (withText > 0) warnings.push(`--hash-text ${hashText} replaces the stored text features of ${withText} posts: these models read the hashed text and tags instead, at serving time too`);
+    dataset = withHashedText(dataset, hashText);
+  } else if (Object.keys(dataset.features).length === 0) {
+    warnings.push(
+      'the database has no content features (no post was registered or imported with features), so MEMER has nothing to learn from: ' +
+        'no MEMER model is trained and new posts are served by their tag average, else the global average. ' +
+        "Add --hash-text 64 to train MEMER on a hashed feature of the posts' text and tags (the service then derives it for every upload too).",
+    );
+  }
   const run = overrides.version ?? runId();
   // Signals with no interaction have nothing to learn from.
   const active = new Set(Array.from(dataset.interactions.signal));
@@ -79,8 +105,11 @@ export async function trainOnDatabase(
       }
       // The stored widths: serving checks uploads against them and cuts a stored vector to the model's input when the
       // rest is zero (a trailing column zero in all training posts is not one of the model's inputs).
-      const featureWidths = Object.fromEntries(m.memer.modalities.map((spec) => [spec.modality, Math.max(spec.dim, exported.widths[media][spec.modality] ?? 0)]));
-      const metrics = { ...m.memer.metrics, freqScale: m.memer.freqScale, modalities: m.memer.modalities, featureWidths, backbone: ffmVersion };
+      // A hashed text input is computed by the service, not uploaded: it sets no width for registrations.
+      const uploaded = m.memer.modalities.filter((spec) => !(hashText !== undefined && spec.modality === 'text'));
+      const featureWidths = Object.fromEntries(uploaded.map((spec) => [spec.modality, Math.max(spec.dim, exported.widths[media][spec.modality] ?? 0)]));
+      const hashed = hashText !== undefined && m.memer.modalities.some((spec) => spec.modality === 'text') ? { hashedText: hashText } : {};
+      const metrics = { ...m.memer.metrics, freqScale: m.memer.freqScale, modalities: m.memer.modalities, featureWidths, ...hashed, backbone: ffmVersion };
       const rel = writeMemer(services.config.modelDir, run, s.signal, mediaTypeOf(media), m.memer.onnx);
       rows.push({ version: m.memer.info.version, kind: 'MEMER', signalId: signalKey.get(s.signal)!, mediaType: mediaTypeOf(media), status: 'READY', metrics: JSON.stringify(metrics), artefact: rel });
       versions.push({ version: m.memer.info.version, kind: 'MEMER', signal: s.signal, mediaType: mediaTypeOf(media), metrics });
@@ -97,6 +126,7 @@ export async function trainOnDatabase(
     versions,
     skipped,
     warnings,
+    hashedText: hashText ?? null,
     timings: { ...result.timings, export: exportSeconds },
   };
 }

@@ -19,14 +19,15 @@ export class PostResolver {
     return (await ctx.services.posts.byIds([id]))[0];
   }
 
-  @Query(() => PostConnection, { description: 'Posts, newest first.' })
+  @Query(() => PostConnection, { description: 'Posts, newest first. filter: {signal, stage: EARLY} pages through the early-stage posts of a signal (the candidates a ranking stack scores with User.embedding).' })
   async posts(
     @Ctx() ctx: Context,
     @Arg('first', () => Int, { defaultValue: 20, description: '1 to 100.' }) first: number,
     @Arg('after', () => String, { nullable: true }) after?: string | null,
     @Arg('filter', () => PostFilter, { nullable: true }) filter?: PostFilter | null,
   ): Promise<PostConnection> {
-    return toConnection(await ctx.services.posts.list(first, after, filter ?? {}));
+    const { signal, ...rest } = filter ?? {};
+    return toConnection(await ctx.services.posts.list(first, after, { ...rest, signal: signal == null ? null : await ctx.loaders.signal(signal) }));
   }
 
   @Authorized('write')

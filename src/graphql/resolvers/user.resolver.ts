@@ -1,8 +1,9 @@
-import { Arg, Authorized, Ctx, Field, ID, Int, Mutation, ObjectType, Query, Resolver } from 'type-graphql';
+import { Arg, Authorized, Ctx, Field, FieldResolver, ID, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import { bytesToVector } from '../../lib/vectors.js';
 import type { Context } from '../context.js';
 import { toConnection } from '../types/connection.js';
 import { InteractionInput, UserInput } from '../types/inputs.js';
-import { User, UserConnection } from '../types/user.type.js';
+import { User, UserConnection, UserEmbedding } from '../types/user.type.js';
 
 @ObjectType()
 export class RecordInteractionsResult {
@@ -30,6 +31,19 @@ export class UserResolver {
     @Arg('after', () => String, { nullable: true }) after?: string | null,
   ): Promise<UserConnection> {
     return toConnection(await ctx.services.users.list(first, after));
+  }
+
+  @FieldResolver(() => UserEmbedding, {
+    nullable: true,
+    description:
+      "The user's served vector for a signal (see UserEmbedding): score any post yourself with S = embedding(signal).vector . Post.embedding(signal).vector, e.g. every early-stage post from posts(filter: {signal, stage: EARLY}). " +
+      'Null when the user has no embedding for the signal (no interaction with it in the last activated training run, or the signal was never trained); an unknown signal is a BAD_USER_INPUT error.',
+  })
+  async embedding(@Root() user: User, @Arg('signal', () => String) signalName: string, @Ctx() ctx: Context): Promise<UserEmbedding | null> {
+    const signal = await ctx.loaders.signal(signalName);
+    const stored = await ctx.loaders.userEmbedding(user.key, signal.key);
+    if (!stored) return null;
+    return { signal: signal.name, dim: stored.dim, vector: Array.from(bytesToVector(stored.vector)), modelVersion: stored.modelVersion, computedAt: stored.updatedAt };
   }
 
   @Authorized('write')

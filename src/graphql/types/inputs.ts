@@ -1,6 +1,6 @@
 import { Field, ID, InputType, Int } from 'type-graphql';
 import { DateTimeResolver, JSONObjectResolver } from 'graphql-scalars';
-import { MediaType } from './enums.js';
+import { MaturityStatus, MediaType } from './enums.js';
 import type { FloatValues } from '../../lib/packed-floats.js';
 import { FloatVector } from './scalars.js';
 
@@ -18,7 +18,11 @@ export class FeaturesInput {
   @Field(() => FloatVector, { nullable: true, description: 'Audio, e.g. VGGish [128; by default videos only].' })
   audio?: FloatValues | null;
 
-  @Field(() => FloatVector, { nullable: true, description: 'Text, e.g. FastText of the text read from the frames [100].' })
+  @Field(() => FloatVector, {
+    nullable: true,
+    description:
+      'Text, e.g. FastText of the text read from the frames [100]. A media type whose active MEMER model was trained with `memer train --hash-text` reads a hashed feature of the post\'s text and tags instead, which the service computes; a vector given here is then stored but not read by that model.',
+  })
   text?: FloatValues | null;
 
   @Field(() => FloatVector, { nullable: true, description: 'Auxiliary numeric features [3].' })
@@ -86,4 +90,15 @@ export class PostFilter {
 
   @Field(() => DateTimeResolver, { nullable: true })
   createdBefore?: Date | null;
+
+  @Field(() => String, { nullable: true, description: 'Only posts of the media types this signal applies to; needed by stage.' })
+  signal?: string | null;
+
+  @Field(() => MaturityStatus, {
+    nullable: true,
+    description:
+      "Only posts at this stage for `signal`, as recommendations' stage argument: EARLY = not served by a mature embedding (a MEMER prediction or a baseline), MATURE = the others. " +
+      'With stage EARLY the connection pages through every early-stage candidate, newest first, for a ranking stack that scores them itself (embedding(signal) . User.embedding(signal)).',
+  })
+  stage?: MaturityStatus | null;
 }
