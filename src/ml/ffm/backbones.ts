@@ -28,7 +28,31 @@ export interface BackboneOptions {
   readonly split?: 'random' | 'time';
   /** Skip (signal, media type) groups with fewer interactions than this (default 1). */
   readonly minInteractions?: number;
+  /**
+   * A grid over eta, lambda and biasLambda (each list defaults to the value in `params`): one model per combination,
+   * each early-stopped on the validation rows, and the best by `metric` on those rows is kept (never test rows: the
+   * caller's held-out data is not seen). Needs validationFraction > 0. Null = train once with `params`.
+   */
+  readonly search?: FfmSearch | null;
   readonly onEpoch?: (key: string, record: EpochRecord) => void;
+}
+
+export interface FfmSearch {
+  readonly eta?: readonly number[];
+  readonly lambda?: readonly number[];
+  readonly biasLambda?: readonly number[];
+  /** 'logLoss' (default: lowest validation log loss) or 'auc' (highest validation AUC of the full score). */
+  readonly metric?: 'logLoss' | 'auc';
+}
+
+export interface SearchTrial {
+  readonly eta: number;
+  readonly lambda: number;
+  readonly biasLambda: number;
+  readonly logLoss: number;
+  readonly aucFull: number;
+  readonly epochs: number;
+  readonly bestEpoch: number;
 }
 
 export interface Backbone {
@@ -43,6 +67,25 @@ export interface Backbone {
   readonly trainRows: number;
   readonly validRows: number;
   readonly bytesPerRow: number;
+  /** The grid of options.search, in the order tried (the model is the best trial's); null without a search. */
+  readonly search: SearchTrial[] | null;
+}
+
+/** The (eta, lambda, biasLambda) combinations of a search grid; every list defaults to the value in params. */
+export function searchGrid(search: FfmSearch, params: FfmParams): { eta: number; lambda: number; biasLambda: number }[] {
+  const list = (v: readonly number[] | undefined, d: number, what: string) => {
+    if (v === undefined) return [d];
+    if (v.length === 0) throw new FfmError('BAD_PARAM', `search.${what} must list at least one value`);
+    return [...v];
+  };
+  const out: { eta: number; lambda: number; biasLambda: number }[] = [];
+  for (const eta of list(search.eta, params.eta, 'eta')) {
+    for (const lambda of list(search.lambda, params.lambda, 'lambda')) {
+      for (const biasLambda of list(search.biasLambda, params.biasLambda, 'biasLambda')) out.push({ eta, lambda, biasLambda });
+    }
+  }
+  for (const g of out) ffmParams({ ...params, ...g }); // typed errors for bad values before any training
+  return out;
 }
 
 /** Splits interaction indices into train and validation parts. */
@@ -77,11 +120,25 @@ export async function trainBackbones(ds: Dataset, options: BackboneOptions = {})
       const common = { signal, mediaType, contextFields: context, negatives: options.negatives };
       const trainRows = buildSignalRows(ds, { ...common, interactions: train, seed: params.seed, order: 'given' });
       const validRows = valid.length > 0 ? buildSignalRows(ds, { ...common, interactions: valid, seed: params.seed + 1, order: 'given' }) : null;
-      const model = await trainFfm(trainRows.data, {
-        params,
-        validation: validRows?.data ?? null,
-        onEpoch: (r) => options.onEpoch?.(key, r),
-      });
+      const train1 = (p: FfmParams) => trainFfm(trainRows.data, { params: p, validation: validRows?.data ?? null, onEpoch: (r) => options.onEpoch?.(key, r) });
+      let model: FfmModel;
+      let search: SearchTrial[] | null = null;
+      if (options.search) {
+        if (validRows === null) throw new FfmError('BAD_PARAM', `search needs validation rows (validationFraction > 0) for ${key}`);
+        const byAuc = options.search.metric === 'auc';
+        search = [];
+        let best: { model: FfmModel; score: number } | null = null;
+        for (const g of searchGrid(options.search, params)) {
+          const m = await train1(ffmParams({ ...params, ...g }));
+          const v = embeddingAuc(m, validRows.data);
+          search.push({ ...g, logLoss: v.logLoss, aucFull: v.aucFull, epochs: m.history.length, bestEpoch: m.bestEpoch });
+          const score = byAuc ? -v.aucFull : v.logLoss;
+          if (best === null || score < best.score) best = { model: m, score };
+        }
+        model = best!.model;
+      } else {
+        model = await train1(params);
+      }
       out.push({
         key,
         signal,
@@ -92,6 +149,7 @@ export async function trainBackbones(ds: Dataset, options: BackboneOptions = {})
         trainRows: trainRows.data.rows,
         validRows: validRows?.data.rows ?? 0,
         bytesPerRow: bytesPerRow(trainRows.data),
+        search,
       });
     }
   }

@@ -16,8 +16,13 @@
  *   g_{j1,f2}    lambda w_{j1,f2} + kappa x_j1 x_j2 r w_{j2,f1}               (and symmetrically for j2)
  *   update       G += g^2 ;  w -= eta g / sqrt(G)
  *
+ * With biases (params.biases), phi(x) += b_0 + sum_j b_j x_j (not scaled by r), with gradients kappa (b_0) and
+ * kappa x_j + lambda_b b_j (b_j), and the same AdaGrad step (accumulators start at 1).
+ *
  * Weight layout (interleaved, feature-major then field): block(j, f) starts at (j m + f) 2k; w_{j,f} is
  * [block, block + k) and G_{j,f} is [block + k, block + 2k), so an update touches two adjacent cache-line runs.
+ * Biases follow the latent blocks, from `biasBase` = numFeatures m 2k: b_0, G_0, then b_j, G_j for every feature j
+ * (b_j at biasBase + 2 + 2j). Every kernel function takes biasBase (-1 = no biases).
  */
 import { Rng } from '../random.js';
 
@@ -35,6 +40,16 @@ export function featureStride(m: number, k: number): number {
   return m * 2 * k;
 }
 
+/** Where the bias tail starts in the weight array: numFeatures m 2k (the floats of the latent blocks). */
+export function biasOffset(numFeatures: number, m: number, k: number): number {
+  return numFeatures * featureStride(m, k);
+}
+
+/** Floats of the bias tail: b_0 and one bias per feature, each with its AdaGrad sum. */
+export function biasLength(numFeatures: number): number {
+  return 2 * (numFeatures + 1);
+}
+
 /** r for one row: 1 / sum x_j^2 when normalising (1 for an empty row), else 1. */
 function rowScale(rows: KernelRows, s: number, e: number, normalize: boolean): number {
   if (!normalize) return 1;
@@ -46,7 +61,7 @@ function rowScale(rows: KernelRows, s: number, e: number, normalize: boolean): n
 }
 
 /** phi(x) for row i. */
-export function rowLogit(W: Float32Array, rows: KernelRows, i: number, m: number, k: number, normalize: boolean): number {
+export function rowLogit(W: Float32Array, rows: KernelRows, i: number, m: number, k: number, normalize: boolean, biasBase = -1): number {
   const { offsets, features, fields, values } = rows;
   const k2 = 2 * k;
   const stride = m * k2;
@@ -67,6 +82,15 @@ export function rowLogit(W: Float32Array, rows: KernelRows, i: number, m: number
       t += dot * v;
     }
   }
+  if (biasBase >= 0) t += rowBias(W, rows, s, e, biasBase);
+  return t;
+}
+
+/** b_0 + sum_j b_j x_j over entries [s, e). */
+function rowBias(W: Float32Array, rows: KernelRows, s: number, e: number, biasBase: number): number {
+  const { features, values } = rows;
+  let t = W[biasBase];
+  for (let a = s; a < e; a++) t += W[biasBase + 2 + 2 * features[a]] * (values === null ? 1 : values[a]);
   return t;
 }
 
@@ -98,6 +122,8 @@ export function trainSpan(
   eta: number,
   lambda: number,
   normalize: boolean,
+  biasBase = -1,
+  biasLambda = 0,
 ): number {
   const { offsets, features, fields, values, labels } = rows;
   const maxPairs = (maxRowLength * (maxRowLength - 1)) / 2;
@@ -154,6 +180,7 @@ export function trainSpan(
         t += (d0 + d1) * v;
       }
     }
+    if (biasBase >= 0) t += rowBias(W, rows, s, e, biasBase);
     // Logistic loss and kappa = d loss / d phi, stable for large |phi|.
     const y = labels[i] === 1 ? 1 : -1;
     const z = -y * t;
@@ -189,6 +216,20 @@ export function trainSpan(
         W[wb + d] = w2 - g2 * s1 * step;
       }
     }
+    if (biasBase >= 0) {
+      // Biases: g_0 = kappa (no L2), g_j = kappa x_j + lambda_b b_j; AdaGrad as above.
+      const G0 = W[biasBase + 1] + kappa * kappa;
+      W[biasBase + 1] = G0;
+      W[biasBase] -= (eta * kappa) / Math.sqrt(G0);
+      for (let a = s; a < e; a++) {
+        const at = biasBase + 2 + 2 * features[a];
+        const b = W[at];
+        const g = kappa * (values === null ? 1 : values[a]) + biasLambda * b;
+        const G = W[at + 1] + g * g;
+        W[at + 1] = G;
+        W[at] = b - (eta * g) / Math.sqrt(G);
+      }
+    }
   }
   // `sink` keeps the prefetch loads alive; it is a finite sum of weights, never NaN unless the weights are.
   return sink !== sink ? NaN : lossSum;
@@ -211,12 +252,14 @@ export function trainBlocks(
   eta: number,
   lambda: number,
   normalize: boolean,
+  biasBase = -1,
+  biasLambda = 0,
 ): number {
   let loss = 0;
   for (let q = bFrom; q < bTo; q++) {
     const from = blockOrder[q] * blockSize;
     const to = Math.min(rows.rows, from + blockSize);
-    loss += trainSpan(W, rows, rows.maxRowLength, from, to, m, k, eta, lambda, normalize);
+    loss += trainSpan(W, rows, rows.maxRowLength, from, to, m, k, eta, lambda, normalize, biasBase, biasLambda);
   }
   return loss;
 }
@@ -224,18 +267,26 @@ export function trainBlocks(
 /**
  * The gradient that trainSpan applies for row i, written out unfused: out[block + d] for each weight w_{j,f}[d] the
  * row touches (same indexing as W; entries for untouched weights are left as they were). Used by the finite-difference
- * test; the objective it differentiates is loss(x) + lambda/2 sum over touched pairs (|w_{j1,f2}|^2 + |w_{j2,f1}|^2).
+ * test; the objective it differentiates is loss(x) + lambda/2 sum over touched pairs (|w_{j1,f2}|^2 + |w_{j2,f1}|^2)
+ * (+ lambda_b/2 sum over the row's features b_j^2 with biases; b_0 is not regularised).
  */
-export function rowGradient(W: Float32Array, rows: KernelRows, i: number, m: number, k: number, lambda: number, normalize: boolean, out: Float64Array): void {
+export function rowGradient(W: Float32Array, rows: KernelRows, i: number, m: number, k: number, lambda: number, normalize: boolean, out: Float64Array, biasBase = -1, biasLambda = 0): void {
   const { offsets, features, fields, values, labels } = rows;
   const k2 = 2 * k;
   const stride = m * k2;
   const s = offsets[i];
   const e = offsets[i + 1];
   const r = rowScale(rows, s, e, normalize);
-  const t = rowLogit(W, rows, i, m, k, normalize);
+  const t = rowLogit(W, rows, i, m, k, normalize, biasBase);
   const y = labels[i] === 1 ? 1 : -1;
   const kappa = -y / (1 + Math.exp(y * t));
+  if (biasBase >= 0) {
+    out[biasBase] += kappa;
+    for (let a = s; a < e; a++) {
+      const at = biasBase + 2 + 2 * features[a];
+      out[at] += kappa * (values === null ? 1 : values[a]) + biasLambda * W[at];
+    }
+  }
   for (let a = s; a < e; a++) {
     for (let b = a + 1; b < e; b++) {
       const wa = features[a] * stride + fields[b] * k2;

@@ -9,7 +9,7 @@
 import { Rng } from '../random.js';
 import { FfmError } from './errors.js';
 import type { FeatureSpace, FfmData } from './data.js';
-import { featureStride, rowLogit } from './kernel.js';
+import { biasLength, biasOffset, featureStride, rowLogit } from './kernel.js';
 import type { FfmParams } from './params.js';
 
 export interface EpochRecord {
@@ -27,7 +27,10 @@ export interface EpochRecord {
 export interface FfmModel {
   readonly params: FfmParams;
   readonly space: FeatureSpace;
-  /** numFeatures x m blocks of (k weights, k AdaGrad accumulators). */
+  /**
+   * numFeatures x m blocks of (k weights, k AdaGrad accumulators), then, with params.biases, the bias tail
+   * (b_0, G_0, then b_j, G_j per feature; see kernel.ts).
+   */
   readonly weights: Float32Array;
   /** One record per epoch run. */
   readonly history: readonly EpochRecord[];
@@ -35,21 +38,33 @@ export interface FfmModel {
   readonly bestEpoch: number;
 }
 
-/** libffm's initialisation: w uniform in [0, initScale / sqrt(k)), G = 1. In a SharedArrayBuffer when `shared`. */
+/** Start of the bias tail in the weights for this space and params, or -1 without biases. */
+export function biasBaseOf(space: FeatureSpace, params: FfmParams): number {
+  return params.biases ? biasOffset(space.numFeatures, space.fields.length, params.k) : -1;
+}
+
+/**
+ * Initial weights: w uniform in [0, initScale / sqrt(k)) (libffm, init 'uniform') or N(0, (initScale / sqrt(k))^2)
+ * (init 'normal'); G = 1; biases 0 with G = 1. In a SharedArrayBuffer when `shared`. The 'uniform' draws are those
+ * of earlier versions for the same seed.
+ */
 export function initWeights(space: FeatureSpace, params: FfmParams, shared: boolean): Float32Array {
   const m = space.fields.length;
   const k = params.k;
-  const length = space.numFeatures * featureStride(m, k);
+  const latent = space.numFeatures * featureStride(m, k);
+  const length = latent + (params.biases ? biasLength(space.numFeatures) : 0);
   if (length > 2 ** 31 - 1) throw new FfmError('BAD_PARAM', `${space.numFeatures} features x ${m} fields x 2k floats exceeds one typed array`);
   const W = shared ? new Float32Array(new SharedArrayBuffer(Math.max(4, length * 4))).subarray(0, length) : new Float32Array(length);
   const rng = new Rng(params.seed);
   const scale = params.initScale / Math.sqrt(k);
-  for (let block = 0; block < length; block += 2 * k) {
+  const normal = params.init === 'normal';
+  for (let block = 0; block < latent; block += 2 * k) {
     for (let d = 0; d < k; d++) {
-      W[block + d] = rng.next() * scale;
+      W[block + d] = (normal ? rng.gaussian() : rng.next()) * scale;
       W[block + k + d] = 1;
     }
   }
+  for (let at = latent; at < length; at += 2) W[at + 1] = 1; // biases start at 0, their AdaGrad sums at 1
   return W;
 }
 
@@ -64,16 +79,18 @@ export function predictLogits(model: FfmModel, data: FfmData): Float32Array {
   checkSpace(model, data);
   const out = new Float32Array(data.rows);
   const m = model.space.fields.length;
-  for (let i = 0; i < data.rows; i++) out[i] = rowLogit(model.weights, data, i, m, model.params.k, model.params.normalize);
+  const bias = biasBaseOf(model.space, model.params);
+  for (let i = 0; i < data.rows; i++) out[i] = rowLogit(model.weights, data, i, m, model.params.k, model.params.normalize, bias);
   return out;
 }
 
 /** Mean log loss of the model on `data` (forward pass only). */
 export function meanLogLoss(weights: Float32Array, data: FfmData, params: FfmParams): number {
   const m = data.space.fields.length;
+  const bias = biasBaseOf(data.space, params);
   let sum = 0;
   for (let i = 0; i < data.rows; i++) {
-    const t = rowLogit(weights, data, i, m, params.k, params.normalize);
+    const t = rowLogit(weights, data, i, m, params.k, params.normalize, bias);
     const z = data.labels[i] === 1 ? -t : t;
     sum += z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z));
   }
@@ -101,5 +118,22 @@ export function fieldVectors(model: FfmModel, of: number, towards: number): Floa
     const at = blockOffset(model, space.offsets[of] + i, towards);
     out.set(weights.subarray(at, at + k), i * k);
   }
+  return out;
+}
+
+/** b_0 (0 without biases). */
+export function globalBias(model: FfmModel): number {
+  const base = biasBaseOf(model.space, model.params);
+  return base < 0 ? 0 : model.weights[base];
+}
+
+/** b_j for every feature of field `of` (zeros without biases). */
+export function fieldBiases(model: FfmModel, of: number): Float32Array {
+  const { space } = model;
+  if (!(of >= 0 && of < space.fields.length)) throw new FfmError('UNKNOWN_FIELD', `field index ${of} is not in [0, ${space.fields.length})`);
+  const out = new Float32Array(space.fields[of].size);
+  const base = biasBaseOf(space, model.params);
+  if (base < 0) return out;
+  for (let i = 0; i < out.length; i++) out[i] = model.weights[base + 2 + 2 * (space.offsets[of] + i)];
   return out;
 }

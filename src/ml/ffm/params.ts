@@ -23,8 +23,21 @@ export interface FfmParams {
   readonly shuffle: boolean;
   /** Stop after this many epochs without a better validation log loss and restore the best epoch (libffm --auto-stop is 1). */
   readonly patience: number;
-  /** Initial weights are uniform in [0, initScale / sqrt(k)) as in libffm (initScale 1). */
+  /**
+   * Initialisation of the latent vectors: 'uniform' is libffm's, uniform in [0, initScale / sqrt(k)) (all in the
+   * positive orthant: two random vectors have cosine ~0.75); 'normal' is zero-mean N(0, (initScale / sqrt(k))^2).
+   */
+  readonly init: 'uniform' | 'normal';
+  /** Scale s of the initialisation (see `init`); when not given, 1 for 'uniform' (libffm) and 0.1 for 'normal'. */
   readonly initScale: number;
+  /**
+   * Add a global bias b_0 and a linear term b_j per feature (the user, post and context features):
+   * phi = b_0 + sum_j b_j x_j + r sum_{j1<j2} (...). Trained by the same AdaGrad step (accumulators start at 1);
+   * libffm has none (off).
+   */
+  readonly biases: boolean;
+  /** L2 on the per-feature biases b_j, applied to the biases a row touches (b_0 has none). */
+  readonly biasLambda: number;
 }
 
 export const DEFAULT_FFM_PARAMS: FfmParams = Object.freeze({
@@ -37,12 +50,19 @@ export const DEFAULT_FFM_PARAMS: FfmParams = Object.freeze({
   seed: 1,
   shuffle: true,
   patience: 1,
+  init: 'uniform',
   initScale: 1,
+  biases: false,
+  biasLambda: 2e-5,
 });
+
+/** initScale when `init: 'normal'` is asked for without one: sigma = 0.1 / sqrt(k). */
+export const NORMAL_INIT_SCALE = 0.1;
 
 /** Defaults overridden by `overrides`, checked and frozen. */
 export function ffmParams(overrides: Partial<FfmParams> = {}): FfmParams {
-  const p: FfmParams = { ...DEFAULT_FFM_PARAMS, ...overrides };
+  const merged: FfmParams = { ...DEFAULT_FFM_PARAMS, ...overrides };
+  const p: FfmParams = overrides.initScale === undefined && merged.init === 'normal' ? { ...merged, initScale: NORMAL_INIT_SCALE } : merged;
   const check = (ok: boolean, what: string) => {
     if (!ok) throw new FfmError('BAD_PARAM', `FFM parameter ${what}`);
   };
@@ -54,5 +74,8 @@ export function ffmParams(overrides: Partial<FfmParams> = {}): FfmParams {
   check(Number.isFinite(p.seed), `seed must be finite, got ${p.seed}`);
   check(Number.isInteger(p.patience) && p.patience >= 1, `patience must be an integer >= 1, got ${p.patience}`);
   check(Number.isFinite(p.initScale) && p.initScale >= 0, `initScale must be >= 0, got ${p.initScale}`);
+  check(p.init === 'uniform' || p.init === 'normal', `init must be 'uniform' or 'normal', got ${String(p.init)}`);
+  check(typeof p.biases === 'boolean', `biases must be a boolean, got ${String(p.biases)}`);
+  check(Number.isFinite(p.biasLambda) && p.biasLambda >= 0, `biasLambda must be >= 0, got ${p.biasLambda}`);
   return Object.freeze(p);
 }

@@ -9,7 +9,7 @@ import { Rng } from '../random.js';
 import { gatherRows, isShared, validateFfmData, type FfmData } from './data.js';
 import { FfmError } from './errors.js';
 import { epochBlockOrder, trainBlocks } from './kernel.js';
-import { initWeights, meanLogLoss, type EpochRecord, type FfmModel } from './model.js';
+import { biasBaseOf, initWeights, meanLogLoss, type EpochRecord, type FfmModel } from './model.js';
 import { ffmParams, type FfmParams } from './params.js';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './worker.js';
 
@@ -47,6 +47,7 @@ export async function trainFfm(train: FfmData, options: TrainOptions = {}): Prom
   const W = initWeights(train.space, p, p.threads > 1);
   const blocks = Math.ceil(rows.rows / BLOCK_SIZE);
   const m = train.space.fields.length;
+  const bias = biasBaseOf(train.space, p);
   const runner = p.threads > 1 ? await WorkerPool.start(W, rows, p) : null;
   const history: EpochRecord[] = [];
   let best = Infinity;
@@ -58,7 +59,7 @@ export async function trainFfm(train: FfmData, options: TrainOptions = {}): Prom
       const cpu0 = process.cpuUsage();
       const lossSum = runner
         ? await runner.epoch(epoch)
-        : trainBlocks(W, rows, epochBlockOrder(blocks, p.seed, epoch, p.shuffle), 0, blocks, BLOCK_SIZE, m, p.k, p.eta, p.lambda, p.normalize);
+        : trainBlocks(W, rows, epochBlockOrder(blocks, p.seed, epoch, p.shuffle), 0, blocks, BLOCK_SIZE, m, p.k, p.eta, p.lambda, p.normalize, bias, p.biasLambda);
       const seconds = (performance.now() - t0) / 1000;
       const cpu = process.cpuUsage(cpu0);
       const cpuSeconds = (cpu.user + cpu.system) / 1e6;
@@ -101,6 +102,7 @@ class WorkerPool {
         weights: W,
         rows: { offsets: rows.offsets, features: rows.features, fields: rows.fields, values: rows.values, labels: rows.labels, rows: rows.rows, maxRowLength: rows.maxRowLength },
         m: rows.space.fields.length,
+        biasBase: biasBaseOf(rows.space, p),
         params: p,
         blocks,
         blockFrom: Math.floor((w * blocks) / p.threads),

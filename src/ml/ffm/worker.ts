@@ -9,6 +9,8 @@ export interface WorkerInit {
   /** Shared training rows, already shuffled. */
   rows: KernelRows & { rows: number; maxRowLength: number };
   m: number;
+  /** Start of the bias tail in `weights`, -1 without biases. */
+  biasBase: number;
   params: FfmParams;
   blocks: number;
   /** This worker's share of each epoch's block order: positions [blockFrom, blockTo). */
@@ -30,7 +32,7 @@ if (parentPort !== null && workerData?.data?.weights instanceof Float32Array) {
       return;
     }
     const order = epochBlockOrder(init.blocks, p.seed, request.epoch, p.shuffle);
-    const loss = trainBlocks(W, rows, order, init.blockFrom, init.blockTo, init.blockSize, m, p.k, p.eta, p.lambda, p.normalize);
+    const loss = trainBlocks(W, rows, order, init.blockFrom, init.blockTo, init.blockSize, m, p.k, p.eta, p.lambda, p.normalize, init.biasBase, p.biasLambda);
     port.postMessage({ type: 'done', epoch: request.epoch, loss } satisfies WorkerReply);
   });
 }

@@ -12,7 +12,7 @@ import { fieldIndex } from '../ffm/data.js';
 import { buildSignalRows, contextFields, selectInteractions, signalIndex, type NegativeSampling } from '../ffm/dataset.js';
 import { FfmError } from '../ffm/errors.js';
 import { trainSpan } from '../ffm/kernel.js';
-import { initWeights } from '../ffm/model.js';
+import { biasBaseOf, initWeights } from '../ffm/model.js';
 import { ffmParams, type FfmParams } from '../ffm/params.js';
 import { cosineDistance, findThreshold, type MaturityCurve } from './curve.js';
 
@@ -74,6 +74,7 @@ export function maturityCurve(ds: Dataset, signal: string, mediaType: MediaType 
     order: 'time',
   });
   const W = initWeights(data.space, fp, false);
+  const bias = biasBaseOf(data.space, fp);
   const m = data.space.fields.length;
   const k = fp.k;
   const userField = fieldIndex(data.space, 'user');
@@ -96,7 +97,7 @@ export function maturityCurve(ds: Dataset, signal: string, mediaType: MediaType 
   if (!doubling) for (let p = 0; p < posts; p++) snap.set(W.subarray(vecAt(p), vecAt(p) + k), p * k);
 
   for (let i = 0; i < data.rows; i++) {
-    trainSpan(W, data, data.maxRowLength, i, i + 1, m, k, fp.eta, fp.lambda, fp.normalize);
+    trainSpan(W, data, data.maxRowLength, i, i + 1, m, k, fp.eta, fp.lambda, fp.normalize, bias, fp.biasLambda);
     if (source[i] < 0) continue;
     const p = ds.interactions.item[source[i]];
     const n = ++views[p];

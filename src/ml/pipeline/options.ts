@@ -4,6 +4,7 @@
  * values are noted where they differ. Derive variants with `pipelineOptions({ ...overrides })`.
  */
 import type { Modality } from '../../datasets/types.js';
+import type { FfmSearch } from '../ffm/backbones.js';
 import type { NegativeSampling } from '../ffm/dataset.js';
 import type { FfmParams } from '../ffm/params.js';
 import type { MaturityParams } from '../maturity/replay.js';
@@ -22,6 +23,14 @@ export interface PipelineOptions {
   readonly signals: readonly string[] | null;
   /** FFM hyper-parameters (k = 32 is the paper's embedding size; threads > 1 trains with Hogwild workers). */
   readonly ffm: Partial<FfmParams>;
+  /**
+   * Serve bias-folded embeddings (src/ml/ffm/embeddings.ts foldedEmbeddings): SignalModel.posts [v_p, b_p, 1] and
+   * users [v_u, 1/r, (b_0 + b_u)/r], so d = k + 2 and r v_u . v_p + b_0 + b_u + b_p = r (users . posts) is the
+   * backbone's whole logit (without context fields). Needs ffm.biases. Off: d = k, the vectors only.
+   */
+  readonly foldBiases: boolean;
+  /** FFM hyper-parameter grid picked on the FFM's own validation rows (src/ml/ffm/backbones.ts FfmSearch); null = none. */
+  readonly ffmSearch: FfmSearch | null;
   /** One FFM per (signal, media type) instead of one per signal (users then get one embedding per media type). */
   readonly ffmByMediaType: boolean;
   /** FFM context fields after user and post ('hour', 'media', 'tags'); none by default, so v_u . v_p is the whole score. */
@@ -72,6 +81,8 @@ export interface PipelineOptions {
 export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = Object.freeze({
   signals: null,
   ffm: Object.freeze({ epochs: 10, threads: 1 }),
+  foldBiases: false,
+  ffmSearch: null,
   ffmByMediaType: false,
   contextFields: Object.freeze([]) as readonly string[],
   negatives: Object.freeze({}),
@@ -119,6 +130,8 @@ export function pipelineOptions(overrides: Partial<PipelineOptions> = {}): Pipel
   const check = (ok: boolean, what: string) => {
     if (!ok) throw new RangeError(`pipeline option ${what}`);
   };
+  check(!o.foldBiases || o.ffm.biases === true, 'foldBiases needs ffm.biases: true');
+  check(o.ffmSearch === null || o.ffmValidationFraction > 0, 'ffmSearch needs ffmValidationFraction > 0');
   check(o.ffmValidationFraction >= 0 && o.ffmValidationFraction < 1, `ffmValidationFraction must be in [0, 1), got ${o.ffmValidationFraction}`);
   check(Number.isInteger(o.curvePoints) && o.curvePoints >= 2, `curvePoints must be an integer >= 2, got ${o.curvePoints}`);
   check(o.fixedThreshold === null || (Number.isFinite(o.fixedThreshold) && o.fixedThreshold >= 0), `fixedThreshold must be null or >= 0, got ${o.fixedThreshold}`);

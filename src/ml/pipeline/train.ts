@@ -1,7 +1,8 @@
 /**
  * trainPipeline(dataset, options): everything a server needs per signal, from a dataset and without a database.
  *
- *   1. FFM backbone per signal (or per signal and media type): post embeddings v_p, user embeddings v_u (k = 32).
+ *   1. FFM backbone per signal (or per signal and media type): post embeddings v_p, user embeddings v_u (k = 32;
+ *      with foldBiases the bias-folded k + 2 vectors of src/ml/ffm/embeddings.ts).
  *   2. Maturity threshold M per (signal, media type) by replay on the training posts (thresholds.ts).
  *   3. Mature posts = training posts with views >= M; their FFM embeddings are the MEMER targets.
  *   4. MEMER per (signal, media type) on the mature posts, with the modalities present for the media type
@@ -11,7 +12,8 @@
  */
 import type { Dataset, MediaType } from '../../datasets/types.js';
 import { MEDIA_TYPES } from '../../datasets/types.js';
-import { trainBackbones, type Backbone } from '../ffm/backbones.js';
+import { trainBackbones, type Backbone, type SearchTrial } from '../ffm/backbones.js';
+import { foldedEmbeddings } from '../ffm/embeddings.js';
 import { signalIndex } from '../ffm/dataset.js';
 import { OnnxRuntime } from '../onnx/runtime.js';
 import type { ModalitySpec } from '../memer/config.js';
@@ -28,7 +30,15 @@ export interface FfmReport {
   /** AUC of the full FFM score and of v_u . v_p on the FFM's validation rows (null without validation rows). */
   aucFull: number | null;
   aucDot: number | null;
+  /** AUC of the bias-folded dot product r v_u . v_p + b_0 + b_u + b_p (aucDot's order without biases). */
+  aucFolded: number | null;
   logLoss: number | null;
+  /** The hyper-parameters the backbone trained with (the search's pick with ffmSearch). */
+  eta: number;
+  lambda: number;
+  biasLambda: number;
+  /** options.ffmSearch's grid with each trial's validation log loss and AUC; null without a search. */
+  search: SearchTrial[] | null;
   trainRows: number;
   validRows: number;
   epochs: number;
@@ -49,10 +59,10 @@ export interface MediaModel {
 
 export interface SignalModel {
   signal: string;
-  /** Embedding size d (the FFM's k). */
+  /** Embedding size d (the FFM's k; k + 2 with foldBiases). */
   d: number;
   ffm: FfmReport[];
-  /** items x d: row i = v_p of item i (from its media type's backbone when ffmByMediaType). */
+  /** items x d: row i = v_p of item i (from its media type's backbone when ffmByMediaType; [v_p, b_p, 1] with foldBiases). */
   posts: Float32Array;
   /** 1 where the item has a view in this signal, so that its row was trained (other rows are the initial weights). */
   postMask: Uint8Array;
@@ -85,7 +95,12 @@ function ffmReport(b: Backbone): FfmReport {
     key: b.key,
     aucFull: b.validation?.aucFull ?? null,
     aucDot: b.validation?.aucDot ?? null,
+    aucFolded: b.validation?.aucFolded ?? null,
     logLoss: b.validation?.logLoss ?? null,
+    eta: b.model.params.eta,
+    lambda: b.model.params.lambda,
+    biasLambda: b.model.params.biasLambda,
+    search: b.search,
     trainRows: b.trainRows,
     validRows: b.validRows,
     epochs: b.model.history.length,
@@ -127,24 +142,29 @@ export async function trainPipeline(dataset: Dataset, options: Partial<PipelineO
         negatives: o.negatives,
         params: { ...o.ffm, seed: o.seed },
         validationFraction: o.ffmValidationFraction,
+        search: o.ffmSearch,
         onEpoch: (key, r) => onProgress?.({ stage: 'ffm', signal, key, epoch: r.epoch, epochs: o.ffm.epochs ?? 15, validLoss: r.validLoss }),
       });
       timings.ffm += now() - t;
-      const d = backbones[0].embeddings.k;
+      // The served vectors: v_p, v_u (d = k), or the bias-folded ones (d = k + 2) with foldBiases.
+      const served = backbones.map((b) => (o.foldBiases ? foldedEmbeddings(b.model) : b.embeddings));
+      const d = o.foldBiases ? served[0].k + 2 : served[0].k;
       const posts = new Float32Array(dataset.items.ids.length * d);
       const usersOf = new Map<MediaType | null, Float32Array>();
-      for (const b of backbones) {
-        usersOf.set(b.mediaType, b.embeddings.users);
+      backbones.forEach((b, bi) => {
+        usersOf.set(b.mediaType, served[bi].users);
         const mask = b.mediaType === null ? null : itemMask(dataset, b.mediaType);
-        for (let i = 0; i < dataset.items.ids.length; i++) if (!mask || mask[i]) posts.set(b.embeddings.posts.subarray(i * d, (i + 1) * d), i * d);
-      }
+        for (let i = 0; i < dataset.items.ids.length; i++) if (!mask || mask[i]) posts.set(served[bi].posts.subarray(i * d, (i + 1) * d), i * d);
+      });
       const postMask = Uint8Array.from(views, (v) => (v > 0 ? 1 : 0));
-      const model: SignalModel = { signal, d, ffm: backbones.map(ffmReport), posts, postMask, users: backbones[0].embeddings.users, views, media: {} };
+      const model: SignalModel = { signal, d, ffm: backbones.map(ffmReport), posts, postMask, users: served[0].users, views, media: {} };
       for (const mediaType of MEDIA_TYPES) {
         const users = usersOf.get(o.ffmByMediaType ? mediaType : null);
         if (!users) continue;
         t = now();
-        const threshold = estimateThreshold(dataset, signal, mediaType, o);
+        // The replay uses the backbone's hyper-parameters, the search's pick included.
+        const bp = (backbones.find((b) => b.mediaType === (o.ffmByMediaType ? mediaType : null)) ?? backbones[0]).model.params;
+        const threshold = estimateThreshold(dataset, signal, mediaType, o.ffmSearch ? { ...o, ffm: { ...o.ffm, eta: bp.eta, lambda: bp.lambda, biasLambda: bp.biasLambda } } : o);
         timings.maturity += now() - t;
         if (!threshold) continue;
         onProgress?.({ stage: 'maturity', signal, key: threshold.key, threshold: threshold.threshold, source: threshold.source });
