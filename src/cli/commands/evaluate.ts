@@ -14,6 +14,11 @@ function num(flag: string, text: string | undefined, integer = false): number | 
   return v;
 }
 
+/** A comma-separated list of numbers (a search grid), or undefined. */
+function nums(flag: string, text: string | undefined): number[] | undefined {
+  return text?.split(',').map((x) => num(flag, x.trim())!);
+}
+
 export const command: Command = {
   help: [
     'Usage: memer evaluate DIR [--json OUT] [--report OUT.html] [--protocol time|cvar|item-cold] [options]',
@@ -49,8 +54,26 @@ export const command: Command = {
     `  --cold-freq F         freq fed to MEMER for evaluated posts: zero | threshold [${E.coldFreq}]`,
     `  --search N            random-search trials per MEMER model (1 = no search) [${P.searchTrials || 1}]`,
     `  --max-samples N       samples per MEMER model [${P.memerMaxSamples}]`,
+    '  --memer-prior P       MEMER residual on a prior: none | global-average | tag-average (docs/memer.md) [none]',
+    '  --memer-prior-smoothing K   tag-average prior: pseudo-count shrinking a tag average to the global one [0]',
+    '  --memer-residual-init S     with a prior: the decoder output layer starts at S x its Glorot init [0]',
+    '  --memer-weight-decay X      MEMER AdamW decoupled weight decay [0]',
+    '  --memer-input-dropout X     MEMER dropout of the normalised content features in training [0]',
+    '  --memer-modality-dropout X  MEMER dropout of whole modalities per training sample [0]',
+    '  --memer-freq F        MEMER training freq: observed | uniform (in [0, own]) | zero [observed]',
+    '  --memer-monitor M     MEMER early stopping on validation auc | gauc | loss [auc]',
+    '  --memer-validation-freq F   freq fed to MEMER validation posts: observed | zero [observed]',
+    '  --memer-seed S        seed of MEMER training alone (init, validation split, shuffles, noise) [--seed]',
     `  --ffm-epochs N        most FFM epochs (early stopping) [${P.ffm.epochs}]`,
     `  --ffm-threads N       FFM Hogwild worker threads [${P.ffm.threads}]`,
+    '  --ffm-init I          FFM initialisation: uniform (libffm, [0, s/sqrt(k))) | normal (N(0, (s/sqrt(k))^2)) [uniform]',
+    '  --ffm-init-scale S    FFM initialisation scale s [1 for uniform, 0.1 for normal]',
+    '  --ffm-biases          FFM global and per-feature bias terms (docs/ffm.md)',
+    '  --fold-biases         serve the bias-folded k + 2 embeddings (needs --ffm-biases)',
+    '  --ffm-eta X, --ffm-lambda X, --ffm-bias-lambda X   FFM learning rate, L2, bias L2 [0.2, 2e-5, 2e-5]',
+    '  --ffm-search-eta A,B, --ffm-search-lambda A,B, --ffm-search-bias-lambda A,B',
+    '                        FFM grid picked on the FFM\'s own held-out rows [no search]',
+    '  --ffm-search-metric M grid pick: logLoss (lowest) | auc (highest full-score AUC) [logLoss]',
     `  --threads N           onnxruntime threads for MEMER [${P.threads}]`,
     `  --seed S              seed of every random choice [${P.seed}]`,
   ].join('\n'),
@@ -81,8 +104,29 @@ export const command: Command = {
     'cold-freq': { type: 'string' },
     search: { type: 'string' },
     'max-samples': { type: 'string' },
+    'memer-prior': { type: 'string' },
+    'memer-prior-smoothing': { type: 'string' },
+    'memer-residual-init': { type: 'string' },
+    'memer-weight-decay': { type: 'string' },
+    'memer-input-dropout': { type: 'string' },
+    'memer-modality-dropout': { type: 'string' },
+    'memer-freq': { type: 'string' },
+    'memer-monitor': { type: 'string' },
+    'memer-validation-freq': { type: 'string' },
+    'memer-seed': { type: 'string' },
     'ffm-epochs': { type: 'string' },
     'ffm-threads': { type: 'string' },
+    'ffm-init': { type: 'string' },
+    'ffm-init-scale': { type: 'string' },
+    'ffm-biases': { type: 'boolean' },
+    'fold-biases': { type: 'boolean' },
+    'ffm-eta': { type: 'string' },
+    'ffm-lambda': { type: 'string' },
+    'ffm-bias-lambda': { type: 'string' },
+    'ffm-search-eta': { type: 'string' },
+    'ffm-search-lambda': { type: 'string' },
+    'ffm-search-bias-lambda': { type: 'string' },
+    'ffm-search-metric': { type: 'string' },
     threads: { type: 'string' },
     seed: { type: 'string' },
   },
@@ -98,7 +142,28 @@ export const command: Command = {
       minThreshold: num('min-threshold', s('min-threshold'), true),
       searchTrials: num('search', s('search'), true),
       memerMaxSamples: num('max-samples', s('max-samples'), true),
-      ffm: { ...P.ffm, epochs: num('ffm-epochs', s('ffm-epochs'), true), threads: num('ffm-threads', s('ffm-threads'), true) },
+      memer: {
+        architecture: { ...P.memer.architecture, prior: choice('memer-prior', s('memer-prior'), ['none', 'global-average', 'tag-average']), priorSmoothing: num('memer-prior-smoothing', s('memer-prior-smoothing')),
+          residualInit: num('memer-residual-init', s('memer-residual-init')) },
+        loss: P.memer.loss,
+        training: {
+          ...P.memer.training, inputDropout: num('memer-input-dropout', s('memer-input-dropout')), modalityDropout: num('memer-modality-dropout', s('memer-modality-dropout')),
+          freq: choice('memer-freq', s('memer-freq'), ['observed', 'uniform', 'zero']), monitor: choice('memer-monitor', s('memer-monitor'), ['auc', 'gauc', 'loss']),
+          validationFreq: choice('memer-validation-freq', s('memer-validation-freq'), ['observed', 'zero']),
+          seed: num('memer-seed', s('memer-seed'), true),
+          adam: { ...P.memer.training?.adam, weightDecay: num('memer-weight-decay', s('memer-weight-decay')) },
+        },
+      },
+      ffm: {
+        ...P.ffm, epochs: num('ffm-epochs', s('ffm-epochs'), true), threads: num('ffm-threads', s('ffm-threads'), true),
+        init: choice('ffm-init', s('ffm-init'), ['uniform', 'normal']), initScale: num('ffm-init-scale', s('ffm-init-scale')),
+        biases: values['ffm-biases'] === true ? true : undefined,
+        eta: num('ffm-eta', s('ffm-eta')), lambda: num('ffm-lambda', s('ffm-lambda')), biasLambda: num('ffm-bias-lambda', s('ffm-bias-lambda')),
+      },
+      foldBiases: values['fold-biases'] === true ? true : undefined,
+      ffmSearch: s('ffm-search-eta') || s('ffm-search-lambda') || s('ffm-search-bias-lambda')
+        ? { eta: nums('ffm-search-eta', s('ffm-search-eta')), lambda: nums('ffm-search-lambda', s('ffm-search-lambda')), biasLambda: nums('ffm-search-bias-lambda', s('ffm-search-bias-lambda')), metric: choice('ffm-search-metric', s('ffm-search-metric'), ['logLoss', 'auc']) }
+        : undefined,
       threads: num('threads', s('threads'), true),
       seed: num('seed', s('seed'), true),
     }));

@@ -10,7 +10,7 @@
  *   MEMER        dec1(enc2(feat_p), freq) from the exported inference model (eq. 12)
  */
 import type { Dataset } from '../../datasets/types.js';
-import type { MemerModel } from '../pipeline/memer-model.js';
+import { postTagNames, type MemerModel } from '../pipeline/memer-model.js';
 import { postFeatureVectors } from '../pipeline/features.js';
 import { MemerEmbedder, type PostFeatures } from '../memer/inference.js';
 import type { OnnxRuntime } from '../onnx/runtime.js';
@@ -98,7 +98,7 @@ export async function memerEmbeddings(ds: Dataset, runtime: OnnxRuntime, model: 
     const chunk = 1024;
     for (let start = 0; start < targets.length; start += chunk) {
       const ids = targets.subarray(start, Math.min(targets.length, start + chunk));
-      const posts: PostFeatures[] = Array.from(ids, (p) => ({ features: postFeatureVectors(ds, p, model.modalities), freq: freq(p) }));
+      const posts: PostFeatures[] = Array.from(ids, (p) => ({ features: postFeatureVectors(ds, p, model.modalities), freq: freq(p), tags: postTagNames(ds, p) }));
       const emb = await embedder.embedMany(posts);
       ids.forEach((p, k) => out.set(emb.subarray(k * d, (k + 1) * d), p * d));
     }

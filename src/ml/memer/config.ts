@@ -51,7 +51,34 @@ export interface MemerArchitecture {
   readonly sampleLatent: boolean;
   /** initial bias of the log-variance heads (-6: sigma ~ 0.05, so early training is not drowned in noise) */
   readonly initialLogVar: number;
+  /**
+   * Residual on a prior (prior.ts): every decoder output is prior(post) + dec(z, freq). 'none': the paper's model.
+   * 'global-average': prior = the mean mature embedding of the training posts (a constant). 'tag-average': the mean of
+   * the post's tags' averages over the training posts (TAG_AVG), the global average for a post with no known tag or a
+   * dataset without tags; the post's tags are an input of the exported model. With a prior, the decoder's output layer
+   * starts at 0 by default (residualInit: training starts at the prior), and the prior itself is scored as epoch 0
+   * (kept if no epoch beats it).
+   */
+  readonly prior: PriorKind;
+  /** tag-average prior: at most this many tags (the most frequent among the training posts) get their own average */
+  readonly priorMaxTags: number;
+  /** tag-average prior: pseudo-count k shrinking each tag's average to the global one, (sum_t + k global) / (n_t + k) */
+  readonly priorSmoothing: number;
+  /**
+   * with a prior: after training, refit the prior on every item (the validation posts too), as the averages baselines
+   * do, for the returned graph and the export (the weights are kept; the validation metrics are those of the prior of
+   * the training split). false: the exported prior is the one trained with.
+   */
+  readonly priorRefit: boolean;
+  /**
+   * with a prior: the decoder's output layer starts at this times its Glorot draw (0: training starts at the prior;
+   * epoch 0 is the prior whatever this is)
+   */
+  readonly residualInit: number;
 }
+
+export type PriorKind = 'none' | 'global-average' | 'tag-average';
+export const PRIOR_KINDS: readonly PriorKind[] = ['none', 'global-average', 'tag-average'];
 
 export const DEFAULT_ARCHITECTURE: MemerArchitecture = Object.freeze({
   modalities: Object.freeze(paperModalities('video')),
@@ -62,6 +89,11 @@ export const DEFAULT_ARCHITECTURE: MemerArchitecture = Object.freeze({
   decoderHidden: 64,
   sampleLatent: true,
   initialLogVar: -6,
+  prior: 'none',
+  priorMaxTags: 4096,
+  priorSmoothing: 0,
+  residualInit: 0,
+  priorRefit: true,
 });
 
 export interface LossWeights {
@@ -75,6 +107,9 @@ export interface LossWeights {
 
 export const DEFAULT_LOSS_WEIGHTS: LossWeights = Object.freeze({ alpha: 1, beta: 1, gamma: 1 });
 
+export type FreqMode = 'observed' | 'uniform' | 'zero';
+export const FREQ_MODES: readonly FreqMode[] = ['observed', 'uniform', 'zero'];
+
 export interface TrainingConfig {
   /** mini-batch size (paper: 16384) */
   readonly batchSize: number;
@@ -84,8 +119,29 @@ export interface TrainingConfig {
   readonly patience: number;
   /** fraction of items (and their interactions) held out for validation */
   readonly validationFraction: number;
-  /** validation metric for early stopping and model selection: AUC of score = p_rec . v_user (higher is better) or the weighted loss */
-  readonly monitor: 'auc' | 'loss';
+  /**
+   * validation metric for early stopping and model selection: AUC of score = p_rec . v_user over all validation samples,
+   * GAUC (per-user AUC weighted by the user's samples, as the evaluation reports) (higher is better), or the weighted loss
+   */
+  readonly monitor: 'auc' | 'gauc' | 'loss';
+  /**
+   * freq fed to validation posts: 'observed' (their own, as in training) or 'zero' (what the evaluation feeds a cold
+   * post, coldFreq 'zero'). With 'observed', the metrics at freq 0 are reported beside them (ValidationMetrics.zeroFreq).
+   */
+  readonly validationFreq: 'observed' | 'zero';
+  /**
+   * freq fed in training: 'observed' (the post's own, paper), 'uniform' (drawn per sample in [0, the post's own freq]:
+   * every count the post passed on its way to maturity, so the decoder sees the whole range down to the cold posts'
+   * 0 instead of extrapolating there), or 'zero' (freq unused, as the evaluation feeds it; validation then feeds 0 too).
+   */
+  readonly freq: FreqMode;
+  /**
+   * Input dropout on the content features (training only): each normalised feature x~_j of a present modality is set
+   * to 0 (its training mean) with this probability and the kept ones scaled by 1/(1 - rate) (inverted dropout).
+   */
+  readonly inputDropout: number;
+  /** Modality dropout (training only): each present modality of a sample is dropped (fed as missing) with this probability. */
+  readonly modalityDropout: number;
   /** seed for initialisation, splitting, shuffling and noise */
   readonly seed: number;
   /** Adam (paper: lr 0.001) */
@@ -100,6 +156,10 @@ export const DEFAULT_TRAINING: TrainingConfig = Object.freeze({
   patience: 3,
   validationFraction: 0.1,
   monitor: 'auc',
+  validationFreq: 'observed',
+  freq: 'observed',
+  inputDropout: 0,
+  modalityDropout: 0,
   seed: 1,
   adam: DEFAULT_ADAM,
   threads: 2,
@@ -129,5 +189,14 @@ export function memerConfig(over: {
   }
   for (const k of ['alpha', 'beta', 'gamma'] as const) if (!(loss[k] >= 0)) throw new Error(`${k} must be >= 0`);
   if (!(training.batchSize > 0) || !(training.validationFraction >= 0 && training.validationFraction < 1)) throw new Error('bad training config');
+  if (!PRIOR_KINDS.includes(architecture.prior)) throw new Error(`prior must be one of ${PRIOR_KINDS.join(', ')}, got ${architecture.prior}`);
+  if (!(Number.isInteger(architecture.priorMaxTags) && architecture.priorMaxTags >= 0)) throw new Error(`priorMaxTags must be a non-negative integer, got ${architecture.priorMaxTags}`);
+  if (!(architecture.residualInit >= 0)) throw new Error(`residualInit must be >= 0, got ${architecture.residualInit}`);
+  if (!(architecture.priorSmoothing >= 0)) throw new Error(`priorSmoothing must be >= 0, got ${architecture.priorSmoothing}`);
+  if (!FREQ_MODES.includes(training.freq)) throw new Error(`freq must be one of ${FREQ_MODES.join(', ')}, got ${training.freq}`);
+  if (!['auc', 'gauc', 'loss'].includes(training.monitor)) throw new Error(`monitor must be auc, gauc or loss, got ${training.monitor}`);
+  if (!['observed', 'zero'].includes(training.validationFreq)) throw new Error(`validationFreq must be observed or zero, got ${training.validationFreq}`);
+  for (const k of ['inputDropout', 'modalityDropout'] as const) if (!(training[k] >= 0 && training[k] < 1)) throw new Error(`${k} must be in [0, 1), got ${training[k]}`);
+  if (!(training.adam.weightDecay >= 0)) throw new Error(`weightDecay must be >= 0, got ${training.adam.weightDecay}`);
   return Object.freeze({ architecture, loss, training });
 }

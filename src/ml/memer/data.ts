@@ -10,8 +10,9 @@
 import type { FeatureMatrix, Modality } from '../../datasets/types.js';
 import { Rng } from '../graph/rng.js';
 import { readRow } from './features.js';
-import type { ModalitySpec } from './config.js';
-import { INPUT } from './model.js';
+import type { FreqMode, ModalitySpec } from './config.js';
+import { INPUT, type StatsByModality } from './model.js';
+import { writeTagWeights, type ItemTags } from './prior.js';
 import type { Feed } from '../onnx/session.js';
 
 export interface MemerItems {
@@ -24,6 +25,8 @@ export interface MemerItems {
   embeddings: Float32Array;
   /** normalised interaction count per item (the decoder's freq input) */
   freq: Float32Array;
+  /** the items' tags (a tag-average prior reads them; optional otherwise) */
+  tags?: ItemTags;
 }
 
 export interface MemerSamples {
@@ -82,6 +85,20 @@ export function splitByItem(data: MemerTrainingData, fraction: number, seed: num
   return { trainItems, train, validation };
 }
 
+/** Optional inputs and training-time perturbations of the batch assembler (all off by default). */
+export interface AssemblerOptions {
+  /** a tag-average prior's `tags` input: T vocabulary columns and each item's columns (CSR, prior.ts itemTagColumns) */
+  readonly tagColumns?: { readonly T: number; readonly offsets: Int32Array; readonly columns: Int32Array };
+  /** freq in training batches (TrainingConfig.freq); a fill without rng always feeds the observed freq */
+  readonly freq?: FreqMode;
+  /** element-wise dropout of the normalised features (needs `stats`); training batches only */
+  readonly inputDropout?: number;
+  /** dropout of whole modalities per sample; training batches only */
+  readonly modalityDropout?: number;
+  /** the normalisation statistics (input dropout sets a dropped raw feature to its training mean) */
+  readonly stats?: StatsByModality;
+}
+
 /** Gathers samples into preallocated buffers shaped as the MEMER graph's inputs. */
 export class BatchAssembler {
   private readonly buffers = new Map<string, Float32Array>();
@@ -94,13 +111,16 @@ export class BatchAssembler {
     private readonly latentDim: number,
     readonly capacity: number,
     private readonly withNoise: boolean,
+    private readonly options: AssemblerOptions = {},
   ) {
+    if ((options.inputDropout ?? 0) > 0) for (const s of modalities) if (!options.stats?.[s.modality]) throw new Error(`input dropout needs the ${s.modality} statistics`);
     for (const s of modalities) this.widths.set(INPUT.modality(s.modality), s.dim);
     this.widths.set(INPUT.presence, modalities.length);
     this.widths.set(INPUT.freq, 1);
     this.widths.set(INPUT.itemEmbedding, d);
     this.widths.set(INPUT.userEmbedding, d);
     this.widths.set(INPUT.label, 1);
+    if (options.tagColumns) this.widths.set(INPUT.tags, options.tagColumns.T + 1);
     if (withNoise) {
       this.widths.set(INPUT.eps1, latentDim);
       this.widths.set(INPUT.eps2, latentDim);
@@ -109,27 +129,47 @@ export class BatchAssembler {
   }
 
   /**
-   * Fill the buffers with samples `order[start .. start+n)`; noise comes from `rng` (zeros when rng is undefined).
+   * Fill the buffers with samples `order[start .. start+n)`. A training batch passes `rng`: the latent noise, the
+   * training freq mode and the dropouts draw from it. Without rng (validation) the noise is zeros, nothing is dropped
+   * and freq is the observed one, or `freq` when given (e.g. 0: what a cold post is fed).
    * The returned feeds are views into the reused buffers: valid until the next call.
    */
-  fill(order: Int32Array, start: number, n: number, rng?: Rng): Record<string, Feed> {
+  fill(order: Int32Array, start: number, n: number, rng?: Rng, freqValue?: number): Record<string, Feed> {
     if (n > this.capacity) throw new Error(`batch of ${n} exceeds capacity ${this.capacity}`);
     const { items, samples, userEmbeddings } = this.data;
+    const o = this.options;
     const d = this.d;
     const presence = this.buffers.get(INPUT.presence)!;
     const M = this.modalities.length;
+    const dropModality = rng && (o.modalityDropout ?? 0) > 0 ? o.modalityDropout! : 0;
+    const dropInput = rng && (o.inputDropout ?? 0) > 0 ? o.inputDropout! : 0;
     this.modalities.forEach((spec, mi) => {
       const out = this.buffers.get(INPUT.modality(spec.modality))!;
       const matrix = items.features[spec.modality]!;
       const p = items.presence?.[spec.modality];
+      const mean = dropInput ? o.stats![spec.modality]!.mean : undefined;
+      const keep = 1 - dropInput;
       for (let k = 0; k < n; k++) {
         const i = samples.item[order[start + k]];
-        const present = !p || p[i] !== 0;
+        const present = (!p || p[i] !== 0) && !(dropModality && rng!.next() < dropModality);
         presence[k * M + mi] = present ? 1 : 0;
-        if (present) readRow(matrix, i, out, k * spec.dim);
-        else out.fill(0, k * spec.dim, (k + 1) * spec.dim);
+        if (present) {
+          readRow(matrix, i, out, k * spec.dim);
+          if (mean) {
+            // x~' = mask x~ / keep in normalised space, i.e. x' = mu + mask (x - mu) / keep in raw space.
+            for (let j = 0, a = k * spec.dim; j < spec.dim; j++, a++) out[a] = rng!.next() < dropInput ? mean[j] : mean[j] + (out[a] - mean[j]) / keep;
+          }
+        } else out.fill(0, k * spec.dim, (k + 1) * spec.dim);
       }
     });
+    if (o.tagColumns) {
+      const { T, offsets, columns } = o.tagColumns;
+      const tags = this.buffers.get(INPUT.tags)!;
+      for (let k = 0; k < n; k++) {
+        const i = samples.item[order[start + k]];
+        writeTagWeights(tags, k * (T + 1), T, columns.subarray(offsets[i], offsets[i + 1]));
+      }
+    }
     const freq = this.buffers.get(INPUT.freq)!;
     const vItem = this.buffers.get(INPUT.itemEmbedding)!;
     const vUser = this.buffers.get(INPUT.userEmbedding)!;
@@ -138,7 +178,7 @@ export class BatchAssembler {
       const s = order[start + k];
       const i = samples.item[s];
       const u = samples.user[s];
-      freq[k] = items.freq[i];
+      freq[k] = freqValue !== undefined ? freqValue : !rng || !o.freq || o.freq === 'observed' ? items.freq[i] : o.freq === 'zero' ? 0 : rng.next() * items.freq[i];
       vItem.set(items.embeddings.subarray(i * d, (i + 1) * d), k * d);
       vUser.set(userEmbeddings.subarray(u * d, (u + 1) * d), k * d);
       label[k] = samples.label[s];

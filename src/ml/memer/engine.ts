@@ -101,6 +101,16 @@ export class TrainingEngine {
     return out;
   }
 
+  /** Replace some params' values (copies; Adam moments untouched). */
+  setWeights(weights: ReadonlyMap<string, Float32Array>): void {
+    for (const [name, w] of weights) {
+      const cur = this.state.get(stateNames.param(name));
+      if (!cur) throw new Error(`no param "${name}"`);
+      if (cur.data.length !== w.length) throw new Error(`param ${name}: ${w.length} values, expected ${cur.data.length}`);
+      this.state.set(stateNames.param(name), { data: Float32Array.from(w), dims: cur.dims });
+    }
+  }
+
   /** Adam moments (copies), for tests. */
   moments(name: string): { m: Float32Array; v: Float32Array } {
     return { m: Float32Array.from(this.state.get(stateNames.m(name))!.data), v: Float32Array.from(this.state.get(stateNames.v(name))!.data) };

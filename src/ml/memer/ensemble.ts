@@ -2,6 +2,7 @@
  * Several MEMER models with the same feature inputs (the signals of one media type) run as one onnxruntime session:
  * their graphs merged side by side (onnx/merge.ts), the modality features and presence fed once, each model's own
  * `freq` input and `embedding` output under its prefix. One run per upload group instead of one per signal.
+ * A member with a tag-average prior also has its own `tags` input (its own vocabulary), written from the posts' tags.
  */
 import { mergeModels } from '../onnx/merge.js';
 import type { OnnxRuntime } from '../onnx/runtime.js';
@@ -40,11 +41,15 @@ export class MemerEnsemble {
    */
   async embedAll(posts: readonly Omit<PostFeatures, 'freq'>[], freqs: readonly Float32Array[]): Promise<Float32Array[]> {
     const n = posts.length;
-    const rows = this.members[0].feeds(posts.map((p) => ({ features: p.features, freq: 0 })));
+    // The shared inputs (features, presence); a member's own tags rows are written below.
+    const rows = this.members[0].feeds(posts.map((p) => ({ features: p.features, freq: 0, tags: [] })));
     const feeds: Record<string, Feed> = {};
     for (const s of this.session.inputs) {
       const member = /^m(\d+)\/(.*)$/.exec(s.name);
-      const data = member ? (member[2] === INPUT.freq ? freqs[Number(member[1])] : undefined) : rows[s.name];
+      // A member's own inputs: its freq, and the tag weights of a tag-average prior (each model has its vocabulary).
+      const own = (i: number, name: string) =>
+        name === INPUT.freq ? freqs[i] : name === INPUT.tags ? this.members[i].tagRows(posts) : undefined;
+      const data = member ? own(Number(member[1]), member[2]) : rows[s.name];
       if (!data) throw new Error(`ensemble input "${s.name}" has no feed`);
       feeds[s.name] = { data, dims: [n, ...(s.shape.slice(1) as number[])] };
     }

@@ -8,7 +8,8 @@ import type { MediaType, Modality } from '../../datasets/types.js';
 import { readOnnxMetadata, toOnnx } from '../graph/onnx.js';
 import type { MemerConfig, ModalitySpec } from './config.js';
 import { statsFromJson, statsToJson, type ModalityStats } from './features.js';
-import { OUTPUT, type MemerGraph, type StatsByModality } from './model.js';
+import { INPUT, OUTPUT, type MemerGraph, type StatsByModality } from './model.js';
+import { priorToJson, type Prior } from './prior.js';
 
 /** Version of the metadata layout below. */
 export const MEMER_FORMAT_VERSION = '1';
@@ -26,6 +27,8 @@ export const META = {
   metrics: 'memer.metrics',
   config: 'memer.config',
   createdAt: 'memer.created_at',
+  /** JSON priorToJson (kind, tag vocabulary in `tags` input column order, ...); absent: no prior */
+  prior: 'memer.prior',
 } as const;
 
 export interface ExportInfo {
@@ -45,6 +48,18 @@ export interface TrainedModel {
   model: MemerGraph;
   stats: StatsByModality;
   weights: ReadonlyMap<string, Float32Array>;
+  /** the fitted prior of a residual model (its table is a constant of the graph) */
+  prior?: Prior;
+}
+
+/** The prior as recorded in the metadata: `tags` are the columns of the `tags` input (its last column: no known tag). */
+export interface MemerPriorInfo {
+  kind: 'global-average' | 'tag-average';
+  tags: string[];
+  counts: number[];
+  posts: number;
+  smoothing: number;
+  global: number[];
 }
 
 export interface MemerModelInfo {
@@ -60,6 +75,8 @@ export interface MemerModelInfo {
   metrics: unknown;
   config: unknown;
   createdAt: string;
+  /** null: no prior (the paper's model) */
+  prior: MemerPriorInfo | null;
 }
 
 /** Encode the inference model of a trained MEMER with its metadata. */
@@ -81,13 +98,16 @@ export function exportInferenceModel(trained: TrainedModel, info: ExportInfo): U
     [META.config]: JSON.stringify(trained.config),
     [META.createdAt]: info.createdAt ?? new Date().toISOString(),
   };
+  if (trained.prior) metadata[META.prior] = JSON.stringify(priorToJson(trained.prior));
   return toOnnx(trained.model.graph, {
     outputs: [OUTPUT.embedding],
     params: 'initializers',
     values: trained.weights,
     keepInputs: trained.model.inferenceInputs,
     graphName: `memer_${info.signal}_${info.mediaType}`,
-    docString: 'MEMER early-stage item embedding: embedding = dec1(enc2(feat), freq) (eq. 12)',
+    docString: trained.prior
+      ? `MEMER early-stage item embedding on a ${trained.prior.kind} prior: embedding = prior(${trained.prior.tags.length ? INPUT.tags : ''}) + dec1(enc2(feat), freq) (eq. 12)`
+      : 'MEMER early-stage item embedding: embedding = dec1(enc2(feat), freq) (eq. 12)',
     metadata,
   });
 }
@@ -123,6 +143,7 @@ export function parseMemerMetadata(meta: Readonly<Record<string, string>>): Meme
     metrics: JSON.parse(need(META.metrics)),
     config: JSON.parse(need(META.config)),
     createdAt: need(META.createdAt),
+    prior: meta[META.prior] === undefined ? null : (JSON.parse(meta[META.prior]) as MemerPriorInfo),
   };
 }
 

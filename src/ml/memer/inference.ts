@@ -1,6 +1,9 @@
 /**
  * Serving a MEMER inference model through the runtime: single posts go through the micro-batcher (concurrent requests
  * share one run), batches go straight to the session. Missing modalities are fed as zero rows with presence 0.
+ * A model with a tag-average prior (metadata memer.prior) has a `tags` input: the embedder writes it from the post's
+ * tag names (1/K at each of its K tags in the model's vocabulary, else the "no known tag" column: the global average);
+ * such a model rejects a post without `tags` (MISSING_INPUT) rather than silently serving the global prior.
  */
 import type { Modality } from '../../datasets/types.js';
 import { MicroBatcher, type BatcherOptions } from '../onnx/batcher.js';
@@ -8,17 +11,26 @@ import type { ModelSource, OnnxRuntime } from '../onnx/runtime.js';
 import { ModelInputError, type Feed, type Session } from '../onnx/session.js';
 import { parseMemerMetadata, type MemerModelInfo } from './export.js';
 import { INPUT, OUTPUT } from './model.js';
+import { tagColumns, writeTagWeights } from './prior.js';
 
-/** One post: features per modality it has (raw, as extracted), and its normalised frequency. */
+/**
+ * One post: features per modality it has (raw, as extracted), its normalised frequency and, for a model with a
+ * tag-average prior (MemerEmbedder.readsTags), its tag names: required there ([] or no known tag: the prior is the
+ * global average), ignored by other models.
+ */
 export interface PostFeatures {
   features: Partial<Record<Modality, Float32Array>>;
   freq: number;
+  tags?: readonly string[];
 }
 
 export class MemerEmbedder {
   private readonly batcher: MicroBatcher;
   /** A zero row per modality, fed (read-only) for a post that lacks it. */
   private readonly zeros = new Map<Modality, Float32Array>();
+  /** Vocabulary columns of the `tags` input (empty map: the model has no such input). */
+  private readonly vocabulary: ReadonlyMap<string, number>;
+  private readonly tagWidth: number;
 
   private constructor(
     readonly session: Session,
@@ -27,6 +39,29 @@ export class MemerEmbedder {
   ) {
     this.batcher = new MicroBatcher(session, { ...batching, outputs: [OUTPUT.embedding] });
     for (const spec of info.modalities) this.zeros.set(spec.modality, new Float32Array(spec.dim));
+    const withTags = info.inputs.includes(INPUT.tags);
+    const vocab = withTags ? info.prior?.tags ?? [] : [];
+    if (withTags && vocab.length === 0) throw new ModelInputError(`${info.version}: the model has a tags input but no tag vocabulary in its metadata`, 'MISSING_INPUT');
+    this.vocabulary = new Map(vocab.map((t, c) => [t, c]));
+    this.tagWidth = withTags ? vocab.length + 1 : 0;
+  }
+
+  /** Whether the model reads the posts' tags (a tag-average prior). */
+  get readsTags(): boolean {
+    return this.tagWidth > 0;
+  }
+
+  /** The `tags` input rows [n, T+1] of `posts` (a model with a tag-average prior). */
+  tagRows(posts: readonly { tags?: readonly string[] }[]): Float32Array {
+    const T = this.tagWidth - 1;
+    const out = new Float32Array(posts.length * this.tagWidth);
+    posts.forEach((p, k) => {
+      // Strict: a caller that does not know about tags would otherwise silently get the global prior for every post,
+      // a different model from the one trained.
+      if (!p.tags) throw new ModelInputError(`${this.info.version}: the model's tag-average prior reads the post's tags: pass PostFeatures.tags ([] for a post without tags)`, 'MISSING_INPUT');
+      writeTagWeights(out, k * this.tagWidth, T, tagColumns(this.vocabulary, p.tags));
+    });
+    return out;
   }
 
   /** Load (once per version key) through `runtime` and wrap. */
@@ -63,6 +98,7 @@ export class MemerEmbedder {
     }
     out[INPUT.presence] = presence;
     out[INPUT.freq] = Float32Array.from(posts, (p) => p.freq);
+    if (this.tagWidth) out[INPUT.tags] = this.tagRows(posts);
     return out;
   }
 
@@ -84,6 +120,7 @@ export class MemerEmbedder {
     if (known !== Object.keys(post.features).length) this.feeds([post]); // throws the unknown-modality error
     rows[INPUT.presence] = presence;
     rows[INPUT.freq] = Float32Array.of(post.freq);
+    if (this.tagWidth) rows[INPUT.tags] = this.tagRows([post]);
     const out = await this.batcher.submit(rows, 1);
     return out[OUTPUT.embedding];
   }

@@ -20,11 +20,16 @@
  *   L_recon      mean_i sum_j (p_recon - v)^2                                   eq. 7
  *   S            p_rec . v_user;  L_rec = mean_i softplus(S) - y S  (= BCE(sigmoid(S), y), stable)   eq. 8-10
  *   loss         alpha L_w + beta L_recon + gamma L_rec                          eq. 11
+ *   prior        with architecture.prior != 'none' (prior.ts): every decoder output is prior + dec(z, freq), with
+ *                prior = tags @ table (input `tags` [N, T+1], constant table [T+1, d]) or the constant global average;
+ *                dec1.out starts at W = residualInit x its Glorot draw (default 0), b = 0: at 0 the untrained model
+ *                outputs the prior
  */
 import { Graph, type Tensor } from '../graph/ir.js';
 import { Rng } from '../graph/rng.js';
 import type { MemerConfig } from './config.js';
 import type { ModalityStats } from './features.js';
+import { hasTagInput, type Prior } from './prior.js';
 import type { Modality } from '../../datasets/types.js';
 
 /** Graph input names. */
@@ -36,6 +41,8 @@ export const INPUT = {
   label: 'label',
   eps1: 'eps1',
   eps2: 'eps2',
+  /** tag weights [N, T+1] of a tag-average prior (prior.ts) */
+  tags: 'tags',
   modality: (m: Modality) => m,
 } as const;
 
@@ -66,9 +73,15 @@ function glorot(rng: Rng, fanIn: number, fanOut: number): Float32Array {
   return rng.fillUniform(new Float32Array(fanIn * fanOut), -a, a);
 }
 
-/** Build the MEMER graph for `config`, with normalisation `stats` (one entry per configured modality). */
-export function buildMemerGraph(config: MemerConfig, stats: StatsByModality): MemerGraph {
+/**
+ * Build the MEMER graph for `config`, with normalisation `stats` (one entry per configured modality) and, when
+ * `config.architecture.prior` is not 'none', the fitted `prior` (prior.ts).
+ */
+export function buildMemerGraph(config: MemerConfig, stats: StatsByModality, prior?: Prior): MemerGraph {
   const arch = config.architecture;
+  if (arch.prior !== 'none' && !prior) throw new Error(`architecture.prior ${arch.prior} needs a fitted prior`);
+  if (arch.prior === 'none' && prior) throw new Error('a prior was given but architecture.prior is none');
+  if (prior && prior.d !== arch.embeddingDim) throw new Error(`prior has d = ${prior.d}, the model ${arch.embeddingDim}`);
   const { alpha, beta, gamma } = config.loss;
   const rng = new Rng(config.training.seed);
   const g = new Graph();
@@ -121,11 +134,26 @@ export function buildMemerGraph(config: MemerConfig, stats: StatsByModality): Me
   const freq = g.input(INPUT.freq, ['N', 1]);
   const dec1 = linearParams('dec1.hidden', arch.latentDim + 1, arch.decoderHidden);
   const dec2 = linearParams('dec1.out', arch.decoderHidden, d);
-  const decode = (z: Tensor, name?: string) => g.linear(g.relu(g.linear(g.concat([z, freq], 1), dec1.w, dec1.b)), dec2.w, dec2.b, name);
+  let priorT: Tensor | undefined;
+  const withTags = hasTagInput(prior);
+  if (prior) {
+    // The residual starts at residualInit x its usual init (0: exactly the prior); the random draw above is kept, so
+    // the other params' init does not depend on the prior.
+    const w2 = g.params.find((p) => p.id === dec2.w.id)!.init;
+    for (let k = 0; k < w2.length; k++) w2[k] *= arch.residualInit;
+    const T = prior.tags.length;
+    const table = g.constant(Float32Array.from(prior.table), [T + 1, d], 'prior.table');
+    priorT = withTags ? g.matmul(g.input(INPUT.tags, ['N', T + 1]), table, 'prior') : g.identity(table, 'prior');
+  }
+  const decode = (z: Tensor, name?: string) => {
+    const h = g.relu(g.linear(g.concat([z, freq], 1), dec1.w, dec1.b));
+    return priorT ? g.add(priorT, g.linear(h, dec2.w, dec2.b), name) : g.linear(h, dec2.w, dec2.b, name);
+  };
 
   let z1 = e1.mu;
   let z2 = e2.mu;
-  const trainInputs: string[] = [...arch.modalities.map((m) => INPUT.modality(m.modality)), INPUT.presence, INPUT.freq, INPUT.itemEmbedding, INPUT.userEmbedding, INPUT.label];
+  const contentInputs = [...arch.modalities.map((m) => INPUT.modality(m.modality)), INPUT.presence, INPUT.freq, ...(withTags ? [INPUT.tags] : [])];
+  const trainInputs: string[] = [...contentInputs, INPUT.itemEmbedding, INPUT.userEmbedding, INPUT.label];
   if (arch.sampleLatent) {
     z1 = g.add(e1.mu, g.mul(sigma1, g.input(INPUT.eps1, ['N', arch.latentDim])));
     z2 = g.add(e2.mu, g.mul(sigma2, g.input(INPUT.eps2, ['N', arch.latentDim])));
@@ -148,6 +176,6 @@ export function buildMemerGraph(config: MemerConfig, stats: StatsByModality): Me
   for (const [name, t] of [[OUTPUT.wasserstein, lw], [OUTPUT.reconstruction, lRecon], [OUTPUT.recommendation, lRec], [OUTPUT.loss, loss]] as const) g.output(name, t);
   g.output(OUTPUT.score, g.identity(score, OUTPUT.score));
 
-  const inferenceInputs = [...arch.modalities.map((m) => INPUT.modality(m.modality)), INPUT.presence, INPUT.freq];
+  const inferenceInputs = [...contentInputs];
   return { graph: g, trainInputs, inferenceInputs };
 }

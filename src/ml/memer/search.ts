@@ -74,7 +74,7 @@ function pick<T>(rng: Rng, xs: readonly T[]): T {
 /** Selection score of a trial (higher is better). */
 function selectionScore(base: MemerConfig, v: ValidationMetrics | undefined): number {
   if (!v) return -Infinity;
-  const s = base.training.monitor === 'auc' ? v.auc : -v.l_rec;
+  const s = base.training.monitor === 'loss' ? -v.l_rec : v[base.training.monitor];
   return Number.isNaN(s) ? -Infinity : s;
 }
 

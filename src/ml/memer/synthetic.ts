@@ -4,13 +4,16 @@
  * Glossary
  *   c_i        a hidden content factor of item i, N(0, I_k)
  *   x_{i,m}    offset_m + scale_m * (c_i P_m + noise): features, deliberately un-normalised
- *   v_i        tanh(c_i Q) / sqrt(d): the "mature" backbone embedding, a function of the content
+ *   v_i        content * tanh(c_i Q) / sqrt(d) + tagStrength * mean_{t in tags(i)} m_t + noise: the "mature" backbone
+ *              embedding (by default, content = 1 and no tags: a function of the content alone)
+ *   m_t        with `tags` > 0: a mean vector per tag, N(0, 1/d); each item has 1 or 2 tags
  *   v_u        N(0, 1/d) user embeddings;  y ~ Bernoulli(sigmoid(sharpness * d * v_i . v_u))
  */
 import type { FeatureMatrix, Modality } from '../../datasets/types.js';
 import { Rng } from '../graph/rng.js';
 import type { ModalitySpec } from './config.js';
 import type { MemerTrainingData } from './data.js';
+import type { ItemTags } from './prior.js';
 
 export interface SyntheticOptions {
   /** modalities and dims */
@@ -30,6 +33,14 @@ export interface SyntheticOptions {
   /** label sharpness (higher: labels more predictable) */
   readonly sharpness: number;
   readonly seed: number;
+  /** number of tags (0: items have no tags) */
+  readonly tags?: number;
+  /** weight of the tags' means in v_i */
+  readonly tagStrength?: number;
+  /** weight of the content part of v_i (0: the features carry no information about v_i, pure noise) */
+  readonly contentStrength?: number;
+  /** standard deviation of independent noise added to each component of v_i, times 1/sqrt(d) */
+  readonly embeddingNoise?: number;
 }
 
 export const DEFAULT_SYNTHETIC: SyntheticOptions = Object.freeze({
@@ -73,13 +84,35 @@ export function syntheticData(over: Partial<SyntheticOptions> = {}): MemerTraini
   });
   const Q = rng.fillNormal(new Float32Array(k * d), 1 / Math.sqrt(k));
   const embeddings = new Float32Array(I * d);
+  const cs = o.contentStrength ?? 1;
   for (let i = 0; i < I; i++) {
     for (let j = 0; j < d; j++) {
       let s = 0;
       for (let f = 0; f < k; f++) s += content[i * k + f] * Q[f * d + j];
-      embeddings[i * d + j] = Math.tanh(s) / Math.sqrt(d);
+      embeddings[i * d + j] = (cs * Math.tanh(s)) / Math.sqrt(d);
     }
   }
+  let tags: ItemTags | undefined;
+  const T = o.tags ?? 0;
+  if (T > 0) {
+    const means = rng.fillNormal(new Float32Array(T * d), 1 / Math.sqrt(d));
+    const offsets = new Int32Array(I + 1);
+    const ids: number[] = [];
+    const ts = o.tagStrength ?? 1;
+    for (let i = 0; i < I; i++) {
+      const a = rng.int(T);
+      const mine = rng.next() < 0.5 ? [a] : [...new Set([a, rng.int(T)])];
+      ids.push(...mine);
+      offsets[i + 1] = ids.length;
+      for (let j = 0; j < d; j++) {
+        let m = 0;
+        for (const t of mine) m += means[t * d + j];
+        embeddings[i * d + j] += (ts * m) / mine.length;
+      }
+    }
+    tags = { names: Array.from({ length: T }, (_, t) => `tag${t}`), offsets, ids: Int32Array.from(ids) };
+  }
+  if ((o.embeddingNoise ?? 0) > 0) for (let x = 0; x < I * d; x++) embeddings[x] += (rng.normal() * o.embeddingNoise!) / Math.sqrt(d);
   const userEmbeddings = rng.fillNormal(new Float32Array(U * d), 1 / Math.sqrt(d));
   const freq = rng.fillUniform(new Float32Array(I), 0.5, 1);
   const item = new Int32Array(o.samples);
@@ -96,7 +129,7 @@ export function syntheticData(over: Partial<SyntheticOptions> = {}): MemerTraini
     label[s] = rng.next() < p ? 1 : 0;
   }
   return {
-    items: { count: I, features, presence, embeddings, freq },
+    items: { count: I, features, presence, embeddings, freq, ...(tags ? { tags } : {}) },
     userEmbeddings,
     samples: { length: o.samples, item, user, label },
   };

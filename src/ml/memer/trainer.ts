@@ -4,8 +4,11 @@
  *
  * Glossary
  *   epoch        one pass over the training samples in a fresh random order
- *   monitor      validation AUC of S = p_rec . v_user (higher is better) or the weighted validation loss (lower)
+ *   monitor      validation AUC of S = p_rec . v_user, or its GAUC (per-user AUC, weighted by the user's samples)
+ *                (higher is better), or the weighted validation loss (lower)
  *   patience     epochs without improvement before stopping
+ *   epoch 0      with a prior (architecture.prior), the prior itself (the residual's output layer at 0: the untrained
+ *                model when residualInit is 0) is validated first and kept when no epoch beats it (bestEpoch 0)
  */
 import { Rng } from '../graph/rng.js';
 import { OnnxRuntime } from '../onnx/runtime.js';
@@ -15,10 +18,17 @@ import { TrainingEngine, type StepMetrics } from './engine.js';
 import { modalityStats } from './features.js';
 import { auc } from '../metrics.js';
 import { buildMemerGraph, type MemerGraph, type StatsByModality } from './model.js';
+import { fitPrior, itemTagColumns, type Prior } from './prior.js';
 
 export interface ValidationMetrics extends StepMetrics {
   auc: number;
+  /** per-user AUC, weighted by the user's validation samples, over users with both labels */
+  gauc: number;
   samples: number;
+  /** freq the validation posts were fed */
+  freq: 'observed' | 'zero';
+  /** with freq 'observed': AUC and GAUC of the same posts fed freq 0 (as the evaluation feeds a cold post) */
+  zeroFreq?: { auc: number; gauc: number };
 }
 
 export interface EpochRecord {
@@ -61,6 +71,8 @@ export interface TrainingResult {
   seconds: number;
   trainSamples: number;
   validationSamples: number;
+  /** the fitted prior (architecture.prior != 'none'), part of the graph: refitted on every item with priorRefit */
+  prior?: Prior;
 }
 
 /** Weighted mean of step metrics over batches. */
@@ -77,25 +89,66 @@ class Mean {
   }
 }
 
-export async function validate(engine: TrainingEngine, assembler: BatchAssembler, order: Int32Array, labels: Uint8Array): Promise<ValidationMetrics> {
-  const mean = new Mean();
-  const scores = new Float32Array(order.length);
-  const y = new Uint8Array(order.length);
-  for (let start = 0; start < order.length; start += assembler.capacity) {
-    const n = Math.min(assembler.capacity, order.length - start);
-    const out = await engine.evaluate(assembler.fill(order, start, n));
-    mean.add(out, n);
-    scores.set(out.score, start);
-    for (let k = 0; k < n; k++) y[start + k] = labels[order[start + k]];
+/** GAUC: sum_u n_u AUC_u / sum_u n_u over the users with a positive and a negative sample (NaN when none). */
+export function groupedAuc(scores: Float32Array, labels: Uint8Array, users: Int32Array): number {
+  const order = Int32Array.from({ length: scores.length }, (_, i) => i).sort((a, b) => users[a] - users[b] || a - b);
+  let sum = 0;
+  let weight = 0;
+  for (let a = 0; a < order.length; ) {
+    let b = a;
+    while (b < order.length && users[order[b]] === users[order[a]]) b++;
+    const idx = order.subarray(a, b);
+    const v = auc(Float32Array.from(idx, (k) => scores[k]), Uint8Array.from(idx, (k) => labels[k]));
+    if (Number.isFinite(v)) {
+      sum += v * idx.length;
+      weight += idx.length;
+    }
+    a = b;
   }
-  // A non-finite score (a diverging model) gives an undefined AUC rather than an error, as before.
-  const finite = scores.every(Number.isFinite);
-  return { ...mean.value(), auc: finite ? auc(scores, y) : NaN, samples: order.length };
+  return weight > 0 ? sum / weight : NaN;
 }
 
-function better(monitor: 'auc' | 'loss', a: ValidationMetrics, b: ValidationMetrics | undefined): boolean {
+async function scoreValidation(engine: TrainingEngine, assembler: BatchAssembler, order: Int32Array, freq: number | undefined): Promise<{ mean: StepMetrics; scores: Float32Array }> {
+  const mean = new Mean();
+  const scores = new Float32Array(order.length);
+  for (let start = 0; start < order.length; start += assembler.capacity) {
+    const n = Math.min(assembler.capacity, order.length - start);
+    const out = await engine.evaluate(assembler.fill(order, start, n, undefined, freq));
+    mean.add(out, n);
+    scores.set(out.score, start);
+  }
+  return { mean: mean.value(), scores };
+}
+
+/**
+ * Losses, AUC and GAUC of the validation samples `order` with the engine's current weights. `freq` 'zero' feeds every
+ * validation post freq 0; 'observed' (default) their own, and then also reports the metrics at freq 0.
+ */
+export async function validate(
+  engine: TrainingEngine,
+  assembler: BatchAssembler,
+  order: Int32Array,
+  labels: Uint8Array,
+  users?: Int32Array,
+  freq: 'observed' | 'zero' = 'observed',
+  alsoZeroFreq = false,
+): Promise<ValidationMetrics> {
+  const y = Uint8Array.from(order, (s) => labels[s]);
+  const u = users ? Int32Array.from(order, (s) => users[s]) : new Int32Array(order.length);
+  // A non-finite score (a diverging model) gives an undefined AUC rather than an error, as before.
+  const metrics = (scores: Float32Array) => {
+    const finite = scores.every(Number.isFinite);
+    return { auc: finite ? auc(scores, y) : NaN, gauc: finite && users ? groupedAuc(scores, y, u) : NaN };
+  };
+  const main = await scoreValidation(engine, assembler, order, freq === 'zero' ? 0 : undefined);
+  const out: ValidationMetrics = { ...main.mean, ...metrics(main.scores), samples: order.length, freq };
+  if (freq === 'observed' && alsoZeroFreq) out.zeroFreq = metrics((await scoreValidation(engine, assembler, order, 0)).scores);
+  return out;
+}
+
+function better(monitor: 'auc' | 'gauc' | 'loss', a: ValidationMetrics, b: ValidationMetrics | undefined): boolean {
   if (!b) return true;
-  if (monitor === 'auc') return a.auc > b.auc || (Number.isNaN(b.auc) && !Number.isNaN(a.auc));
+  if (monitor === 'auc' || monitor === 'gauc') return a[monitor] > b[monitor] || (Number.isNaN(b[monitor]) && !Number.isNaN(a[monitor]));
   return a.loss < b.loss;
 }
 
@@ -109,19 +162,45 @@ export async function trainMemer(data: MemerTrainingData, config: MemerConfig, o
   for (const spec of arch.modalities) {
     stats[spec.modality] = modalityStats(data.items.features[spec.modality]!, split.trainItems, data.items.presence?.[spec.modality]);
   }
-  const model = buildMemerGraph(config, stats);
+  const prior = arch.prior === 'none'
+    ? undefined
+    : fitPrior(arch.prior, data.items.embeddings, arch.embeddingDim, split.trainItems, data.items.tags, { maxTags: arch.priorMaxTags, smoothing: arch.priorSmoothing });
+  const model = buildMemerGraph(config, stats, prior);
   const ownRuntime = !options.runtime;
   const runtime = options.runtime ?? new OnnxRuntime({ provider: 'cpu', intraOpThreads: training.threads });
   const engine = await TrainingEngine.create(runtime, model, training.adam);
   const batch = Math.min(training.batchSize, Math.max(split.train.length, split.validation.length));
-  const trainAsm = new BatchAssembler(data, arch.modalities, arch.embeddingDim, arch.latentDim, batch, arch.sampleLatent);
+  const tagColumns = prior && prior.tags.length > 0 ? { T: prior.tags.length, ...itemTagColumns(prior, data.items.tags, data.items.count) } : undefined;
+  const trainAsm = new BatchAssembler(data, arch.modalities, arch.embeddingDim, arch.latentDim, batch, arch.sampleLatent, {
+    tagColumns, freq: training.freq, inputDropout: training.inputDropout, modalityDropout: training.modalityDropout, stats,
+  });
   const rng = new Rng(training.seed ^ 0x7a11);
   const history: EpochRecord[] = [];
   let best: ValidationMetrics | undefined;
   let bestWeights = engine.weights();
   let bestEpoch = 0;
   let sinceBest = 0;
+  // A model trained at freq 0 is validated at freq 0 (its freq input never saw anything else).
+  const validationFreq = training.freq === 'zero' ? 'zero' : training.validationFreq;
+  const runValidation = () => validate(engine, trainAsm, split.validation, data.samples.label, data.samples.user, validationFreq, true);
   try {
+    if (prior && split.validation.length) {
+      // Epoch 0: the prior itself (the residual's output layer at 0), kept unless an epoch beats it. With residualInit
+      // > 0 training then starts from the initial weights, not from these.
+      const e0 = performance.now();
+      const init = engine.weights();
+      const atPrior = new Map(init);
+      for (const name of ['dec1.out.W', 'dec1.out.b']) atPrior.set(name, new Float32Array(init.get(name)!.length));
+      engine.setWeights(atPrior);
+      const validation = await runValidation();
+      bestWeights = engine.weights();
+      engine.setWeights(init);
+      const zero = { loss: NaN, l_w: NaN, l_recon: NaN, l_rec: NaN };
+      const record: EpochRecord = { epoch: 0, train: zero, validation, seconds: (performance.now() - e0) / 1000, samplesPerSecond: 0 };
+      history.push(record);
+      options.onEpoch?.(record);
+      best = validation;
+    }
     for (let epoch = 1; epoch <= training.maxEpochs; epoch++) {
       if (options.deadline !== undefined && Date.now() >= options.deadline && epoch > 1) break;
       const e0 = performance.now();
@@ -136,7 +215,7 @@ export async function trainMemer(data: MemerTrainingData, config: MemerConfig, o
         mean.add(m, n);
         options.onProgress?.({ epoch, maxEpochs: training.maxEpochs, batch: b + 1, batches, loss: m.loss, samplesPerSecond: ((start + n) * 1000) / (performance.now() - e0) });
       }
-      const validation = split.validation.length ? await validate(engine, trainAsm, split.validation, data.samples.label) : undefined;
+      const validation = split.validation.length ? await runValidation() : undefined;
       const seconds = (performance.now() - e0) / 1000;
       const record: EpochRecord = { epoch, train: mean.value(), validation, seconds, samplesPerSecond: order.length / seconds };
       history.push(record);
@@ -152,11 +231,20 @@ export async function trainMemer(data: MemerTrainingData, config: MemerConfig, o
     await engine.dispose();
     if (ownRuntime) await runtime.dispose();
   }
+  let finalPrior = prior;
+  let finalModel = model;
+  if (prior && arch.priorRefit && split.validation.length) {
+    // The averages baselines average over every training post: so does the exported prior (the weights stay).
+    const all = Int32Array.from({ length: data.items.count }, (_, i) => i);
+    finalPrior = fitPrior(prior.kind, data.items.embeddings, arch.embeddingDim, all, data.items.tags, { maxTags: arch.priorMaxTags, smoothing: arch.priorSmoothing });
+    finalModel = buildMemerGraph(config, stats, finalPrior);
+  }
   return {
-    config, model, stats, weights: bestWeights, bestEpoch, best, history,
+    config, model: finalModel, stats, weights: bestWeights, bestEpoch, best, history,
     seconds: (Date.now() - t0) / 1000,
     trainSamples: split.train.length,
     validationSamples: split.validation.length,
+    prior: finalPrior,
   };
 }
 
@@ -171,5 +259,6 @@ export function trainingSummary(r: TrainingResult): Record<string, unknown> {
     seconds: r.seconds,
     trainSamples: r.trainSamples,
     validationSamples: r.validationSamples,
+    prior: r.prior ? { kind: r.prior.kind, tags: r.prior.tags.length, posts: r.prior.posts } : undefined,
   };
 }

@@ -18,6 +18,7 @@ import { DEFAULT_ADAM } from '../graph/optimizer.js';
 import type { ModalitySpec } from '../memer/config.js';
 import { memerConfig } from '../memer/config.js';
 import type { MemerTrainingData } from '../memer/data.js';
+import type { ItemTags } from '../memer/prior.js';
 import { exportInferenceModel, readMemerInfo, type MemerModelInfo } from '../memer/export.js';
 import { DEFAULT_SEARCH_SPACE, randomSearch, type TrialRecord } from '../memer/search.js';
 import { trainMemer, type EpochRecord, type TrainProgress, type TrainingResult } from '../memer/trainer.js';
@@ -30,6 +31,18 @@ import { interactionsOfItems } from './subset.js';
 export interface MemerModelMetrics {
   /** Validation AUC of S = p_rec . v_u on held-out mature posts (the trainer's item-level split), best epoch. */
   validationAuc: number | null;
+  /** The same samples' GAUC (per-user AUC weighted by samples, as the evaluation's GAUC), best epoch. */
+  validationGauc: number | null;
+  /** AUC and GAUC of the best epoch with the validation posts fed freq 0 (what a cold post is fed). */
+  validationZeroFreqAuc: number | null;
+  validationZeroFreqGauc: number | null;
+  /** The freq the validation metrics above were computed at (training.validationFreq). */
+  validationFreq: 'observed' | 'zero';
+  /** Prior of a residual model (architecture.prior), with its vocabulary size; null: none. bestEpoch 0 = the prior. */
+  prior: { kind: string; tags: number; posts: number } | null;
+  /** Validation AUC and GAUC of the prior alone (epoch 0; freq plays no part in it); null without a prior. */
+  priorValidationAuc: number | null;
+  priorValidationGauc: number | null;
   bestEpoch: number;
   epochs: number;
   trainSamples: number;
@@ -126,11 +139,27 @@ export function buildMemerData(input: MemerModelInput): { data: MemerTrainingDat
   return {
     freqScale,
     data: {
-      items: { count: items.length, features, presence, embeddings, freq },
+      items: { count: items.length, features, presence, embeddings, freq, tags: itemTags(ds, items) },
       userEmbeddings: input.users,
       samples: { length: order.length, item: sItem, user: sUser, label: sLabel },
     },
   };
+}
+
+/** The tags of `items` (row k = items[k]) over the dataset's tag vocabulary, for a tag-average prior. */
+export function itemTags(ds: Dataset, items: Int32Array): ItemTags {
+  const { tagOffsets, tagIds, tagNames } = ds.items;
+  const offsets = new Int32Array(items.length + 1);
+  items.forEach((item, k) => (offsets[k + 1] = offsets[k] + tagOffsets[item + 1] - tagOffsets[item]));
+  const ids = new Int32Array(offsets[items.length]);
+  items.forEach((item, k) => ids.set(tagIds.subarray(tagOffsets[item], tagOffsets[item + 1]), offsets[k]));
+  return { names: tagNames, offsets, ids };
+}
+
+/** A post's tag names (what a model with a tag-average prior reads, PostFeatures.tags). */
+export function postTagNames(ds: Dataset, item: number): string[] {
+  const { tagOffsets, tagIds, tagNames } = ds.items;
+  return Array.from(tagIds.subarray(tagOffsets[item], tagOffsets[item + 1]), (t) => tagNames[t]);
 }
 
 /** Trains (or searches) and exports one MEMER model. */
@@ -155,10 +184,19 @@ export async function trainMemerModel(input: MemerModelInput): Promise<MemerMode
   } else {
     trained = await trainMemer(data, config, callbacks);
   }
+  const fin = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? x : null);
+  const b = trained.best;
   const metrics: MemerModelMetrics = {
-    validationAuc: trained.best && Number.isFinite(trained.best.auc) ? trained.best.auc : null,
+    validationAuc: fin(b?.auc),
+    validationGauc: fin(b?.gauc),
+    validationZeroFreqAuc: fin(b?.freq === 'zero' ? b.auc : b?.zeroFreq?.auc),
+    validationZeroFreqGauc: fin(b?.freq === 'zero' ? b.gauc : b?.zeroFreq?.gauc),
+    validationFreq: b?.freq ?? config.training.validationFreq,
+    prior: trained.prior ? { kind: trained.prior.kind, tags: trained.prior.tags.length, posts: trained.prior.posts } : null,
+    priorValidationAuc: fin(trained.prior ? trained.history.find((e) => e.epoch === 0)?.validation?.auc : undefined),
+    priorValidationGauc: fin(trained.prior ? trained.history.find((e) => e.epoch === 0)?.validation?.gauc : undefined),
     bestEpoch: trained.bestEpoch,
-    epochs: trained.history.length,
+    epochs: trained.history.filter((e) => e.epoch > 0).length,
     trainSamples: trained.trainSamples,
     validationSamples: trained.validationSamples,
     posts: input.items.length,

@@ -1,0 +1,150 @@
+/**
+ * The prior of a residual MEMER (architecture.prior): embedding = prior(post) + dec(enc2(feat), freq). The prior is
+ * what the averages baselines predict, fitted on the training posts' mature embeddings only (never the validation
+ * posts'), and it is a constant table inside the graph, so the exported model carries it.
+ *
+ * Glossary (d = embedding size; S = the training posts; v_i = the mature embedding of post i)
+ *   global       g = sum_{i in S} v_i / |S|
+ *   vocabulary   the tags of S with their own average: the `priorMaxTags` most frequent ones (ties by name), in that
+ *                order; column t of the `tags` input is vocabulary tag t, column T is "no known tag"
+ *   tag average  a_t = (sum_{i in S, t in tags(i)} v_i + k g) / (n_t + k), k = priorSmoothing (0: TAG_AVG exactly)
+ *   table        (T + 1) x d: rows a_0 .. a_{T-1}, then g
+ *   tag weights  the `tags` input row of a post: 1/K at each of its K known (vocabulary) tags; or 1 at column T when
+ *                it has none. prior = weights @ table: the mean of its tags' averages, else g, as TAG_AVG
+ *   global prior kind 'global-average', or no tag in S: T = 0, the table is g alone and there is no `tags` input
+ */
+import type { PriorKind } from './config.js';
+
+/** Item tags in CSR form: item i has tags ids[offsets[i] .. offsets[i + 1]], indices into `names`. */
+export interface ItemTags {
+  readonly names: readonly string[];
+  readonly offsets: Int32Array;
+  readonly ids: Int32Array;
+}
+
+export interface Prior {
+  readonly kind: Exclude<PriorKind, 'none'>;
+  readonly d: number;
+  /** the vocabulary: tags with their own average, in column order (T = tags.length) */
+  readonly tags: readonly string[];
+  /** (T + 1) x d, row-major: the tag averages, then the global average */
+  readonly table: Float32Array;
+  /** training posts per vocabulary tag */
+  readonly counts: readonly number[];
+  /** training posts the prior was fitted on */
+  readonly posts: number;
+  readonly smoothing: number;
+}
+
+/** The prior fitted on `items` (indices into the rows of `embeddings`, items x d). */
+export function fitPrior(
+  kind: Exclude<PriorKind, 'none'>,
+  embeddings: Float32Array,
+  d: number,
+  items: ArrayLike<number>,
+  tags: ItemTags | undefined,
+  options: { maxTags: number; smoothing: number },
+): Prior {
+  const global = new Float64Array(d);
+  for (let k = 0; k < items.length; k++) for (let j = 0; j < d; j++) global[j] += embeddings[items[k] * d + j];
+  for (let j = 0; j < d; j++) global[j] = items.length ? global[j] / items.length : 0;
+  let vocab: number[] = [];
+  const counts = new Map<number, number>();
+  if (kind === 'tag-average' && tags && options.maxTags > 0) {
+    for (let k = 0; k < items.length; k++) for (const t of distinctTags(tags, items[k])) counts.set(t, (counts.get(t) ?? 0) + 1);
+    vocab = [...counts.keys()].sort((a, b) => counts.get(b)! - counts.get(a)! || cmp(tags.names[a], tags.names[b])).slice(0, options.maxTags);
+  }
+  const T = vocab.length;
+  const column = new Map(vocab.map((t, c) => [t, c]));
+  const sums = new Float64Array(T * d);
+  for (let k = 0; k < items.length && T > 0; k++) {
+    const i = items[k];
+    for (const t of distinctTags(tags!, i)) {
+      const c = column.get(t);
+      if (c === undefined) continue;
+      for (let j = 0; j < d; j++) sums[c * d + j] += embeddings[i * d + j];
+    }
+  }
+  const table = new Float32Array((T + 1) * d);
+  const s = options.smoothing;
+  for (let c = 0; c < T; c++) {
+    const n = counts.get(vocab[c])!;
+    for (let j = 0; j < d; j++) table[c * d + j] = (sums[c * d + j] + s * global[j]) / (n + s);
+  }
+  table.set(global, T * d);
+  return Object.freeze({
+    kind,
+    d,
+    tags: Object.freeze(vocab.map((t) => tags!.names[t])),
+    table,
+    counts: Object.freeze(vocab.map((t) => counts.get(t)!)),
+    posts: items.length,
+    smoothing: s,
+  });
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function distinctTags(tags: ItemTags, item: number): Set<number> {
+  return new Set(tags.ids.subarray(tags.offsets[item], tags.offsets[item + 1]));
+}
+
+/** Whether the model has a `tags` input (a tag-average prior with a non-empty vocabulary). */
+export function hasTagInput(prior: { tags: readonly string[] } | null | undefined): boolean {
+  return !!prior && prior.tags.length > 0;
+}
+
+/** Writes a post's tag weights (T + 1 values, see the header) at `offset`; `columns` are its vocabulary columns. */
+export function writeTagWeights(out: Float32Array, offset: number, T: number, columns: readonly number[] | Int32Array): void {
+  out.fill(0, offset, offset + T + 1);
+  const distinct = [...new Set(columns)].filter((c) => c >= 0 && c < T);
+  if (distinct.length === 0) out[offset + T] = 1;
+  else for (const c of distinct) out[offset + c] = 1 / distinct.length;
+}
+
+/** Vocabulary columns of tag names (unknown names are left out). */
+export function tagColumns(vocabulary: ReadonlyMap<string, number>, names: readonly string[] | undefined): number[] {
+  const out: number[] = [];
+  for (const n of names ?? []) {
+    const c = vocabulary.get(n);
+    if (c !== undefined) out.push(c);
+  }
+  return out;
+}
+
+/** Per item, its vocabulary columns (CSR), for the batch assembler. */
+export function itemTagColumns(prior: Prior, tags: ItemTags | undefined, count: number): { offsets: Int32Array; columns: Int32Array } {
+  const vocab = new Map(prior.tags.map((t, c) => [t, c]));
+  const byId = tags ? Int32Array.from(tags.names, (n) => vocab.get(n) ?? -1) : new Int32Array(0);
+  const offsets = new Int32Array(count + 1);
+  const cols: number[] = [];
+  for (let i = 0; i < count; i++) {
+    if (tags) for (const t of distinctTags(tags, i)) if (byId[t] >= 0) cols.push(byId[t]);
+    offsets[i + 1] = cols.length;
+  }
+  return { offsets, columns: Int32Array.from(cols) };
+}
+
+/** The prior vector of a post with these tag names (plain TypeScript, the graph's formula; for tests and checks). */
+export function priorVector(prior: Prior, names: readonly string[] | undefined): Float32Array {
+  const T = prior.tags.length;
+  const w = new Float32Array(T + 1);
+  writeTagWeights(w, 0, T, tagColumns(new Map(prior.tags.map((t, c) => [t, c])), names));
+  const out = new Float32Array(prior.d);
+  for (let c = 0; c <= T; c++) if (w[c]) for (let j = 0; j < prior.d; j++) out[j] += w[c] * prior.table[c * prior.d + j];
+  return out;
+}
+
+/** JSON form for the model metadata (the table itself is a constant of the graph). */
+export function priorToJson(prior: Prior): { kind: string; tags: string[]; counts: number[]; posts: number; smoothing: number; global: number[] } {
+  return {
+    kind: prior.kind,
+    tags: [...prior.tags],
+    counts: [...prior.counts],
+    posts: prior.posts,
+    smoothing: prior.smoothing,
+    global: Array.from(prior.table.subarray(prior.tags.length * prior.d)),
+  };
+}
