@@ -23,6 +23,7 @@ import { trainPipeline, type PipelineEvent } from '../pipeline/train.js';
 import { featureLayout } from '../pipeline/features.js';
 import type { Comparison } from './comparisons.js';
 import { ablationModels, groupOptions, groupParameters, hybridBaseline, methodEmbeddings, scoreMethods, type MethodEmbedding } from './methods.js';
+import { requireRows } from './errors.js';
 import { evalRows, type EvalRows } from './scoring.js';
 import { evaluationOptions, type EvaluationOptions, type EvaluationReport, type ResultRow, type TagGain, type ThresholdReport } from './types.js';
 
@@ -65,6 +66,7 @@ export async function evaluateCvar(ds: Dataset, options: Partial<EvaluationOptio
   const ffm: Record<string, unknown>[] = [];
   const memer: Record<string, unknown>[] = [];
   const comparisons: Comparison[] = [];
+  const reasons: string[] = [];
   const baselines: Record<string, unknown>[] = [];
   const datasetInfo: Record<string, unknown> = { name: ds.name, items: ds.items.ids.length, users: ds.userIds.length, interactions: ds.interactions.length, signals: {} };
   const timings = { ffm: 0, memer: 0, ablation: 0, baselines: 0, scoring: 0, total: 0 };
@@ -77,7 +79,10 @@ export async function evaluateCvar(ds: Dataset, options: Partial<EvaluationOptio
       const oldCount = split.old.reduce((a, b) => a + b, 0);
       const newCount = split.isNew.reduce((a, b) => a + b, 0);
       (datasetInfo.signals as Record<string, unknown>)[signal] = { oldItems: oldCount, newItems: newCount, warm: split.sets.slice(0, 3).map((x) => x.length), test: split.sets[3].length };
-      if (oldCount === 0 || newCount === 0 || split.sets[3].length === 0) continue;
+      if (oldCount === 0 || newCount === 0 || split.sets[3].length === 0) {
+        reasons.push(`${signal}: ${oldCount} items with more than H = ${eo.cvarH} interactions (old), ${newCount} with ${3 * eo.cvarN + 1}..${eo.cvarH} (new), ${split.sets[3].length} test interactions`);
+        continue;
+      }
       const fitDs = withInteractions(ds, interactionsOfItems(ds, split.old));
       const pipe = await trainPipeline(fitDs, { ...eo.pipeline, signals: [signal], trainItems: split.old, fixedThreshold: eo.cvarH + 1, minMaturePosts: 1 }, onProgress);
       const o = pipe.options;
@@ -93,7 +98,10 @@ export async function evaluateCvar(ds: Dataset, options: Partial<EvaluationOptio
         const ofMedia = (idx: Int32Array) => idx.filter((i) => ds.items.mediaType[ds.interactions.item[i]] === mIdx);
         const seed = o.seed + 101 + s;
         const test = evalRows(ds, signal, ofMedia(split.sets[3]), o.negatives, seed);
-        if (!test) continue;
+        if (!test) {
+          reasons.push(`${signal}/${mediaType}: the new items' test interactions have no rows with both labels`);
+          continue;
+        }
         const key = `${signal}/${mediaType}`;
         thresholds[key] = {
           signal, mediaType, M: eo.cvarH + 1, source: 'cvar H', curveThreshold: null, snapshotEvery: 0, epsilon: media.threshold.epsilon,
@@ -137,6 +145,7 @@ export async function evaluateCvar(ds: Dataset, options: Partial<EvaluationOptio
   } finally {
     await runtime.dispose();
   }
+  requireRows('cvar', results, reasons, ['thresholds that suit the data: --cvar-h H --cvar-n N (ml-latest-small: --cvar-h 50 --cvar-n 5)', 'a protocol without warm sets: --protocol item-cold']);
   timings.total = (performance.now() - t0) / 1000;
   return {
     protocol: 'cvar',

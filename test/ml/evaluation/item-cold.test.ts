@@ -43,6 +43,7 @@ test('item-cold split: a seeded share of the posts with an interaction; a given 
 test('the time protocol on a dataset without timestamps fails with a reason and a hint; the CLI exits 3', { timeout: 60_000 }, async () => {
   await assert.rejects(evaluateTime(ds, { pipeline: { signals: ['click'] } }), (e: unknown) => e instanceof EvaluationError && e.code === 'NO_ROWS' && /same creation time/.test(e.message) && /item-cold/.test(e.message));
   assert.equal(await main(['evaluate', join(dir, 'flat'), '--signals', 'click']), 3);
+  assert.equal(await main(['evaluate', join(dir, 'flat'), '--protocol', 'cvar', '--signals', 'click', '--cvar-h', '100000', '--ablation', 'none']), 3, 'cvar without old items');
 });
 
 test('memer evaluate --protocol item-cold: GAUC, comparisons against all five baselines, verdicts; the split file is honoured', { timeout: 240_000 }, async () => {
