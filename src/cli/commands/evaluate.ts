@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { DatasetError } from '../../datasets/errors.js';
 import { readDataset } from '../../datasets/read.js';
 import { DEFAULT_EVALUATION_OPTIONS as E, EvaluationError, evaluateCvar, evaluateItemCold, evaluateTime, methodName, PROTOCOLS, renderReport, withHashedText, type EvaluationOptions, type EvaluationReport } from '../../ml/evaluation/index.js';
@@ -170,7 +170,7 @@ export const command: Command = {
     const protocol = choice('protocol', s('protocol'), PROTOCOLS) ?? E.protocol;
     const split = s('held-out-split');
     if (split !== undefined && protocol !== 'item-cold') throw new CliError('--held-out-split needs --protocol item-cold', ExitCode.USAGE);
-    if (split !== undefined && !existsSync(split)) throw new CliError(`${split}: no such file`, ExitCode.NOT_FOUND);
+    if (split !== undefined && !(existsSync(split) && statSync(split).isFile())) throw new CliError(`${split}: no such file`, ExitCode.NOT_FOUND);
     const baselines = choice('baselines', s('baselines'), ['all', 'paper']);
     const options: Partial<EvaluationOptions> = JSON.parse(JSON.stringify({
       protocol,

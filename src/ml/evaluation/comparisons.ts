@@ -87,8 +87,10 @@ export function pairedBootstrap(rows: EvalRows, orders: readonly ScoreOrder[], m
     const point = metricOf(orders[model], metric, null);
     baselines.forEach((k, bi) => {
       const d = draws[mi][bi].sort((a, b) => a - b);
-      const q = (p: number) => d[Math.min(d.length - 1, Math.max(0, Math.floor(p * d.length)))];
-      const ci: [number, number] = d.length * 2 >= o.resamples && d.length > 0 ? [q((1 - o.level) / 2), q((1 + o.level) / 2)] : [NaN, NaN];
+      // Symmetric order statistics: with 1000 draws and level 0.95, the 25th and the 976th (25 left out on each side).
+      const lo = Math.max(0, Math.ceil(((1 - o.level) / 2) * d.length) - 1);
+      const hi = Math.min(d.length - 1, d.length - 1 - lo);
+      const ci: [number, number] = d.length * 2 >= o.resamples && d.length > 0 ? [d[lo], d[hi]] : [NaN, NaN];
       out.push({ baseline: k, metric, diff: point - metricOf(orders[k], metric, null), ci });
     });
   });

@@ -59,7 +59,7 @@ export async function evaluateItemCold(ds: Dataset, options: Partial<EvaluationO
   const trainItems = Uint8Array.from(cold, (c) => 1 - c);
   const fit = interactionsOfItems(ds, trainItems);
   const coldCount = cold.reduce((a, b) => a + b, 0);
-  if (coldCount === 0) throw new EvaluationError('BAD_SPLIT', 'the held-out split holds out no post with an interaction');
+  if (!ds.interactions.item.some((p) => cold[p] === 1)) throw new EvaluationError('BAD_SPLIT', 'the held-out split holds out no post with an interaction');
   if (fit.length === 0) throw new EvaluationError('BAD_SPLIT', 'the held-out split leaves no interaction to train on');
   const fitDs = withInteractions(ds, fit);
   const pipe = await trainPipeline(fitDs, { ...eo.pipeline, trainItems }, onProgress);

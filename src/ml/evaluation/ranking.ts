@@ -23,6 +23,8 @@ export interface ScoreOrder {
 
 export function scoreOrder(scores: Float64Array, labels: Uint8Array, users: Int32Array): ScoreOrder {
   const n = scores.length;
+  // A NaN would never equal itself in the tie loop below (an endless loop) and makes the sort order arbitrary.
+  for (let i = 0; i < n; i++) if (Number.isNaN(scores[i])) throw new RangeError(`score ${i} is NaN: a method's embedding or model diverged`);
   const byScore = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[a] - scores[b]);
   const byUser = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => users[a] - users[b] || scores[a] - scores[b]);
   const starts: number[] = [0];

@@ -71,7 +71,10 @@ export function splitCutoff(createdAt: Float64Array, f: number, on: SplitOn): nu
   const span = lo + f * (hi - lo);
   if (on === 'span' || createdAt.length === 0) return span;
   const sorted = Float64Array.from(createdAt).sort();
-  const posts = sorted[Math.min(sorted.length - 1, Math.floor(f * sorted.length))];
+  let posts = sorted[Math.min(sorted.length - 1, Math.floor(f * sorted.length))];
+  // Posts created at the earliest time are always training posts (train = created before the cutoff): where they
+  // are the quantile (a bulk-loaded catalogue), cut at the next distinct time instead.
+  if (posts === lo) posts = sorted.find((t) => t > lo) ?? span;
   return on === 'posts' ? posts : Math.min(span, posts);
 }
 
@@ -95,6 +98,7 @@ const HINTS = [
 function timeSplitProblems(ds: Dataset, split: TimeSplit): string[] {
   const c = ds.items.createdAt;
   if (c.length > 0 && c.every((t) => t === c[0])) return ['every post has the same creation time (no timestamps), so the time protocol has no test posts'];
+  if (!split.trainItems.some((x) => x === 1)) return ['no post was created before the cutoff, so nothing trains; try --split-on span or a larger --train-fraction'];
   if (split.heldOut.length === 0) return ['no interaction of a post created after the cutoff was held out (no test posts with interactions)'];
   return [];
 }

@@ -135,3 +135,7 @@ test('paired bootstrap: identical methods give a zero difference and a zero-widt
   const ob = scoreOrder(w.b, w.rows.label, w.rows.user);
   assert.deepEqual(pairedBootstrap(w.rows, [o, ob], 0, [1], { resamples: 50, level: 0.95, seed: 2 }), pairedBootstrap(w.rows, [o, ob], 0, [1], { resamples: 50, level: 0.95, seed: 2 }));
 });
+
+test('a NaN score is refused instead of looping in the tie scan', () => {
+  assert.throws(() => scoreOrder(Float64Array.of(0.1, NaN, 0.3), Uint8Array.of(1, 0, 1), Int32Array.of(0, 0, 0)), /NaN/);
+});

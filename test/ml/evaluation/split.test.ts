@@ -48,3 +48,11 @@ test('split cutoff: auto keeps at least the last 1 - f of the posts and of the s
   const steady = Float64Array.from({ length: 1000 }, (_, i) => i * day);
   assert.ok(Math.abs(splitCutoff(steady, f, 'span') - splitCutoff(steady, f, 'posts')) <= day);
 });
+
+test('split cutoff: a bulk-loaded catalogue (most posts at the first time) still has training posts', () => {
+  const c = Float64Array.from({ length: 100 }, (_, i) => (i < 90 ? 0 : i));
+  for (const on of ['posts', 'auto'] as const) {
+    const cut = splitCutoff(c, 33 / 40, on);
+    assert.ok(c.some((t) => t < cut) && c.some((t) => t >= cut), `${on}: ${cut}`);
+  }
+});
