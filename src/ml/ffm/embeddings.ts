@@ -81,21 +81,27 @@ export function foldedEmbeddings(model: FfmModel, options: { userField?: string;
  */
 export function foldedScores(model: FfmModel, data: FfmData, userField = 'user', postField = 'post', r = model.params.normalize ? 1 / model.space.fields.length : 1): Float32Array {
   const dots = dotScores(model, data, userField, postField);
-  const uf = fieldIndex(data.space, userField);
-  const pf = fieldIndex(data.space, postField);
   const W = model.weights;
   const base = biasBaseOf(model.space, model.params);
   const out = new Float32Array(data.rows);
+  forUserPostRows(data, userField, postField, (i, u, p) => {
+    out[i] = r * dots[i] + (base < 0 ? 0 : W[base] + W[base + 2 + 2 * u] + W[base + 2 + 2 * p]);
+  });
+  return out;
+}
+
+/** Calls `each(row, user, post)` for every row that has a user and a post entry. */
+function forUserPostRows(data: FfmData, userField: string, postField: string, each: (row: number, user: number, post: number) => void): void {
+  const uf = fieldIndex(data.space, userField);
+  const pf = fieldIndex(data.space, postField);
   for (let i = 0; i < data.rows; i++) {
     let u = -1, p = -1;
     for (let a = data.offsets[i]; a < data.offsets[i + 1]; a++) {
       if (data.fields[a] === uf) u = data.features[a];
       else if (data.fields[a] === pf) p = data.features[a];
     }
-    if (u < 0 || p < 0) continue;
-    out[i] = r * dots[i] + (base < 0 ? 0 : W[base] + W[base + 2 + 2 * u] + W[base + 2 + 2 * p]);
+    if (u >= 0 && p >= 0) each(i, u, p);
   }
-  return out;
 }
 
 /** v_u . v_p for every row (0 for a row without a user or post entry). */
@@ -106,19 +112,13 @@ export function dotScores(model: FfmModel, data: FfmData, userField = 'user', po
   const k = params.k;
   const m = model.space.fields.length;
   const out = new Float32Array(data.rows);
-  for (let i = 0; i < data.rows; i++) {
-    let u = -1, p = -1;
-    for (let a = data.offsets[i]; a < data.offsets[i + 1]; a++) {
-      if (data.fields[a] === uf) u = data.features[a];
-      else if (data.fields[a] === pf) p = data.features[a];
-    }
-    if (u < 0 || p < 0) continue;
+  forUserPostRows(data, userField, postField, (i, u, p) => {
     const wu = (u * m + pf) * 2 * k;
     const wp = (p * m + uf) * 2 * k;
     let dot = 0;
     for (let d = 0; d < k; d++) dot += W[wu + d] * W[wp + d];
     out[i] = dot;
-  }
+  });
   return out;
 }
 
