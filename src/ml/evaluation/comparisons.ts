@@ -14,7 +14,7 @@
 import type { MediaType } from '../../datasets/types.js';
 import { Rng } from '../random.js';
 import { gaucOf, pooledAuc, type ScoreOrder } from './ranking.js';
-import type { EvalRows } from './scoring.js';
+import { postIndex, type EvalRows } from './scoring.js';
 import type { Method } from './types.js';
 
 export type ComparisonMetric = 'gauc' | 'auc';
@@ -37,17 +37,6 @@ export interface BootstrapOptions {
   resamples: number;
   level: number;
   seed: number;
-}
-
-/** Dense post index per row (0..G-1) and G. */
-function postIndex(rows: EvalRows): { of: Int32Array; posts: number } {
-  const ids = new Map<number, number>();
-  const of = Int32Array.from(rows.group, (g) => {
-    let k = ids.get(g);
-    if (k === undefined) ids.set(g, (k = ids.size));
-    return k;
-  });
-  return { of, posts: ids.size };
 }
 
 /** The evaluated posts of `rows` (the bootstrap unit). */

@@ -16,9 +16,13 @@ export class EvaluationError extends Error {
   }
 }
 
-/** Throws NO_ROWS when a protocol produced no result rows (or, with onlyIfReasons, when there is a reason before any), listing the reasons it collected and the hints. */
-export function requireRows(protocol: string, results: readonly unknown[], reasons: readonly string[], hints: readonly string[], onlyIfReasons = false): void {
-  if (results.length > 0 || (onlyIfReasons && reasons.length === 0)) return;
+/** NO_ROWS: the reasons a protocol collected for scoring nothing, and what to try. */
+export function noRowsError(protocol: string, reasons: readonly string[], hints: readonly string[]): EvaluationError {
   const why = reasons.length ? reasons.map((r) => `  - ${r}`).join('\n') : '  - no signal and media type had rows to score';
-  throw new EvaluationError('NO_ROWS', `the ${protocol} protocol scored no rows:\n${why}\nTry: ${hints.join('; ')}`);
+  return new EvaluationError('NO_ROWS', `the ${protocol} protocol scored no rows:\n${why}\nTry: ${hints.join('; ')}`);
+}
+
+/** Throws NO_ROWS when a protocol produced no result rows. */
+export function requireRows(protocol: string, results: readonly unknown[], reasons: readonly string[], hints: readonly string[]): void {
+  if (results.length === 0) throw noRowsError(protocol, reasons, hints);
 }

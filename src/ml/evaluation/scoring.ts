@@ -105,6 +105,17 @@ export function rowsByTag(ds: Dataset, rows: EvalRows, top: number): { tag: stri
     .slice(0, top);
 }
 
+/** Dense post index per row (0..posts-1, in first-seen order of rows.group) and the number of posts: the bootstrap unit. */
+export function postIndex(rows: EvalRows): { of: Int32Array; posts: number } {
+  const ids = new Map<number, number>();
+  const of = Int32Array.from(rows.group, (g) => {
+    let k = ids.get(g);
+    if (k === undefined) ids.set(g, (k = ids.size));
+    return k;
+  });
+  return { of, posts: ids.size };
+}
+
 /**
  * Percentile bootstrap interval of RelaImpr = (AUC(model) - 0.5) / (AUC(mature) - 0.5) * 100, resampling the posts
  * (`rows.group`) with replacement, each with all of its rows, and scoring model and mature on the same resample
@@ -113,13 +124,7 @@ export function rowsByTag(ds: Dataset, rows: EvalRows, top: number): { tag: stri
  * bound down rather than vanish. null when fewer than two posts.
  */
 export function bootstrapRelaImpr(model: Float64Array, mature: Float64Array, rows: EvalRows, level = 0.95, resamples = 200, seed = 1): [number, number] | null {
-  const ids = new Map<number, number>();
-  const groupOf = Int32Array.from(rows.group, (g) => {
-    let k = ids.get(g);
-    if (k === undefined) ids.set(g, (k = ids.size));
-    return k;
-  });
-  const G = ids.size;
+  const { of: groupOf, posts: G } = postIndex(rows);
   if (G < 2) return null;
   const start = new Int32Array(G + 1);
   for (const g of groupOf) start[g + 1]++;

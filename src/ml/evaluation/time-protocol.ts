@@ -23,7 +23,7 @@ import { withInteractions } from '../pipeline/subset.js';
 import { trainPipeline, type PipelineEvent } from '../pipeline/train.js';
 import { ColdReport } from './cold-group.js';
 import { groupParameters, thresholdReport } from './methods.js';
-import { requireRows } from './errors.js';
+import { noRowsError, requireRows } from './errors.js';
 import { evalRows } from './scoring.js';
 import { evaluationOptions, type EvaluationOptions, type EvaluationReport, type ThresholdReport } from './types.js';
 
@@ -109,7 +109,8 @@ export async function evaluateTime(ds: Dataset, options: Partial<EvaluationOptio
   const seconds = (from: number) => (performance.now() - from) / 1000;
   const base = pipelineOptions(eo.pipeline);
   const split = timeSplit(ds, eo.trainFraction, eo.heldOutFraction, base.seed, eo.heldOutBy, eo.splitOn);
-  requireRows('time', [], timeSplitProblems(ds, split), HINTS, true);
+  const problems = timeSplitProblems(ds, split);
+  if (problems.length) throw noRowsError('time', problems, HINTS);
   const fitDs = withInteractions(ds, split.fit);
   const tSplit = seconds(t0);
   const pipe = await trainPipeline(fitDs, { ...eo.pipeline, trainItems: split.trainItems }, onProgress);
