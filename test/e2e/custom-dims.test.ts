@@ -154,7 +154,7 @@ describe('non-paper feature widths from a dataset folder to a served model, noth
     assert.equal(source(ok.data), 'MEMER');
     const emb = await gql('{ post(id: "new-1") { embedding(signal: "interacted") { source vector } } }');
     assert.equal(emb.data.post.embedding.source, 'MEMER');
-    assert.equal(emb.data.post.embedding.vector.length, 32);
+    assert.equal(emb.data.post.embedding.vector.length, 33, "the default (hybrid) backbone serves k + 1 = 33: [q, b] for posts, [p, 1] for users");
     // Visual alone is enough for the model.
     const visualOnly = await gql(REGISTER, { i: { id: 'new-2', mediaType: 'VIDEO', features: { visual: vec(VISUAL, 3) } } });
     assert.equal(source(visualOnly.data), 'MEMER');

@@ -3,6 +3,7 @@ import { DatasetError } from '../../datasets/errors.js';
 import { readDataset } from '../../datasets/read.js';
 import { DEFAULT_EVALUATION_OPTIONS as E, EvaluationError, evaluateCvar, evaluateItemCold, evaluateTime, methodName, PROTOCOLS, renderReport, withHashedText, type EvaluationOptions, type EvaluationReport } from '../../ml/evaluation/index.js';
 import { FfmError } from '../../ml/ffm/errors.js';
+import { PRIOR_KINDS } from '../../ml/memer/config.js';
 import { DEFAULT_PIPELINE_OPTIONS as P, pipelineProgress, type PipelineOptions } from '../../ml/pipeline/index.js';
 import { choice, intAtLeast } from '../args.js';
 import { CliError, ExitCode, type Command } from '../command.js';
@@ -54,7 +55,8 @@ export const command: Command = {
     `  --cold-freq F         freq fed to MEMER for evaluated posts: zero | threshold [${E.coldFreq}]`,
     `  --search N            random-search trials per MEMER model (1 = no search) [${P.searchTrials || 1}]`,
     `  --max-samples N       samples per MEMER model [${P.memerMaxSamples}]`,
-    '  --memer-prior P       MEMER residual on a prior: none | global-average | tag-average (docs/memer.md) [none]',
+    '  --backbone B          the backbone MEMER maps into and serving ranks with: hybrid | ffm (docs/memer.md) [hybrid]',
+    '  --memer-prior P       MEMER residual on a prior: linear | tag-average | global-average | none (docs/memer.md) [linear]',
     '  --memer-prior-smoothing K   tag-average prior: pseudo-count shrinking a tag average to the global one [0]',
     '  --memer-residual-init S     with a prior: the decoder output layer starts at S x its Glorot init [0]',
     '  --memer-weight-decay X      MEMER AdamW decoupled weight decay [0]',
@@ -105,6 +107,7 @@ export const command: Command = {
     search: { type: 'string' },
     'max-samples': { type: 'string' },
     'memer-prior': { type: 'string' },
+    backbone: { type: 'string' },
     'memer-prior-smoothing': { type: 'string' },
     'memer-residual-init': { type: 'string' },
     'memer-weight-decay': { type: 'string' },
@@ -143,7 +146,7 @@ export const command: Command = {
       searchTrials: num('search', s('search'), true),
       memerMaxSamples: num('max-samples', s('max-samples'), true),
       memer: {
-        architecture: { ...P.memer.architecture, prior: choice('memer-prior', s('memer-prior'), ['none', 'global-average', 'tag-average']), priorSmoothing: num('memer-prior-smoothing', s('memer-prior-smoothing')),
+        architecture: { ...P.memer.architecture, prior: choice('memer-prior', s('memer-prior'), PRIOR_KINDS), priorSmoothing: num('memer-prior-smoothing', s('memer-prior-smoothing')),
           residualInit: num('memer-residual-init', s('memer-residual-init')) },
         loss: P.memer.loss,
         training: {
@@ -161,6 +164,7 @@ export const command: Command = {
         eta: num('ffm-eta', s('ffm-eta')), lambda: num('ffm-lambda', s('ffm-lambda')), biasLambda: num('ffm-bias-lambda', s('ffm-bias-lambda')),
       },
       foldBiases: values['fold-biases'] === true ? true : undefined,
+      backbone: choice('backbone', s('backbone'), ['hybrid', 'ffm']),
       ffmSearch: s('ffm-search-eta') || s('ffm-search-lambda') || s('ffm-search-bias-lambda')
         ? { eta: nums('ffm-search-eta', s('ffm-search-eta')), lambda: nums('ffm-search-lambda', s('ffm-search-lambda')), biasLambda: nums('ffm-search-bias-lambda', s('ffm-search-bias-lambda')), metric: choice('ffm-search-metric', s('ffm-search-metric'), ['logLoss', 'auc']) }
         : undefined,

@@ -1,13 +1,13 @@
 import { pipelineProgress } from '../../ml/pipeline/index.js';
 import { activateVersion } from '../../domain/training/activation.js';
 import { trainOnDatabase } from '../../domain/training/train.service.js';
-import { intAtLeast } from '../args.js';
+import { choice, intAtLeast } from '../args.js';
 import { CliError, ExitCode, type Command } from '../command.js';
 import { withServices } from '../context.js';
 
 export const command: Command = {
   help: [
-    'Usage: memer train [--signal NAME ...] [--epochs N] [--search N] [--seed S] [--threads N] [--hash-text D] [--activate] [--json]',
+    'Usage: memer train [--signal NAME ...] [--backbone hybrid|ffm] [--epochs N] [--search N] [--seed S] [--threads N] [--hash-text D] [--activate] [--json]',
     '       memer train --activate-version VERSION [--json]',
     '',
     'Exports the database (posts, features, users, interactions), then per signal: trains the FFM backbone, estimates',
@@ -26,23 +26,29 @@ export const command: Command = {
     '',
     'Options:',
     '  --signal NAME             train only this signal (repeatable; default: every signal with interactions)',
+    '  --backbone B              hybrid (LightFM-style, content-aware) | ffm (the paper\'s) [hybrid] (docs/memer.md)',
     '  --epochs N                FFM epochs (early stopping keeps the best) [10]',
-    '  --search N                random-search trials over MEMER loss weights and sizes (0 = defaults) [0]',
+    '  --search N                random-search trials per MEMER model over loss weights, sizes, learning rate and',
+    '                            weight decay, chosen on a validation split of the training posts (0 = defaults) [0]',
     '  --seed S                  seed for every random choice [1]',
     '  --threads N               threads for FFM workers and onnxruntime [2]',
     '  --hash-text D             MEMER\'s text input: a D-wide hashed feature of title words and tags (D >= 2, e.g. 64)',
     '  --activate                activate the new run after training',
     '  --activate-version V      activate an already trained version (FFM, or MEMER: its run) and exit',
+    '  --force                   activate even a MEMER model whose validation GAUC is below its prior\'s (refused,',
+    '                            exit 5, otherwise)',
     '  --json                    print a JSON summary on stdout',
   ].join('\n'),
   options: {
     signal: { type: 'string', multiple: true },
+    backbone: { type: 'string' },
     epochs: { type: 'string' },
     search: { type: 'string' },
     seed: { type: 'string' },
     threads: { type: 'string' },
     'hash-text': { type: 'string' },
     activate: { type: 'boolean' },
+    force: { type: 'boolean' },
     'activate-version': { type: 'string' },
     json: { type: 'boolean' },
   },
@@ -51,7 +57,7 @@ export const command: Command = {
     const json = Boolean(values.json);
     const only = values['activate-version'] as string | undefined;
     if (only) {
-      const result = await withServices((s) => activateVersion(s, only));
+      const result = await withServices((s) => activateVersion(s, only, { force: Boolean(values.force) }));
       console.log(json ? JSON.stringify(result) : `activated ${result.ffm} with ${result.memer.join(', ') || 'no MEMER model'}: ${result.maturePosts} mature posts, ${result.users} users, ${result.memerPosts} MEMER embeddings`);
       return ExitCode.OK;
     }
@@ -66,6 +72,7 @@ export const command: Command = {
         s,
         {
           ...(values.signal ? { signals: values.signal as string[] } : {}),
+          ...(values.backbone !== undefined ? { backbone: choice('backbone', values.backbone as string, ['hybrid', 'ffm']) } : {}),
           ...(epochs !== undefined || threads !== undefined ? { ffm: { ...(epochs !== undefined ? { epochs } : {}), ...(threads !== undefined ? { threads } : {}) } } : {}),
           ...(threads !== undefined ? { threads } : {}),
           ...(search !== undefined ? { searchTrials: search } : {}),
@@ -79,7 +86,7 @@ export const command: Command = {
       progress.end();
       const activated = [];
       if (values.activate) {
-        for (const v of trained.versions.filter((x) => x.kind === 'FFM')) activated.push(await activateVersion(s, v.version));
+        for (const v of trained.versions.filter((x) => x.kind === 'FFM')) activated.push(await activateVersion(s, v.version, { force: Boolean(values.force) }));
       }
       return { ...trained, activated };
     });

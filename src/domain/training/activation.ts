@@ -7,7 +7,7 @@
  * refresh (ModelRegistry.sync, PostIndex.refresh).
  */
 import type { Tx } from '../../data/db.js';
-import { notFound } from '../../errors.js';
+import { conflict, notFound } from '../../errors.js';
 import { MemerService } from '../embeddings/memer.service.js';
 import { upsertPostEmbeddings, upsertUserEmbeddings, type PostEmbeddingRow } from '../embeddings/store.js';
 import { slot, type ActiveModel, type Snapshot } from '../models/registry.js';
@@ -23,6 +23,8 @@ export interface ActivationResult {
   maturePosts: number;
   users: number;
   memerPosts: number;
+  /** Forced past a check (a MEMER model below its prior), one line each. */
+  warnings: string[];
 }
 
 const CHUNK = 5000;
@@ -37,8 +39,22 @@ async function keysOf(tx: Tx, table: 'post' | 'user', ids: string[]): Promise<Ma
   return out;
 }
 
-/** Activates model `version` (an FFM version, or a MEMER version: then its run's backbone) with its run's models. */
-export async function activateVersion(services: Services, version: string): Promise<ActivationResult> {
+/** MEMER versions whose validation GAUC is below their prior's (epoch 0): each with both numbers. */
+export function belowPrior(rows: readonly { version: string; metrics: string }[]): { version: string; validationGauc: number; priorValidationGauc: number }[] {
+  return rows.flatMap((r) => {
+    const m = JSON.parse(r.metrics) as { validationGauc?: number | null; priorValidationGauc?: number | null };
+    const v = m.validationGauc;
+    const p = m.priorValidationGauc;
+    return typeof v === 'number' && typeof p === 'number' && v < p ? [{ version: r.version, validationGauc: v, priorValidationGauc: p }] : [];
+  });
+}
+
+/**
+ * Activates model `version` (an FFM version, or a MEMER version: then its run's backbone) with its run's models. A
+ * MEMER model that validated below its own prior (which it could have served instead) is refused with CONFLICT unless
+ * `force`; with `force` the result lists it in `warnings`.
+ */
+export async function activateVersion(services: Services, version: string, options: { force?: boolean } = {}): Promise<ActivationResult> {
   const { prisma } = services.db;
   const row = await prisma.modelVersion.findUnique({ where: { version }, include: { signal: true } });
   if (!row || !row.signal) throw notFound(`no model version ${version}`, { version });
@@ -48,6 +64,11 @@ export async function activateVersion(services: Services, version: string): Prom
   const memerRows = (await prisma.modelVersion.findMany({ where: { kind: 'MEMER', signalId: row.signalId, status: 'READY' } })).filter(
     (m) => (JSON.parse(m.metrics) as { backbone?: string }).backbone === ffm.version,
   );
+  const worse = belowPrior(memerRows);
+  const warnings = worse.map((w) => `${w.version}: validation GAUC ${w.validationGauc.toFixed(4)} is below its prior's ${w.priorValidationGauc.toFixed(4)}`);
+  if (worse.length && !options.force) {
+    throw conflict(`${warnings.join('; ')}: retrain (e.g. --search N), or activate anyway with force`, { reason: 'BELOW_PRIOR', versions: worse });
+  }
   // Load first: a broken artefact stops the activation before anything changes.
   const models = new Map<string, ActiveModel>();
   for (const m of memerRows) {
@@ -109,5 +130,5 @@ export async function activateVersion(services: Services, version: string): Prom
   services.baselines.invalidate(signalKey);
   services.catalog.invalidate();
   await services.refresh();
-  return { signal: row.signal.name, ffm: ffm.version, memer: memerRows.map((m) => m.version), ...result };
+  return { signal: row.signal.name, ffm: ffm.version, memer: memerRows.map((m) => m.version), ...result, warnings };
 }

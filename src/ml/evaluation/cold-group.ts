@@ -59,7 +59,7 @@ export class ColdReport {
     this.results.push(...scored.results);
     this.perTag.push(...scored.perTag);
     this.comparisons.push(...scored.comparisons);
-    for (const m of models) this.memer.push({ key, version: m.info.version, modalities: m.modalities, freqScale: m.freqScale, ...m.metrics, tagFallbacks });
+    for (const m of models) this.memer.push({ key, version: m.info.version, modalities: m.modalities, freqScale: m.freqScale, ...m.metrics, tagFallbacks, ...(m.trials.length ? { search: m.trials } : {}) });
     this.timings.scoring += since(t);
   }
 }

@@ -9,7 +9,7 @@ import { trainMemerModel, type MemerModel } from '../pipeline/memer-model.js';
 import type { PipelineOptions } from '../pipeline/options.js';
 import { memerUsers, type MediaModel, type SignalModel } from '../pipeline/train.js';
 import { trainHybridMf } from '../hybrid/index.js';
-import { fitRidge, ridgeEmbeddings, type RidgeFit } from './ridge.js';
+import { fitRidge, ridgeEmbeddings, type RidgeFit } from '../pipeline/ridge.js';
 import { averages, globalAverageEmbeddings, matureEmbeddings, memerEmbeddings, randomEmbeddings, tagAverageEmbeddings } from './baselines.js';
 import { bootstrapRelaImpr, metricsOf, relaImprOf, rowsByTag, scoreRows, type EvalRows } from './scoring.js';
 import { pairedBootstrap, postsOf, verdictOf, type Comparison } from './comparisons.js';

@@ -56,14 +56,15 @@ export function copyParams(p: HybridParams): HybridParams {
   };
 }
 
-/** q_i into `out` (length d); returns b_i. */
-export function itemVector(p: HybridParams, f: ItemFeatures, i: number, out: Float64Array): number {
+/** q_i into `out` (length d); returns b_i. withIds false: the tags and content part only (what a cold item gets). */
+export function itemVector(p: HybridParams, f: ItemFeatures, i: number, out: Float64Array, withIds = true): number {
   const d = p.d;
   const D = f.dense.dim;
   out.fill(0);
   let b = 0;
   const s = f.sparse;
   for (let a = s.offsets[i]; a < s.offsets[i + 1]; a++) {
+    if (!withIds && s.ids[a] >= s.tagCount) continue;
     const v = s.values[a];
     const base = s.ids[a] * d;
     for (let j = 0; j < d; j++) out[j] += v * p.V[base + j];
@@ -82,13 +83,13 @@ export function itemVector(p: HybridParams, f: ItemFeatures, i: number, out: Flo
 }
 
 /** q_i and b_i of every item (items x d, items). */
-export function itemVectors(p: HybridParams, f: ItemFeatures, only?: ArrayLike<number>): { vectors: Float32Array; bias: Float32Array } {
+export function itemVectors(p: HybridParams, f: ItemFeatures, only?: ArrayLike<number> | null, withIds = true): { vectors: Float32Array; bias: Float32Array } {
   const d = p.d;
   const vectors = new Float32Array(f.items * d);
   const bias = new Float32Array(f.items);
   const q = new Float64Array(d);
   const each = (i: number) => {
-    bias[i] = itemVector(p, f, i, q);
+    bias[i] = itemVector(p, f, i, q, withIds);
     for (let j = 0; j < d; j++) vectors[i * d + j] = q[j];
   };
   if (only) for (let k = 0; k < only.length; k++) each(only[k]);
@@ -118,6 +119,9 @@ export interface HybridMfModel {
   itemVectors: Float32Array;
   /** items (b_i). */
   itemBias: Float32Array;
+  /** items x d and items: q_i and b_i from tags and content only (no id feature), every item as if it were cold. */
+  contentVectors: Float32Array;
+  contentBias: Float32Array;
   /** s(u,i) for each (users[k], items[k]); items may be cold (no id feature: tags and content only). */
   score(users: Int32Array, items: Int32Array): Float64Array;
   /** What was trained: loss, epochs run, best epoch, validation score per epoch, seconds, feature blocks, options. */
@@ -126,6 +130,7 @@ export interface HybridMfModel {
 
 export function hybridMfModel(p: HybridParams, f: ItemFeatures, info: Record<string, unknown>): HybridMfModel {
   const { vectors, bias } = itemVectors(p, f);
+  const content = itemVectors(p, f, null, false);
   const users = p.P;
   const nItems = f.items;
   const nUsers = p.users;
@@ -134,6 +139,8 @@ export function hybridMfModel(p: HybridParams, f: ItemFeatures, info: Record<str
     userVectors: users,
     itemVectors: vectors,
     itemBias: bias,
+    contentVectors: content.vectors,
+    contentBias: content.bias,
     score(u: Int32Array, i: Int32Array): Float64Array {
       for (let r = 0; r < u.length; r++) {
         if (!(u[r] >= 0 && u[r] < nUsers) || !(i[r] >= 0 && i[r] < nItems)) throw new RangeError(`HYBRID_MF score: row ${r} has user ${u[r]} / item ${i[r]} outside ${nUsers} users / ${nItems} items`);

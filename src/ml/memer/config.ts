@@ -55,7 +55,9 @@ export interface MemerArchitecture {
    * Residual on a prior (prior.ts): every decoder output is prior(post) + dec(z, freq). 'none': the paper's model.
    * 'global-average': prior = the mean mature embedding of the training posts (a constant). 'tag-average': the mean of
    * the post's tags' averages over the training posts (TAG_AVG), the global average for a post with no known tag or a
-   * dataset without tags; the post's tags are an input of the exported model. With a prior, the decoder's output layer
+   * dataset without tags; the post's tags are an input of the exported model. 'linear': an affine map of the content
+   * features fitted by ridge regression on the training posts (given with the data, MemerTrainingData.priorLinear:
+   * the pipeline fits it to the backbone's content-only vectors, or to the mature embeddings, src/ml/pipeline/ridge.ts). With a prior, the decoder's output layer
    * starts at 0 by default (residualInit: training starts at the prior), and the prior itself is scored as epoch 0
    * (kept if no epoch beats it).
    */
@@ -77,8 +79,8 @@ export interface MemerArchitecture {
   readonly residualInit: number;
 }
 
-export type PriorKind = 'none' | 'global-average' | 'tag-average';
-export const PRIOR_KINDS: readonly PriorKind[] = ['none', 'global-average', 'tag-average'];
+export type PriorKind = 'none' | 'global-average' | 'tag-average' | 'linear';
+export const PRIOR_KINDS: readonly PriorKind[] = ['none', 'global-average', 'tag-average', 'linear'];
 
 export const DEFAULT_ARCHITECTURE: MemerArchitecture = Object.freeze({
   modalities: Object.freeze(paperModalities('video')),

@@ -12,7 +12,7 @@ import { Rng } from '../graph/rng.js';
 import { readRow } from './features.js';
 import type { FreqMode, ModalitySpec } from './config.js';
 import { INPUT, type StatsByModality } from './model.js';
-import { writeTagWeights, type ItemTags } from './prior.js';
+import { writeTagWeights, type ItemTags, type LinearPrior } from './prior.js';
 import type { Feed } from '../onnx/session.js';
 
 export interface MemerItems {
@@ -42,6 +42,11 @@ export interface MemerTrainingData {
   /** user embeddings v_u, users x d */
   userEmbeddings: Float32Array;
   samples: MemerSamples;
+  /**
+   * For architecture.prior 'linear': fits the content map on the given items (indices into `items`): the trainer calls
+   * it with its training items (epoch 0 and training) and, with priorRefit, with every item for the export.
+   */
+  fitLinearPrior?: (items: Int32Array) => LinearPrior;
 }
 
 export function checkData(data: MemerTrainingData, modalities: readonly ModalitySpec[], d: number): void {

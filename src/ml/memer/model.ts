@@ -98,6 +98,7 @@ export function buildMemerGraph(config: MemerConfig, stats: StatsByModality, pri
   // Semantic module (eq. 5).
   const terms: Tensor[] = [];
   const corrections: Tensor[] = [];
+  const inputs = new Map<string, Tensor>();
   for (const spec of arch.modalities) {
     const s = stats[spec.modality];
     if (!s || s.mean.length !== spec.dim) throw new Error(`normalisation statistics for ${spec.modality} (dim ${spec.dim}) missing`);
@@ -108,6 +109,7 @@ export function buildMemerGraph(config: MemerConfig, stats: StatsByModality, pri
     const meanScaled = g.constant(s.mean.map((m, j) => m * s.scale[j]), [1, spec.dim], `norm.meanScaled.${spec.modality}`);
     terms.push(g.matmul(x, g.mul(w, scale)));
     corrections.push(g.matmul(meanScaled, w));
+    inputs.set(spec.modality, x);
   }
   const presence = g.input(INPUT.presence, ['N', M]);
   const semantic = linearParams('semantic.presence', M, F);
@@ -143,7 +145,16 @@ export function buildMemerGraph(config: MemerConfig, stats: StatsByModality, pri
     for (let k = 0; k < w2.length; k++) w2[k] *= arch.residualInit;
     const T = prior.tags.length;
     const table = g.constant(Float32Array.from(prior.table), [T + 1, d], 'prior.table');
-    priorT = withTags ? g.matmul(g.input(INPUT.tags, ['N', T + 1]), table, 'prior') : g.identity(table, 'prior');
+    const linear = prior.linear;
+    if (linear) {
+      // A linear prior (prior.ts): c + sum_m raw_m A_m + presence B, constants of the graph.
+      if (linear.modalities.join() !== arch.modalities.map((m) => m.modality).join()) throw new Error(`the linear prior is on ${linear.modalities.join('+')}, the model on ${arch.modalities.map((m) => m.modality).join('+')}`);
+      let sum = g.add(table, g.matmul(presence, g.constant(Float32Array.from(linear.presence), [M, d], 'prior.presence')));
+      arch.modalities.forEach((spec, k) => {
+        sum = g.add(sum, g.matmul(inputs.get(spec.modality)!, g.constant(Float32Array.from(linear.weights[k]), [spec.dim, d], `prior.W.${spec.modality}`)));
+      });
+      priorT = g.identity(sum, 'prior');
+    } else priorT = withTags ? g.matmul(g.input(INPUT.tags, ['N', T + 1]), table, 'prior') : g.identity(table, 'prior');
   }
   const decode = (z: Tensor, name?: string) => {
     const h = g.relu(g.linear(g.concat([z, freq], 1), dec1.w, dec1.b));

@@ -12,6 +12,8 @@
  *   tag weights  the `tags` input row of a post: 1/K at each of its K known (vocabulary) tags; or 1 at column T when
  *                it has none. prior = weights @ table: the mean of its tags' averages, else g, as TAG_AVG
  *   global prior kind 'global-average', or no tag in S: T = 0, the table is g alone and there is no `tags` input
+ *   linear       kind 'linear': c + sum_m raw_m A_m + presence B (LinearPrior, fitted by the caller on S, e.g. a ridge
+ *                regression of the content onto the backbone's content-only vectors); the table is c, T = 0
  */
 import type { PriorKind } from './config.js';
 
@@ -20,6 +22,20 @@ export interface ItemTags {
   readonly names: readonly string[];
   readonly offsets: Int32Array;
   readonly ids: Int32Array;
+}
+
+/** An affine map of a post's raw content features (raw_m = 0 for a missing modality). */
+export interface LinearPrior {
+  /** modalities in the model's order */
+  readonly modalities: readonly string[];
+  /** per modality, raw width x d row-major: A_m */
+  readonly weights: readonly Float32Array[];
+  /** modalities x d: B (row m added when the post has modality m) */
+  readonly presence: Float32Array;
+  /** d: c */
+  readonly bias: Float32Array;
+  /** how it was fitted (for the model metadata) */
+  readonly info?: Readonly<Record<string, unknown>>;
 }
 
 export interface Prior {
@@ -34,11 +50,19 @@ export interface Prior {
   /** training posts the prior was fitted on */
   readonly posts: number;
   readonly smoothing: number;
+  /** kind 'linear': the content map (the table is its constant c) */
+  readonly linear?: LinearPrior;
+}
+
+/** A 'linear' prior from its fitted map, on `posts` training posts. */
+export function linearPrior(linear: LinearPrior, d: number, posts: number): Prior {
+  if (linear.bias.length !== d) throw new Error(`the linear prior has d = ${linear.bias.length}, the model ${d}`);
+  return Object.freeze({ kind: 'linear', d, tags: Object.freeze([]), table: Float32Array.from(linear.bias), counts: Object.freeze([]), posts, smoothing: 0, linear });
 }
 
 /** The prior fitted on `items` (indices into the rows of `embeddings`, items x d). */
 export function fitPrior(
-  kind: Exclude<PriorKind, 'none'>,
+  kind: Exclude<PriorKind, 'none' | 'linear'>,
   embeddings: Float32Array,
   d: number,
   items: ArrayLike<number>,
@@ -138,8 +162,9 @@ export function priorVector(prior: Prior, names: readonly string[] | undefined):
 }
 
 /** JSON form for the model metadata (the table itself is a constant of the graph). */
-export function priorToJson(prior: Prior): { kind: string; tags: string[]; counts: number[]; posts: number; smoothing: number; global: number[] } {
+export function priorToJson(prior: Prior): { kind: string; tags: string[]; counts: number[]; posts: number; smoothing: number; global: number[]; linear?: Record<string, unknown> } {
   return {
+    ...(prior.linear ? { linear: { modalities: [...prior.linear.modalities], ...prior.linear.info } } : {}),
     kind: prior.kind,
     tags: [...prior.tags],
     counts: [...prior.counts],

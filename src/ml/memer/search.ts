@@ -1,5 +1,5 @@
 /**
- * Random search over the loss weights and layer sizes (paper 2.1.3: "we select the set of values that produce the best
+ * Random search over the loss weights, layer sizes, learning rate and weight decay (paper 2.1.3: "we select the set of values that produce the best
  * overall performance ... using random search").
  *
  * Glossary
@@ -25,6 +25,10 @@ export interface SearchSpace {
   readonly encoderHidden: readonly number[];
   /** choices for H_d */
   readonly decoderHidden: readonly number[];
+  /** [low, high] for Adam's learning rate, log-uniform */
+  readonly lr: readonly [number, number];
+  /** choices for the decoupled weight decay */
+  readonly weightDecay: readonly number[];
 }
 
 export const DEFAULT_SEARCH_SPACE: SearchSpace = Object.freeze({
@@ -34,6 +38,8 @@ export const DEFAULT_SEARCH_SPACE: SearchSpace = Object.freeze({
   semanticDim: [32, 64, 128],
   encoderHidden: [32, 64, 128],
   decoderHidden: [32, 64, 128],
+  lr: [3e-4, 1e-2] as const,
+  weightDecay: [0, 1e-4, 1e-3, 1e-2],
 });
 
 export interface SearchBudget {
@@ -49,6 +55,8 @@ export interface TrialRecord {
   semanticDim: number;
   encoderHidden: number;
   decoderHidden: number;
+  lr: number;
+  weightDecay: number;
   bestEpoch: number;
   epochs: number;
   validation: ValidationMetrics | undefined;
@@ -95,10 +103,11 @@ export async function randomSearch(
     if (deadline !== undefined && Date.now() >= deadline && best) break;
     const loss = { alpha: logUniform(rng, space.alpha), beta: logUniform(rng, space.beta), gamma: logUniform(rng, space.gamma) };
     const sizes = { semanticDim: pick(rng, space.semanticDim), encoderHidden: pick(rng, space.encoderHidden), decoderHidden: pick(rng, space.decoderHidden) };
-    const config = memerConfig({ architecture: { ...base.architecture, ...sizes }, loss, training: base.training });
+    const adam = { ...base.training.adam, lr: logUniform(rng, space.lr), weightDecay: pick(rng, space.weightDecay) };
+    const config = memerConfig({ architecture: { ...base.architecture, ...sizes }, loss, training: { ...base.training, adam } });
     const result = await trainMemer(data, config, { ...options, deadline });
     const record: TrialRecord = {
-      trial, loss, ...sizes,
+      trial, loss, ...sizes, lr: adam.lr, weightDecay: adam.weightDecay,
       bestEpoch: result.bestEpoch,
       epochs: result.history.length,
       validation: result.best,

@@ -18,7 +18,7 @@ import { TrainingEngine, type StepMetrics } from './engine.js';
 import { modalityStats } from './features.js';
 import { auc } from '../metrics.js';
 import { buildMemerGraph, type MemerGraph, type StatsByModality } from './model.js';
-import { fitPrior, itemTagColumns, type Prior } from './prior.js';
+import { fitPrior, itemTagColumns, linearPrior, type Prior } from './prior.js';
 
 export interface ValidationMetrics extends StepMetrics {
   auc: number;
@@ -162,9 +162,13 @@ export async function trainMemer(data: MemerTrainingData, config: MemerConfig, o
   for (const spec of arch.modalities) {
     stats[spec.modality] = modalityStats(data.items.features[spec.modality]!, split.trainItems, data.items.presence?.[spec.modality]);
   }
-  const prior = arch.prior === 'none'
-    ? undefined
-    : fitPrior(arch.prior, data.items.embeddings, arch.embeddingDim, split.trainItems, data.items.tags, { maxTags: arch.priorMaxTags, smoothing: arch.priorSmoothing });
+  const priorOn = (items: Int32Array): Prior | undefined => {
+    if (arch.prior === 'none') return undefined;
+    if (arch.prior !== 'linear') return fitPrior(arch.prior, data.items.embeddings, arch.embeddingDim, items, data.items.tags, { maxTags: arch.priorMaxTags, smoothing: arch.priorSmoothing });
+    if (!data.fitLinearPrior) throw new Error("prior 'linear' needs the data's fitLinearPrior");
+    return linearPrior(data.fitLinearPrior(items), arch.embeddingDim, items.length);
+  };
+  const prior = priorOn(split.trainItems);
   const model = buildMemerGraph(config, stats, prior);
   const ownRuntime = !options.runtime;
   const runtime = options.runtime ?? new OnnxRuntime({ provider: 'cpu', intraOpThreads: training.threads });
@@ -236,7 +240,7 @@ export async function trainMemer(data: MemerTrainingData, config: MemerConfig, o
   if (prior && arch.priorRefit && split.validation.length) {
     // The averages baselines average over every training post: so does the exported prior (the weights stay).
     const all = Int32Array.from({ length: data.items.count }, (_, i) => i);
-    finalPrior = fitPrior(prior.kind, data.items.embeddings, arch.embeddingDim, all, data.items.tags, { maxTags: arch.priorMaxTags, smoothing: arch.priorSmoothing });
+    finalPrior = priorOn(all);
     finalModel = buildMemerGraph(config, stats, finalPrior);
   }
   return {

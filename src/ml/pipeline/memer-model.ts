@@ -18,7 +18,7 @@ import { DEFAULT_ADAM } from '../graph/optimizer.js';
 import type { ModalitySpec } from '../memer/config.js';
 import { memerConfig } from '../memer/config.js';
 import type { MemerTrainingData } from '../memer/data.js';
-import type { ItemTags } from '../memer/prior.js';
+import type { ItemTags, LinearPrior } from '../memer/prior.js';
 import { exportInferenceModel, readMemerInfo, type MemerModelInfo } from '../memer/export.js';
 import { DEFAULT_SEARCH_SPACE, randomSearch, type TrialRecord } from '../memer/search.js';
 import { trainMemer, type EpochRecord, type TrainProgress, type TrainingResult } from '../memer/trainer.js';
@@ -26,6 +26,7 @@ import type { OnnxRuntime } from '../onnx/runtime.js';
 import { Rng } from '../random.js';
 import { gatherItemFeatures } from './features.js';
 import type { PipelineOptions } from './options.js';
+import { fitRidge, ridgeAffine } from './ridge.js';
 import { interactionsOfItems } from './subset.js';
 
 export interface MemerModelMetrics {
@@ -79,6 +80,8 @@ export interface MemerModelInput {
   /** FFM post embeddings (items x d) and user embeddings (users x d). */
   posts: Float32Array;
   users: Float32Array;
+  /** The backbone's content-only post vectors (items x d; the hybrid's), the linear prior's target; null: `posts`. */
+  contentPosts?: Float32Array | null;
   d: number;
   options: PipelineOptions;
   runtime: OnnxRuntime;
@@ -142,6 +145,7 @@ export function buildMemerData(input: MemerModelInput): { data: MemerTrainingDat
       items: { count: items.length, features, presence, embeddings, freq, tags: itemTags(ds, items) },
       userEmbeddings: input.users,
       samples: { length: order.length, item: sItem, user: sUser, label: sLabel },
+      fitLinearPrior: (local) => linearPriorOf(input, local),
     },
   };
 }
@@ -211,4 +215,24 @@ export async function trainMemerModel(input: MemerModelInput): Promise<MemerMode
   });
   metrics.seconds = (performance.now() - t0) / 1000;
   return { onnx, info: readMemerInfo(onnx), modalities: [...input.modalities], freqScale, metrics, trials };
+}
+
+/**
+ * MEMER's linear prior on the mature posts `local` (indices into input.items): a ridge regression of their content
+ * (ridge.ts, λ chosen on a split of those posts) onto the backbone's content-only vectors when it has them (the hybrid:
+ * the prior is then what the backbone itself would give a cold post), else onto the mature embeddings (RIDGE).
+ */
+function linearPriorOf(input: MemerModelInput, local: Int32Array): LinearPrior {
+  const from = new Uint8Array(input.ds.items.ids.length);
+  for (const k of local) from[input.items[k]] = 1;
+  const target = input.contentPosts ?? input.posts;
+  const fit = fitRidge(input.ds, target, input.d, from, input.modalities, { seed: input.options.seed + 29 });
+  const a = ridgeAffine(fit, input.d);
+  return {
+    modalities: input.modalities.map((m) => m.modality),
+    weights: a.weights,
+    presence: a.presence,
+    bias: a.bias,
+    info: { target: input.contentPosts ? 'backbone-content' : 'mature', lambda: fit.lambda, validationMse: fit.validationMse, posts: fit.trainPosts },
+  };
 }

@@ -11,6 +11,7 @@ import type { MaturityParams } from '../maturity/replay.js';
 import type { AdamConfig } from '../graph/optimizer.js';
 import type { LossWeights, MemerArchitecture, TrainingConfig } from '../memer/config.js';
 import type { SearchSpace } from '../memer/search.js';
+import type { HybridMfOptions } from '../hybrid/options.js';
 
 export interface MemerOverrides {
   readonly architecture?: Partial<Omit<MemerArchitecture, 'modalities' | 'embeddingDim'>>;
@@ -29,6 +30,14 @@ export interface PipelineOptions {
    * backbone's whole logit (without context fields). Needs ffm.biases. Off: d = k, the vectors only.
    */
   readonly foldBiases: boolean;
+  /**
+   * The backbone whose vectors are served and are MEMER's targets: 'ffm' (the paper's) or 'hybrid' (a LightFM-style
+   * factorisation with content, hybrid-backbone.ts; d = k + 1, bias folded; the FFM still trains for its report and
+   * the maturity replay).
+   */
+  readonly backbone: 'ffm' | 'hybrid';
+  /** Hybrid backbone options (src/ml/hybrid/options.ts; the seed defaults to `seed`). */
+  readonly hybrid: Partial<HybridMfOptions>;
   /** FFM hyper-parameter grid picked on the FFM's own validation rows (src/ml/ffm/backbones.ts FfmSearch); null = none. */
   readonly ffmSearch: FfmSearch | null;
   /** One FFM per (signal, media type) instead of one per signal (users then get one embedding per media type). */
@@ -82,6 +91,8 @@ export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = Object.freeze({
   signals: null,
   ffm: Object.freeze({ epochs: 10, threads: 1 }),
   foldBiases: false,
+  backbone: 'hybrid',
+  hybrid: Object.freeze({}),
   ffmSearch: null,
   ffmByMediaType: false,
   contextFields: Object.freeze([]) as readonly string[],
@@ -95,12 +106,13 @@ export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = Object.freeze({
   trainItems: null,
   modalities: null,
   // Fewer epochs and a higher learning rate than the trainer's defaults (30, lr 1e-3): small data gives few steps.
-  // Loss weights (eq. 11) favouring the recommendation term: on the synthetic science platform
-  // (test/ml/evaluation/science.test.ts) alpha 0.1, beta 1, gamma 10 raised RelaImpr on 8 of 10 signal groups over
-  // 1/1/1 (click/video 70 -> 78, video_play 89 -> 99); a random search on validation AUC did not do better.
+  // The residual on a linear prior (the backbone's content-only vectors regressed on the content), freq drawn in
+  // [0, own] and selection on validation GAUC at freq 0 were chosen on validation GAUC of the training posts
+  // (docs/memer.md, "Backbones and the linear prior"); the loss weights are the search's pick (same section).
   memer: Object.freeze({
+    architecture: Object.freeze({ prior: 'linear' as const }),
     loss: Object.freeze({ alpha: 0.1, beta: 1, gamma: 10 }),
-    training: Object.freeze({ maxEpochs: 20, patience: 3, adam: Object.freeze({ lr: 0.003 }) }),
+    training: Object.freeze({ maxEpochs: 20, patience: 3, freq: 'uniform' as const, monitor: 'gauc' as const, validationFreq: 'zero' as const, adam: Object.freeze({ lr: 0.003 }) }),
   }),
   memerBatchSize: 0,
   memerMaxSamples: 200_000,
@@ -120,6 +132,7 @@ export function pipelineOptions(overrides: Partial<PipelineOptions> = {}): Pipel
     ...d,
     ...overrides,
     ffm: Object.freeze({ ...d.ffm, ...overrides.ffm }),
+    hybrid: Object.freeze({ ...d.hybrid, ...overrides.hybrid }),
     maturity: Object.freeze({ ...d.maturity, ...overrides.maturity }),
     memer: Object.freeze({
       architecture: Object.freeze({ ...d.memer.architecture, ...overrides.memer?.architecture }),
@@ -131,6 +144,8 @@ export function pipelineOptions(overrides: Partial<PipelineOptions> = {}): Pipel
     if (!ok) throw new RangeError(`pipeline option ${what}`);
   };
   check(!o.foldBiases || o.ffm.biases === true, 'foldBiases needs ffm.biases: true');
+  check(o.backbone === 'ffm' || o.backbone === 'hybrid', `backbone must be ffm or hybrid, got ${o.backbone}`);
+  check(o.backbone === 'ffm' || (!o.ffmByMediaType && !o.foldBiases), 'the hybrid backbone is per signal and folds its own bias: no ffmByMediaType or foldBiases');
   check(o.ffmSearch === null || o.ffmValidationFraction > 0, 'ffmSearch needs ffmValidationFraction > 0');
   check(o.ffmValidationFraction >= 0 && o.ffmValidationFraction < 1, `ffmValidationFraction must be in [0, 1), got ${o.ffmValidationFraction}`);
   check(Number.isInteger(o.curvePoints) && o.curvePoints >= 2, `curvePoints must be an integer >= 2, got ${o.curvePoints}`);

@@ -23,7 +23,7 @@
  */
 import type { Dataset } from '../../datasets/types.js';
 import type { ModalitySpec } from '../memer/config.js';
-import { postFeatureVectors } from '../pipeline/features.js';
+import { postFeatureVectors } from './features.js';
 import { cholesky, choleskySolve, gram, multiplyABt } from '../linalg.js';
 import { Rng } from '../random.js';
 
@@ -413,4 +413,43 @@ export function ridgeEmbeddings(ds: Dataset, fit: RidgeFit, specs: readonly Moda
     });
   }
   return out;
+}
+
+/** A fit as an affine map of the raw features (what a graph can compute from its inputs): see ridgeAffine. */
+export interface RidgeAffine {
+  /** Per spec (in order), its raw width x d, row-major: A_m. */
+  weights: Float32Array[];
+  /** specs x d: B, row m is added when the post has modality m. */
+  presence: Float32Array;
+  /** d: c. */
+  bias: Float32Array;
+}
+
+/**
+ * The fit rewritten on raw inputs: prediction = c + sum_m (raw_m A_m + present_m B_m), with raw_m = 0 for a missing
+ * modality (the dataset convention), which is exactly Wᵀx_p + b of the normalised design (x = (raw - mean) · scale
+ * for a present block, 0 for a missing one; presence columns (1[m] - mean) · scale).
+ */
+export function ridgeAffine(fit: RidgeFit, d: number): RidgeAffine {
+  const { offsets } = layoutOf(fit.specs);
+  const w = fit.weights;
+  const bias = Float64Array.from({ length: d }, (_, c) => w[fit.features * d + c]);
+  const presence = new Float64Array(fit.specs.length * d);
+  const weights = fit.specs.map((s, b) => {
+    const o = offsets[b];
+    const q = o + s.dim;
+    const a = new Float32Array(s.dim * d);
+    for (let k = o; k < q; k++) {
+      for (let c = 0; c < d; c++) {
+        a[(k - o) * d + c] = fit.scale[k] * w[k * d + c];
+        presence[b * d + c] -= fit.mean[k] * fit.scale[k] * w[k * d + c];
+      }
+    }
+    for (let c = 0; c < d; c++) {
+      presence[b * d + c] += fit.scale[q] * w[q * d + c];
+      bias[c] -= fit.mean[q] * fit.scale[q] * w[q * d + c];
+    }
+    return a;
+  });
+  return { weights, presence: Float32Array.from(presence), bias: Float32Array.from(bias) };
 }

@@ -19,6 +19,7 @@ import { OnnxRuntime } from '../onnx/runtime.js';
 import type { ModalitySpec } from '../memer/config.js';
 import type { EpochRecord, TrainProgress } from '../memer/trainer.js';
 import { featureLayout } from './features.js';
+import { trainHybridBackbone } from './hybrid-backbone.js';
 import { trainMemerModel, type MemerModel } from './memer-model.js';
 import { pipelineOptions, type PipelineOptions } from './options.js';
 import { itemMask, viewCounts } from './subset.js';
@@ -59,11 +60,17 @@ export interface MediaModel {
 
 export interface SignalModel {
   signal: string;
-  /** Embedding size d (the FFM's k; k + 2 with foldBiases). */
+  /** Embedding size d (the FFM's k; k + 2 with foldBiases; the hybrid's k + 1). */
   d: number;
+  /** Which backbone the served vectors come from (options.backbone). */
+  backbone: 'ffm' | 'hybrid';
   ffm: FfmReport[];
+  /** The hybrid backbone's training report (src/ml/hybrid/train.ts info); null with the FFM. */
+  hybrid: Record<string, unknown> | null;
   /** items x d: row i = v_p of item i (from its media type's backbone when ffmByMediaType; [v_p, b_p, 1] with foldBiases). */
   posts: Float32Array;
+  /** Hybrid backbone: items x d, the tags-and-content part of each post's vector (hybrid-backbone.ts); null with the FFM. */
+  contentPosts: Float32Array | null;
   /** 1 where the item has a view in this signal, so that its row was trained (other rows are the initial weights). */
   postMask: Uint8Array;
   /** users x d: v_u (the first backbone's when ffmByMediaType; use MediaModel.users then). */
@@ -147,8 +154,9 @@ export async function trainPipeline(dataset: Dataset, options: Partial<PipelineO
       });
       timings.ffm += now() - t;
       // The served vectors: v_p, v_u (d = k), or the bias-folded ones (d = k + 2) with foldBiases.
-      const served = backbones.map((b) => (o.foldBiases ? foldedEmbeddings(b.model) : b.embeddings));
-      const d = o.foldBiases ? served[0].k + 2 : served[0].k;
+      const hybrid = o.backbone === 'hybrid' ? trainHybridBackbone(dataset, s, { seed: o.seed, ...o.hybrid }) : null;
+      const served = hybrid ? [{ k: hybrid.d, posts: hybrid.posts, users: hybrid.users }] : backbones.map((b) => (o.foldBiases ? foldedEmbeddings(b.model) : b.embeddings));
+      const d = hybrid ? hybrid.d : o.foldBiases ? served[0].k + 2 : served[0].k;
       const posts = new Float32Array(dataset.items.ids.length * d);
       const usersOf = new Map<MediaType | null, Float32Array>();
       backbones.forEach((b, bi) => {
@@ -157,7 +165,7 @@ export async function trainPipeline(dataset: Dataset, options: Partial<PipelineO
         for (let i = 0; i < dataset.items.ids.length; i++) if (!mask || mask[i]) posts.set(served[bi].posts.subarray(i * d, (i + 1) * d), i * d);
       });
       const postMask = Uint8Array.from(views, (v) => (v > 0 ? 1 : 0));
-      const model: SignalModel = { signal, d, ffm: backbones.map(ffmReport), posts, postMask, users: served[0].users, views, media: {} };
+      const model: SignalModel = { signal, d, backbone: o.backbone, ffm: backbones.map(ffmReport), hybrid: hybrid?.info ?? null, posts, contentPosts: hybrid?.content ?? null, postMask, users: served[0].users, views, media: {} };
       for (const mediaType of MEDIA_TYPES) {
         const users = usersOf.get(o.ffmByMediaType ? mediaType : null);
         if (!users) continue;
@@ -182,7 +190,7 @@ export async function trainPipeline(dataset: Dataset, options: Partial<PipelineO
         if (media.memerSkipped) continue;
         t = now();
         media.memer = await trainMemerModel({
-          ds: dataset, signal, mediaType, items: Int32Array.from(items), views, modalities: specs, posts, users: memerUsers(users, o), d, options: o, runtime,
+          ds: dataset, signal, mediaType, items: Int32Array.from(items), views, modalities: specs, posts, users: hybrid ? users : memerUsers(users, o), contentPosts: model.contentPosts, d, options: o, runtime,
           onProgress: (p) => onProgress?.({ stage: 'memer', signal, key: threshold.key, progress: p }),
           onEpoch: (r) => onProgress?.({ stage: 'memer', signal, key: threshold.key, epoch: r }),
         });
@@ -197,3 +205,4 @@ export async function trainPipeline(dataset: Dataset, options: Partial<PipelineO
   timings.total = now() - t0;
   return { options: o, signals: out, layout, timings };
 }
+

@@ -336,3 +336,51 @@ test('validation GAUC: per-user AUC weighted by the user\'s samples, users with 
   assert.equal(groupedAuc(scores, labels, users), (2 * 1 + 4 * 0.5) / 6);
   assert.ok(Number.isNaN(groupedAuc(Float32Array.of(1, 2), Uint8Array.of(1, 1), Int32Array.of(0, 1))));
 });
+
+test('linear prior: fitted on the training posts only (all posts for the export), and the exported model computes c + sum_m raw_m A_m + presence B (1e-5), missing modalities included', async () => {
+  const data = world({ contentStrength: 1, seed: 4, items: 200, samples: 3000, missingRate: 0.3 });
+  const rng = new Rng(9);
+  const d = 8;
+  const linear = {
+    modalities: MODS.map((m) => m.modality),
+    weights: MODS.map((m) => Float32Array.from({ length: m.dim * d }, () => rng.normal() * 0.1)),
+    presence: Float32Array.from({ length: MODS.length * d }, () => rng.normal()),
+    bias: Float32Array.from({ length: d }, () => rng.normal()),
+  };
+  const calls: number[][] = [];
+  const base = config({ prior: 'tag-average', maxEpochs: 2 });
+  const c = memerConfig({ architecture: { ...base.architecture, prior: 'linear' }, loss: base.loss, training: base.training });
+  const r = await trainMemer({ ...data, fitLinearPrior: (items) => (calls.push(Array.from(items)), linear) }, c);
+  const { trainItems } = splitByItem(data, c.training.validationFraction, c.training.seed);
+  assert.deepEqual(calls[0], Array.from(trainItems), 'the fit sees the training posts, never the validation posts');
+  assert.equal(calls[1].length, data.items.count, 'the exported prior is refitted on every post');
+  assert.equal(r.prior!.kind, 'linear');
+  // At the residual's zero output layer the model is its prior.
+  const weights = new Map(r.weights);
+  for (const name of ['dec1.out.W', 'dec1.out.b']) weights.set(name, new Float32Array(weights.get(name)!.length));
+  const bytes = exportInferenceModel({ ...r, weights }, { signal: 's', mediaType: 'video', version: 'lin' });
+  assert.deepEqual(readMemerInfo(bytes).inputs, ['visual', 'audio', 'text', 'presence', 'freq'], 'no tags input');
+  const rt = new OnnxRuntime({ intraOpThreads: 1 });
+  try {
+    const embedder = await MemerEmbedder.load(rt, 'lin', bytes);
+    const items = Array.from({ length: 40 }, (_, i) => i);
+    const posts = items.map((i) => post(data, i));
+    const got = await embedder.embedMany(posts);
+    let worst = 0;
+    let missing = 0;
+    posts.forEach((p, k) => {
+      const want = Float64Array.from(linear.bias);
+      MODS.forEach((m, b) => {
+        const x = p.features[m.modality];
+        if (!x) return void missing++;
+        for (let j = 0; j < d; j++) want[j] += linear.presence[b * d + j];
+        for (let a = 0; a < m.dim; a++) for (let j = 0; j < d; j++) want[j] += x[a] * linear.weights[b][a * d + j];
+      });
+      for (let j = 0; j < d; j++) worst = Math.max(worst, Math.abs(got[k * d + j] - want[j]) / (1 + Math.abs(want[j])));
+    });
+    assert.ok(missing > 0, 'some posts lack a modality');
+    assert.ok(worst < 1e-5, `worst relative difference ${worst}`);
+  } finally {
+    await rt.dispose();
+  }
+});

@@ -77,7 +77,7 @@ test('random search samples alpha/beta/gamma and sizes within the space and keep
   const data = tinyData();
   const base = tinyConfig();
   const config = { ...base, training: { ...base.training, maxEpochs: 2 } };
-  const space = { alpha: [0.1, 1] as const, beta: [0.1, 1] as const, gamma: [1, 5] as const, semanticDim: [4, 8], encoderHidden: [4], decoderHidden: [6, 7] };
+  const space = { alpha: [0.1, 1] as const, beta: [0.1, 1] as const, gamma: [1, 5] as const, semanticDim: [4, 8], encoderHidden: [4], decoderHidden: [6, 7], lr: [1e-3, 3e-3] as const, weightDecay: [0, 1e-3] };
   const seen: number[] = [];
   const res = await randomSearch(data, config, space, { trials: 3 }, { onTrial: (t) => seen.push(t.trial) });
   assert.deepEqual(seen, [1, 2, 3]);
@@ -85,6 +85,7 @@ test('random search samples alpha/beta/gamma and sizes within the space and keep
   for (const t of res.trials) {
     assert.ok(t.loss.alpha >= 0.1 && t.loss.alpha <= 1 && t.loss.gamma >= 1 && t.loss.gamma <= 5);
     assert.ok([4, 8].includes(t.semanticDim) && [6, 7].includes(t.decoderHidden));
+    assert.ok(t.lr >= 1e-3 && t.lr <= 3e-3 && [0, 1e-3].includes(t.weightDecay));
   }
   const bestAuc = Math.max(...res.trials.map((t) => t.validation!.auc));
   assert.equal(res.trials[res.bestTrial - 1].validation!.auc, bestAuc);

@@ -15,6 +15,8 @@ import { MemerEmbedder } from '../../../src/ml/memer/inference.js';
 import { OnnxRuntime } from '../../../src/ml/onnx/runtime.js';
 import { pipelineOptions, postFeatureVectors, trainPipeline } from '../../../src/ml/pipeline/index.js';
 import { memerUsers } from '../../../src/ml/pipeline/train.js';
+import { withInteractions } from '../../../src/ml/pipeline/subset.js';
+import { trainHybridMf } from '../../../src/ml/hybrid/train.js';
 
 let dir = '';
 let ds: Dataset;
@@ -28,7 +30,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('foldBiases: d = k + 2 in the posts, users and MEMER output; the folded dot product is the backbone logit', async () => {
   const ffm = { epochs: 3, biases: true, init: 'normal' as const };
-  const r = await trainPipeline(ds, { signals: ['click'], ffm, foldBiases: true, minMaturePosts: 40, memer: { training: { maxEpochs: 2 } } });
+  const r = await trainPipeline(ds, { signals: ['click'], backbone: 'ffm', ffm, foldBiases: true, minMaturePosts: 40, memer: { training: { maxEpochs: 2 } } });
   const click = r.signals[0];
   assert.equal(click.d, 34);
   assert.equal(click.posts.length, ds.items.ids.length * 34);
@@ -63,9 +65,50 @@ test('foldBiases: d = k + 2 in the posts, users and MEMER output; the folded dot
 });
 
 test('foldBiases needs ffm.biases; ffmSearch needs validation rows', () => {
-  assert.throws(() => pipelineOptions({ foldBiases: true }), /foldBiases/);
-  assert.equal(pipelineOptions({ foldBiases: true, ffm: { biases: true } }).foldBiases, true);
+  assert.throws(() => pipelineOptions({ backbone: 'ffm', foldBiases: true }), /foldBiases/);
+  assert.equal(pipelineOptions({ backbone: 'ffm', foldBiases: true, ffm: { biases: true } }).foldBiases, true);
+  assert.throws(() => pipelineOptions({ foldBiases: true, ffm: { biases: true } }), /hybrid/);
   assert.throws(() => pipelineOptions({ ffmSearch: { lambda: [1e-4] }, ffmValidationFraction: 0 }), /ffmSearch/);
   assert.equal(pipelineOptions().foldBiases, false);
   assert.equal(pipelineOptions().ffmSearch, null);
+});
+
+test("backbone 'hybrid': users . posts is the hybrid model's score (1e-5), an item without training positives is its content vector, and MEMER with the linear prior serves d = k + 1", async () => {
+  // Hold out the interactions of every 10th post: those posts are cold for the backbone.
+  const keep = Int32Array.from({ length: ds.interactions.length }, (_, i) => i).filter((i) => ds.interactions.item[i] % 10 !== 0);
+  const fit = withInteractions(ds, keep);
+  const hybrid = { epochs: 3, validationFraction: 0 };
+  const r = await trainPipeline(fit, { signals: ['click'], backbone: 'hybrid', hybrid, minMaturePosts: 40, memer: { architecture: { prior: 'linear' }, training: { maxEpochs: 2 } } });
+  const click = r.signals[0];
+  assert.equal(click.backbone, 'hybrid');
+  assert.equal(click.d, 33);
+  const s = ds.signals.indexOf('click');
+  const clicks = Int32Array.from(keep).filter((i) => fit.interactions.signal[i] === s);
+  const model = trainHybridMf(fit, Int32Array.from({ length: fit.interactions.length }, (_, i) => i).filter((i) => fit.interactions.signal[i] === s), { ...hybrid, seed: 1 });
+  assert.ok(clicks.length > 0);
+  const pairs = [[0, 0], [3, 17], [42, 101], [149, 499], [7, 10], [8, 20]];
+  const want = model.score(Int32Array.from(pairs, (p) => p[0]), Int32Array.from(pairs, (p) => p[1]));
+  pairs.forEach(([user, post], k) => {
+    let dot = 0;
+    for (let j = 0; j < 33; j++) dot += click.users[user * 33 + j] * click.posts[post * 33 + j];
+    assert.ok(Math.abs(dot - want[k]) < 1e-5 * (1 + Math.abs(want[k])), `(${user}, ${post}): ${dot} vs ${want[k]}`);
+  });
+  for (const post of [0, 10, 20, 490]) {
+    for (let j = 0; j < 33; j++) assert.ok(Math.abs(click.contentPosts![post * 33 + j] - click.posts[post * 33 + j]) < 1e-6, `cold post ${post}: content vector = served vector`);
+  }
+  let differs = 0;
+  for (let j = 0; j < 33; j++) differs += Math.abs(click.contentPosts![33 + j] - click.posts[33 + j]);
+  assert.ok(differs > 1e-4, 'a warm post has an id part beyond its content');
+  const media = click.media.video!;
+  assert.ok(media.memer, media.memerSkipped ?? '');
+  assert.equal(media.memer.metrics.prior?.kind, 'linear');
+  const runtime = new OnnxRuntime({ intraOpThreads: 1 });
+  try {
+    const e = await MemerEmbedder.load(runtime, media.memer.info.version, media.memer.onnx);
+    const v = await e.embed({ features: postFeatureVectors(ds, ds.items.mediaType.indexOf(0), media.memer.modalities), freq: 0 });
+    assert.equal(v.length, 33);
+    assert.ok(v.every(Number.isFinite));
+  } finally {
+    await runtime.dispose();
+  }
 });

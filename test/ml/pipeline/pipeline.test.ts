@@ -55,15 +55,17 @@ test('withInteractions keeps items and users and gathers the rows', () => {
   assert.deepEqual([...v.interactions.time], [...idx].map((i) => ds.interactions.time[i]));
 });
 
-test('trainPipeline: embeddings, thresholds with curves, exported MEMER per media type', async () => {
+test('trainPipeline (defaults: the hybrid backbone, d = k + 1): embeddings, thresholds with curves, exported MEMER per media type', async () => {
   const events = new Set<string>();
   const r = await trainPipeline(ds, { signals: ['click', 'like'], minMaturePosts: 40 }, (e) => events.add(e.stage));
   assert.deepEqual([...events].sort(), ['done', 'ffm', 'maturity', 'memer']);
   assert.equal(r.signals.length, 2);
   const click = r.signals[0];
-  assert.equal(click.d, 32);
-  assert.equal(click.posts.length, ds.items.ids.length * 32);
-  assert.equal(click.users.length, ds.userIds.length * 32);
+  assert.equal(click.backbone, 'hybrid');
+  assert.equal(click.d, 33);
+  assert.equal(click.posts.length, ds.items.ids.length * 33);
+  assert.equal(click.users.length, ds.userIds.length * 33);
+  assert.ok(click.hybrid && typeof click.hybrid.validationGauc === 'number', 'the hybrid backbone reports its validation');
   assert.deepEqual([...click.views], [...viewCounts(ds, ds.signals.indexOf('click'))]);
   assert.ok(click.ffm[0].aucDot! > 0.55, `FFM dot-product AUC ${click.ffm[0].aucDot}`);
   const runtime = new OnnxRuntime({ intraOpThreads: 1 });
@@ -85,8 +87,10 @@ test('trainPipeline: embeddings, thresholds with curves, exported MEMER per medi
       const e = await MemerEmbedder.load(runtime, m.memer.info.version, m.memer.onnx);
       const item = ds.items.mediaType.indexOf(media === 'video' ? 0 : 1);
       const v = await e.embed({ features: postFeatureVectors(ds, item, m.memer.modalities), freq: 0 });
-      assert.equal(v.length, 32);
+      assert.equal(v.length, 33);
       assert.ok(v.every(Number.isFinite));
+      assert.equal(m.memer.metrics.prior?.kind, 'linear');
+      assert.ok(m.memer.metrics.validationGauc! >= m.memer.metrics.priorValidationGauc!, 'selection on GAUC never keeps a model below its prior');
     }
   } finally {
     await runtime.dispose();

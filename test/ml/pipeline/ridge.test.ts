@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Dataset, FeatureMatrix, Modality } from '../../../src/datasets/types.js';
 import type { ModalitySpec } from '../../../src/ml/memer/config.js';
-import { DEFAULT_LAMBDAS, fitRidge, ridgeEmbeddings, ridgeSolve } from '../../../src/ml/evaluation/ridge.js';
+import { DEFAULT_LAMBDAS, fitRidge, ridgeAffine, ridgeEmbeddings, ridgeSolve } from '../../../src/ml/pipeline/ridge.js';
 import { Rng } from '../../../src/ml/random.js';
 
 const D = 32;
@@ -198,6 +198,21 @@ test('missing modalities: no NaN; mean imputation + presence column recover a pr
   const pred2 = ridgeEmbeddings(visualOnly, fit2, SPECS, D, range(50, 60));
   assert.ok(pred2.every(Number.isFinite));
   assert.ok(fit2.weights.every(Number.isFinite));
+
+  // The same fit as an affine map of the raw features (MEMER's linear prior computes it in its graph): equal to 1e-5.
+  const affine = ridgeAffine(fit, D);
+  let worst = 0;
+  for (const i of targets) {
+    const want = Float64Array.from(affine.bias);
+    SPECS.forEach((s, b) => {
+      const x = (ds.features[s.modality]!.data as Float32Array).subarray(i * s.dim, (i + 1) * s.dim);
+      if (x.every((v) => v === 0)) return;
+      for (let c = 0; c < D; c++) want[c] += affine.presence[b * D + c];
+      for (let k = 0; k < s.dim; k++) for (let c = 0; c < D; c++) want[c] += x[k] * affine.weights[b][k * D + c];
+    });
+    for (let c = 0; c < D; c++) worst = Math.max(worst, Math.abs(want[c] - pred[i * D + c]) / (1 + Math.abs(pred[i * D + c])));
+  }
+  assert.ok(worst < 1e-5, `affine form vs ridgeEmbeddings: worst relative difference ${worst}`);
 });
 
 test('fitRidge in the dual regimes equals a primal solve of its design, and refuses other specs', () => {
