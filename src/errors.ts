@@ -9,11 +9,25 @@ export enum ErrorCode {
   UNAUTHENTICATED = 'UNAUTHENTICATED',
   FORBIDDEN = 'FORBIDDEN',
   MODEL_UNAVAILABLE = 'MODEL_UNAVAILABLE',
+  /** Over a query limit (depth, aliases, directives, tokens, cost): rejected before anything runs. */
+  QUERY_TOO_COMPLEX = 'QUERY_TOO_COMPLEX',
+  /** Over the rate limit of the API key or client address; `extensions.retryAfter` says when to come back. */
+  RATE_LIMITED = 'RATE_LIMITED',
+  /** The service is still starting (migrations, models, indexes, demo): HTTP 503 until /readyz answers 200. */
+  NOT_READY = 'NOT_READY',
   INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
 }
 
 /** The client's mistakes: expected outcomes, not bugs. */
-const CLIENT_ERRORS: ReadonlySet<ErrorCode> = new Set([ErrorCode.BAD_USER_INPUT, ErrorCode.NOT_FOUND, ErrorCode.CONFLICT, ErrorCode.UNAUTHENTICATED, ErrorCode.FORBIDDEN]);
+const CLIENT_ERRORS: ReadonlySet<ErrorCode> = new Set([
+  ErrorCode.BAD_USER_INPUT,
+  ErrorCode.NOT_FOUND,
+  ErrorCode.CONFLICT,
+  ErrorCode.UNAUTHENTICATED,
+  ErrorCode.FORBIDDEN,
+  ErrorCode.QUERY_TOO_COMPLEX,
+  ErrorCode.RATE_LIMITED,
+]);
 
 export class AppError extends Error {
   constructor(

@@ -71,7 +71,8 @@ const serverOptions: { nodeFlags: string[]; logFile?: string } = { nodeFlags: []
 
 async function startServer(env: Record<string, string>, port: number): Promise<ChildProcess> {
   const child = spawn(process.execPath, [...serverOptions.nodeFlags, new URL('../../bin/memer.js', import.meta.url).pathname, 'serve', '--port', String(port)], {
-    env: { ...process.env, ...env, LOG_LEVEL: 'warn' },
+    // The service, not its rate limits, is measured (the load generator is one client); the environment may set them.
+    env: { MEMER_RATE_PER_KEY: '0', MEMER_RATE_PER_ADDRESS: '0', ...process.env, ...env, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   await new Promise<void>((resolve, reject) => {

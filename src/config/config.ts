@@ -59,6 +59,28 @@ export interface Config {
   maxTagLength: number;
   /** Largest `first` of `recommendations`. */
   maxRecommendations: number;
+  /**
+   * Query limits (src/graphql/limits.ts), each 0 = off. Checked before anything runs: depth of the selection tree,
+   * aliased fields, directives and lexical tokens of the document, and cost (list fields and batches cost their
+   * `first` or their number of inputs; src/graphql/cost.ts).
+   */
+  maxDepth: number;
+  maxAliases: number;
+  maxDirectives: number;
+  maxTokens: number;
+  maxCost: number;
+  /**
+   * Token-bucket rate limits (src/server/rate-limit.ts): requests per second (refill) and bucket size (burst) per API
+   * key, and per client address for requests without a valid key. A rate of 0 turns that limit off.
+   */
+  ratePerKey: number;
+  burstPerKey: number;
+  ratePerAddress: number;
+  burstPerAddress: number;
+  /** `redis://...`: replicas share their rate-limit buckets there; unset: each process keeps its own. */
+  redisUrl: string | null;
+  /** Take the client address from the last X-Forwarded-For entry (set by one trusted load balancer). */
+  trustProxy: boolean;
 }
 
 /**
@@ -90,6 +112,22 @@ export const defaults: Readonly<Config> = Object.freeze({
   maxTags: 1024,
   maxTagLength: 256,
   maxRecommendations: 500,
+  // The deepest query of the schema is 6 levels; the standard introspection query (getIntrospectionQuery) needs 15.
+  maxDepth: 15,
+  // A client fetching a few posts or signals by alias stays far below; 200 aliased posts(first: 100) do not.
+  maxAliases: 30,
+  maxDirectives: 50,
+  // Variables are not tokens of the document (batches and vectors belong there). Parsing up to the limit is what a
+  // refused document costs: 10k tokens ~1.5 ms, 50k ~50 ms (graphql 16, 2-core machine; docs/operations.md).
+  maxTokens: 10_000,
+  // recommendations(first: 500) with every post field costs 3,500; registerPosts of 1,000 with servingSources 3,000.
+  maxCost: 10_000,
+  ratePerKey: 1000,
+  burstPerKey: 2000,
+  ratePerAddress: 100,
+  burstPerAddress: 200,
+  redisUrl: null,
+  trustProxy: false,
 });
 
 export class ConfigError extends Error {
@@ -122,6 +160,17 @@ export const envNames = {
   MEMER_MAX_TAGS: 'maxTags',
   MEMER_MAX_TAG_LENGTH: 'maxTagLength',
   MEMER_MAX_RECOMMENDATIONS: 'maxRecommendations',
+  MEMER_MAX_DEPTH: 'maxDepth',
+  MEMER_MAX_ALIASES: 'maxAliases',
+  MEMER_MAX_DIRECTIVES: 'maxDirectives',
+  MEMER_MAX_TOKENS: 'maxTokens',
+  MEMER_MAX_COST: 'maxCost',
+  MEMER_RATE_PER_KEY: 'ratePerKey',
+  MEMER_BURST_PER_KEY: 'burstPerKey',
+  MEMER_RATE_PER_ADDRESS: 'ratePerAddress',
+  MEMER_BURST_PER_ADDRESS: 'burstPerAddress',
+  REDIS_URL: 'redisUrl',
+  MEMER_TRUST_PROXY: 'trustProxy',
 } as const;
 
 const MODALITY_NAMES: readonly Modality[] = ['visual', 'audio', 'text', 'aux'];
@@ -207,6 +256,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     return dims;
   };
 
+  // A non-negative integer setting whose 0 means "no limit".
+  const limit = <K extends 'maxDepth' | 'maxAliases' | 'maxDirectives' | 'maxTokens' | 'maxCost' | 'ratePerKey' | 'burstPerKey' | 'ratePerAddress' | 'burstPerAddress'>(key: K): number =>
+    get(key) === undefined ? defaults[key] : positiveInt(name(key), get(key), true);
+
   const databaseUrl = String(get('databaseUrl') ?? defaults.databaseUrl);
   if (!/^(file:|postgres(ql)?:\/\/)/.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL', 'must start with file: (SQLite) or postgresql:// (PostgreSQL)');
@@ -232,7 +285,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     maxTags: get('maxTags') === undefined ? defaults.maxTags : positiveInt('MEMER_MAX_TAGS', get('maxTags'), true),
     maxTagLength: get('maxTagLength') === undefined ? defaults.maxTagLength : positiveInt('MEMER_MAX_TAG_LENGTH', get('maxTagLength')),
     maxRecommendations: get('maxRecommendations') === undefined ? defaults.maxRecommendations : positiveInt('MEMER_MAX_RECOMMENDATIONS', get('maxRecommendations')),
+    maxDepth: limit('maxDepth'),
+    maxAliases: limit('maxAliases'),
+    maxDirectives: limit('maxDirectives'),
+    maxTokens: limit('maxTokens'),
+    maxCost: limit('maxCost'),
+    ratePerKey: limit('ratePerKey'),
+    burstPerKey: limit('burstPerKey'),
+    ratePerAddress: limit('ratePerAddress'),
+    burstPerAddress: limit('burstPerAddress'),
+    redisUrl: get('redisUrl') === undefined ? defaults.redisUrl : String(get('redisUrl')),
+    trustProxy: get('trustProxy') === undefined ? defaults.trustProxy : bool('MEMER_TRUST_PROXY', get('trustProxy')),
   };
+  if (config.redisUrl !== null && !/^rediss?:\/\//.test(config.redisUrl)) throw new ConfigError('REDIS_URL', 'must start with redis:// or rediss://');
+  for (const [rate, burst] of [['ratePerKey', 'burstPerKey'], ['ratePerAddress', 'burstPerAddress']] as const) {
+    if (config[rate] > 0 && config[burst] < 1) throw new ConfigError(name(burst), `a bucket of 0 admits nothing while ${name(rate)} is ${config[rate]}`);
+  }
   if (config.maxTagLength > TAG_LENGTH_CEILING) {
     throw new ConfigError('MEMER_MAX_TAG_LENGTH', `at most ${TAG_LENGTH_CEILING} (tags are index keys; PostgreSQL's B-tree entries hold ~2,700 bytes), got ${config.maxTagLength}`);
   }

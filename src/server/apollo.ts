@@ -4,18 +4,24 @@ import type { Services } from '../domain/services.js';
 import type { Logger } from '../lib/logger.js';
 import type { Context } from '../graphql/context.js';
 import { formatError } from '../graphql/errors.js';
+import { costPlugin, parseOptions, validationRules } from '../graphql/limits.js';
 import { graphqlSchema } from '../graphql/schema.js';
+import type { Metrics } from './metrics.js';
 
-/** The Apollo server over our schema; started, but not bound to any transport (see http.ts). */
-export async function createApollo(services: Services, logger: Logger): Promise<ApolloServer<Context>> {
+/** The Apollo server over our schema, with the query limits; started, but not bound to any transport (see http.ts). */
+export async function createApollo(services: Services, logger: Logger, metrics?: Metrics): Promise<ApolloServer<Context>> {
+  const schema = await graphqlSchema();
+  const limits = services.config;
   const server = new ApolloServer<Context>({
-    schema: await graphqlSchema(),
+    schema,
     formatError: formatError(services.config.development, logger),
     includeStacktraceInErrorResponses: services.config.development,
     introspection: true,
     stopOnTerminationSignals: false,
+    parseOptions: parseOptions(limits),
+    validationRules: validationRules(limits),
     // We set no cache hints; the default cache-control plugin would still wrap every field resolver to compute them.
-    plugins: [ApolloServerPluginCacheControlDisabled()],
+    plugins: [ApolloServerPluginCacheControlDisabled(), costPlugin<Context>(schema, limits), ...(metrics ? [metrics.apolloPlugin<Context>()] : [])],
   });
   await server.start();
   return server;

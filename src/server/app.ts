@@ -1,6 +1,8 @@
 /**
- * The service's lifecycle: migrate, open the database, build services and Apollo, listen; stop closes in reverse.
- * Used by `memer serve` and by the HTTP tests.
+ * The service's lifecycle: listen (so /livez and /readyz answer from the first moment), migrate, open the database,
+ * build services, load the models, build the indexes and Apollo, then ready; stop closes in reverse.
+ * `hold` names start phases the caller finishes itself (serve --demo: the demo platform), released through
+ * `readiness.release(phase)`; startApp resolves once its own phases are done. Used by `memer serve` and the HTTP tests.
  */
 import type { Server } from 'node:http';
 import type { ApolloServer } from '@apollo/server';
@@ -11,52 +13,92 @@ import { Services } from '../domain/services.js';
 import type { Context } from '../graphql/context.js';
 import type { Logger } from '../lib/logger.js';
 import { createApollo } from './apollo.js';
-import { listen } from './http.js';
+import { listen, type Transport } from './http.js';
+import { Metrics } from './metrics.js';
+import { createRateLimiter, RedisRateLimiter } from './rate-limit.js';
+import { Readiness } from './readiness.js';
 
 export interface RunningApp {
   url: string;
   services: Services;
   apollo: ApolloServer<Context>;
   migrations: MigrateResult;
+  readiness: Readiness;
+  metrics: Metrics;
   stop(): Promise<void>;
 }
 
-export async function startApp(config: Config, logger: Logger): Promise<RunningApp> {
-  const migrations = await migrate(config.databaseUrl);
-  if (migrations.applied.length) logger.info('applied migrations', { provider: migrations.provider, applied: migrations.applied });
-  const db = await openDatabase(config.databaseUrl);
-  await db.backgroundCheckpoints();
-  const services = new Services(db, config, logger);
-  await services.registry.sync();
-  await services.widths.refresh();
-  await services.index.warm();
-  // Other processes (memer train, other replicas) write models and embeddings: pick them up periodically.
-  const timer = setInterval(() => {
-    services.refresh().catch((err: unknown) => logger.error('refresh failed', { error: (err as Error).message }));
-  }, config.refreshMs);
-  timer.unref();
-  const apollo = await createApollo(services, logger);
+export interface StartOptions {
+  /** Start phases (name -> what it is doing) that keep /readyz at 503 until the caller releases them. */
+  hold?: Record<string, string>;
+}
+
+export async function startApp(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningApp> {
+  const readiness = new Readiness();
+  readiness.hold('start', 'applying migrations');
+  for (const [phase, reason] of Object.entries(options.hold ?? {})) readiness.hold(phase, reason);
+  const limiter = createRateLimiter(config.redisUrl, logger);
+  const metrics = new Metrics(readiness, () => transport.app?.services ?? null, () => (limiter instanceof RedisRateLimiter ? limiter.fallbacks : 0));
+  const transport: Transport = { config, logger, readiness, limiter, metrics, app: null };
   let server: Server;
   let url: string;
   try {
-    ({ server, url } = await listen(apollo, services, logger, config.host, config.port));
+    ({ server, url } = await listen(transport, config.host, config.port));
   } catch (err) {
-    clearInterval(timer);
-    await apollo.stop();
-    await services.close();
+    await limiter.close();
     throw err;
   }
+  const closeServer = async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeAllConnections();
+  };
+
+  let services: Services | undefined;
+  let apollo: ApolloServer<Context> | undefined;
+  let migrations: MigrateResult | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    migrations = await migrate(config.databaseUrl);
+    if (migrations.applied.length) logger.info('applied migrations', { provider: migrations.provider, applied: migrations.applied });
+    readiness.hold('start', 'opening the database');
+    const db = await openDatabase(config.databaseUrl);
+    await db.backgroundCheckpoints();
+    services = new Services(db, config, logger);
+    readiness.hold('start', 'loading the active models');
+    await services.registry.sync();
+    await services.widths.refresh();
+    readiness.hold('start', 'building the recommendation indexes');
+    await services.index.warm();
+    // Other processes (memer train, other replicas) write models and embeddings: pick them up periodically.
+    const s = services;
+    timer = setInterval(() => {
+      s.refresh().catch((err: unknown) => logger.error('refresh failed', { error: (err as Error).message }));
+    }, config.refreshMs);
+    timer.unref();
+    apollo = await createApollo(services, logger, metrics);
+    transport.app = { apollo, services };
+    readiness.attach(services);
+    readiness.release('start');
+  } catch (err) {
+    clearInterval(timer);
+    await closeServer();
+    await apollo?.stop();
+    await services?.close();
+    await limiter.close();
+    throw err;
+  }
+  const started = { services, apollo, migrations };
   return {
     url,
-    services,
-    apollo,
-    migrations,
+    ...started,
+    readiness,
+    metrics,
     async stop() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
+      await closeServer();
       clearInterval(timer);
-      await apollo.stop();
-      await services.close();
+      await started.apollo.stop();
+      await started.services.close();
+      await limiter.close();
     },
   };
 }

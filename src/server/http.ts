@@ -1,15 +1,35 @@
 /**
- * HTTP transport: POST/GET /graphql through Apollo (with its CSRF protection), GET /healthz for load balancers.
+ * HTTP transport: POST/GET /graphql through Apollo (with its CSRF protection); GET /livez (the process is up; also
+ * /healthz), /readyz (ready to serve: readiness.ts) and /metrics (Prometheus). The listener opens before the start has
+ * finished, so probes can see it start; until then GraphQL answers NOT_READY (503). A GraphQL request is rate-limited
+ * (rate-limit.ts) before its body is read. Every request gets an id (x-request-id, taken from the request when it
+ * sends a sane one) and one log line; bodies, variables and keys are never logged.
  * Bodies are capped at MAX_BODY_BYTES (a registerPosts batch of 1000 posts with 2,048-d features is ~25 MB).
  */
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
+import type { Config } from '../config/config.js';
 import type { Services } from '../domain/services.js';
+import { ErrorCode } from '../errors.js';
 import type { Logger } from '../lib/logger.js';
-import { createContext, type Context } from '../graphql/context.js';
+import { authenticate, contextFor, type Auth, type Context } from '../graphql/context.js';
+import type { Metrics, RequestInfo } from './metrics.js';
+import type { Bucket, RateLimiter } from './rate-limit.js';
+import type { Readiness } from './readiness.js';
 
 export const MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+/** What the transport serves with; `app` is set once Apollo and the services exist. */
+export interface Transport {
+  config: Pick<Config, 'ratePerKey' | 'burstPerKey' | 'ratePerAddress' | 'burstPerAddress' | 'trustProxy'>;
+  logger: Logger;
+  readiness: Readiness;
+  metrics: Metrics;
+  limiter: RateLimiter;
+  app: { apollo: ApolloServer<Context>; services: Services } | null;
+}
 
 /** The body as text, or null past MAX_BODY_BYTES (the rest is read and dropped, so the connection stays usable). */
 function readBody(req: IncomingMessage): Promise<string | null> {
@@ -35,12 +55,84 @@ function send(res: ServerResponse, status: number, body: string, type = 'applica
   res.end(body);
 }
 
-export async function handle(apollo: ApolloServer<Context>, services: Services, req: IncomingMessage, res: ServerResponse): Promise<void> {
+/** A GraphQL-shaped error response from the transport itself (before Apollo); the request body is discarded. */
+function refuse(req: IncomingMessage, res: ServerResponse, status: number, code: ErrorCode, message: string, extensions: Record<string, unknown> = {}): void {
+  req.resume();
+  send(res, status, JSON.stringify({ errors: [{ message, extensions: { code, ...extensions } }] }));
+}
+
+/** A client's own request id when it is a plain token (so it is safe in logs and headers), else a new one. */
+export function requestIdOf(header: string | string[] | undefined): string {
+  const id = Array.isArray(header) ? header[0] : header;
+  return id && /^[\w.:@/+=-]{1,128}$/.test(id) ? id : randomUUID();
+}
+
+/** The client's address: the socket's peer, or with trustProxy the last X-Forwarded-For entry (our proxy's view). */
+export function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
+  let address = req.socket.remoteAddress ?? 'unknown';
+  const forwarded = req.headers['x-forwarded-for'];
+  if (trustProxy && forwarded) {
+    const last = (Array.isArray(forwarded) ? forwarded.join(',') : forwarded).split(',').pop()?.trim();
+    if (last) address = last;
+  }
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
+}
+
+const ROUTES = new Set(['/graphql', '/', '/livez', '/healthz', '/readyz', '/metrics']);
+
+export async function handle(t: Transport, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const t0 = performance.now();
   const target = req.url ?? '/';
   const q = target.indexOf('?');
   const [pathname, search] = q < 0 ? [target, ''] : [target.slice(0, q), target.slice(q)];
-  if (pathname === '/healthz') return send(res, 200, JSON.stringify({ ok: true }));
-  if (pathname !== '/graphql' && pathname !== '/') return send(res, 404, JSON.stringify({ error: 'not found: use /graphql' }));
+  const info: RequestInfo = { id: requestIdOf(req.headers['x-request-id']), operation: null, outcome: null };
+  res.setHeader('x-request-id', info.id);
+  const route = ROUTES.has(pathname) ? (pathname === '/' ? '/graphql' : pathname) : 'other';
+  let client: string | null = null;
+  res.once('finish', () => {
+    const seconds = (performance.now() - t0) / 1000;
+    t.metrics.httpDuration.observe({ route, method: req.method ?? 'GET', status: String(res.statusCode) }, seconds);
+    if (route !== '/graphql') return;
+    t.logger.info('request', {
+      requestId: info.id,
+      method: req.method,
+      status: res.statusCode,
+      ms: Math.round(seconds * 10_000) / 10,
+      operation: info.operation?.slice(0, 100) ?? null,
+      outcome: info.outcome,
+      client,
+    });
+  });
+
+  if (pathname === '/livez' || pathname === '/healthz') return send(res, 200, JSON.stringify({ ok: true }));
+  if (pathname === '/readyz') {
+    const state = await t.readiness.check();
+    if (!state.ready) res.setHeader('retry-after', '1');
+    return send(res, state.ready ? 200 : 503, JSON.stringify(state));
+  }
+  if (pathname === '/metrics') return send(res, 200, await t.metrics.registry.metrics(), t.metrics.registry.contentType);
+  if (route === 'other') return send(res, 404, JSON.stringify({ error: 'not found: use /graphql' }));
+
+  const starting = t.readiness.starting;
+  if (starting || !t.app) {
+    res.setHeader('retry-after', '1');
+    return refuse(req, res, 503, ErrorCode.NOT_READY, `the service is starting (${starting ?? 'starting'}); see /readyz`);
+  }
+  const { apollo, services } = t.app;
+  const auth = await authenticate(services, req.headers.authorization);
+  client = auth.keyPrefix ? `key:${auth.keyPrefix}` : `address:${clientAddress(req, t.config.trustProxy)}`;
+  const limited = await rateLimit(t, client, auth);
+  if (limited) {
+    const retryAfter = Math.max(1, Math.ceil(limited.retryAfterMs / 1000));
+    res.setHeader('retry-after', String(retryAfter));
+    t.metrics.rateLimited.inc({ client: auth.keyPrefix ? 'key' : 'address' });
+    info.outcome = ErrorCode.RATE_LIMITED;
+    return refuse(req, res, 429, ErrorCode.RATE_LIMITED, `rate limit of ${limited.bucket.rate} requests/s (burst ${limited.bucket.burst}) for this ${auth.keyPrefix ? 'API key' : 'client address'} reached; retry in ${limited.retryAfterMs} ms`, {
+      retryAfter,
+      retryAfterMs: limited.retryAfterMs,
+    });
+  }
+
   const text = req.method === 'POST' ? await readBody(req) : '';
   if (text === null) return send(res, 413, JSON.stringify({ errors: [{ message: `request body over ${MAX_BODY_BYTES} bytes`, extensions: { code: 'BAD_USER_INPUT' } }] }));
   const headers = new HeaderMap();
@@ -55,7 +147,7 @@ export async function handle(apollo: ApolloServer<Context>, services: Services, 
   }
   const result = await apollo.executeHTTPGraphQLRequest({
     httpGraphQLRequest: { method: req.method ?? 'GET', headers, search, body },
-    context: () => createContext(services, req.headers.authorization),
+    context: async () => contextFor(services, auth, info),
   });
   for (const [k, v] of result.headers) res.setHeader(k, v);
   res.statusCode = result.status ?? 200;
@@ -66,10 +158,18 @@ export async function handle(apollo: ApolloServer<Context>, services: Services, 
   }
 }
 
-export async function listen(apollo: ApolloServer<Context>, services: Services, logger: Logger, host: string, port: number): Promise<{ server: Server; url: string }> {
+/** Takes the request's token; null when allowed, else the bucket and the wait. */
+async function rateLimit(t: Transport, client: string, auth: Auth): Promise<{ bucket: Bucket; retryAfterMs: number } | null> {
+  const bucket: Bucket = auth.keyPrefix ? { rate: t.config.ratePerKey, burst: t.config.burstPerKey } : { rate: t.config.ratePerAddress, burst: t.config.burstPerAddress };
+  if (bucket.rate <= 0) return null;
+  const decision = await t.limiter.take(client, bucket);
+  return decision.allowed ? null : { bucket, retryAfterMs: decision.retryAfterMs };
+}
+
+export async function listen(t: Transport, host: string, port: number): Promise<{ server: Server; url: string }> {
   const server = createServer((req, res) => {
-    handle(apollo, services, req, res).catch((err: unknown) => {
-      logger.error('request failed', { error: err instanceof Error ? err.stack : String(err) });
+    handle(t, req, res).catch((err: unknown) => {
+      t.logger.error('request failed', { error: err instanceof Error ? err.stack : String(err) });
       if (!res.headersSent) send(res, 500, JSON.stringify({ errors: [{ message: 'internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] }));
     });
   });

@@ -10,7 +10,8 @@ export const command: Command = {
   help: [
     'Usage: memer serve [--port N] [--host H] [--demo]',
     '',
-    'Serves GraphQL at http://HOST:PORT/graphql and a health check at /healthz. The database named by DATABASE_URL',
+    'Serves GraphQL at http://HOST:PORT/graphql, /livez (up), /readyz (ready to serve; 503 with the reason while',
+    'starting) and /metrics (Prometheus); the URL is printed once ready. The database named by DATABASE_URL',
     '(default file:./data/memer.db) is migrated first. On the embedded SQLite default, the first start creates an',
     'admin API key named "development" and prints it once (only while the database has never had a key). Stops cleanly on SIGINT / SIGTERM.',
     '',
@@ -26,7 +27,7 @@ export const command: Command = {
     if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new CliError(`--port must be 0..65535, got ${values.port}`, ExitCode.USAGE);
     const config = cliConfig({ ...(port !== undefined ? { port } : {}), ...(values.host ? { host: values.host as string } : {}) });
     const logger = createLogger(config.logLevel);
-    const app = await startApp(config, logger);
+    const app = await startApp(config, logger, values.demo ? { hold: { demo: 'building the demo platform' } } : {});
     if (providerOf(config.databaseUrl) === 'sqlite' && (await app.services.keys.count()) === 0) {
       const { key } = await app.services.keys.create(['admin'], 'development');
       console.log(`Created a development API key (admin scope). It is shown only once:\n\n  ${key}\n`);
@@ -34,17 +35,33 @@ export const command: Command = {
     if (values.demo) {
       const demo = await prepareDemo(app.services, dirname(config.modelDir), logger, (line) => console.log(line));
       await app.services.refresh();
+      await app.services.index.warm();
+      app.readiness.release('demo');
       if (demo.query) {
         console.log(`\nBrand-new posts (no views yet, embedded by MEMER at upload): ${demo.newPosts.join(', ') || '(none)'}`);
         console.log(`Recommendations for user ${demo.query.userId}, brand-new posts included:\n\n  ${sampleQuery(app.url, demo.query)}\n`);
       }
     }
-    console.log(`memer is serving GraphQL at ${app.url}  (database: ${config.databaseUrl.split('?')[0].replace(/\/\/[^@]*@/, '//')})`);
-    await new Promise<void>((resolve) => {
-      const stop = () => resolve();
+    let stopping = false;
+    const stopped = new Promise<void>((resolve) => {
+      const stop = () => {
+        stopping = true;
+        resolve();
+      };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
+    // The URL only once /readyz would say 200 (a live check can still fail: the database, a model that cannot load).
+    for (let waited = 0; !stopping; waited++) {
+      const ready = await app.readiness.check();
+      if (ready.ready) {
+        console.log(`memer is serving GraphQL at ${app.url}  (database: ${config.databaseUrl.split('?')[0].replace(/\/\/[^@]*@/, '//')})`);
+        break;
+      }
+      if (waited % 10 === 0) logger.warn('not ready yet', { reason: ready.reason });
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    await stopped;
     logger.info('shutting down');
     await app.stop();
     return ExitCode.OK;

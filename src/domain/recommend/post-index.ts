@@ -143,6 +143,16 @@ export class PostIndex {
     }
   }
 
+  /** The built indexes (those still building are left out): posts held and where the next refresh starts (metrics). */
+  async built(): Promise<{ signalKey: number; posts: number; approximate: boolean; watermark: Date }[]> {
+    const out = [];
+    for (const [signalKey, pending] of [...this.indexes]) {
+      const index = await Promise.race([pending, null]).catch(() => null);
+      if (index) out.push({ signalKey, posts: index.store.size, approximate: index.store.approximate, watermark: index.watermark });
+    }
+    return out;
+  }
+
   /** Brings every built index up to date with the database. */
   async refresh(): Promise<void> {
     const t0 = performance.now();
