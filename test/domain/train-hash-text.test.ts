@@ -105,6 +105,28 @@ for (const provider of PROVIDERS) {
       const bare = await h.ok(REGISTER, { i: { id: 'bare', mediaType: 'VIDEO' } });
       assert.ok(['TAG_AVG', 'GLOBAL_AVG'].includes(bare.registerPost.servingSources.find((x: { signal: string }) => x.signal === 'click').source));
     });
+
+    test('activateModel refuses a MEMER version whose validation GAUC is below its prior\'s, unless forced', async () => {
+      const ffm = hashed.versions.find((v) => v.kind === 'FFM')!;
+      assert.equal((ffm.metrics as { backbone?: string }).backbone, 'hybrid', 'the backbone version says which backbone it is');
+      const memer = hashed.versions.find((v) => v.kind === 'MEMER')!;
+      const m = memer.metrics as { validationGauc: number; priorValidationGauc: number };
+      assert.ok(m.validationGauc >= m.priorValidationGauc, `GAUC selection keeps a model at or above its prior (${m.validationGauc} vs ${m.priorValidationGauc})`);
+      const { prisma } = h.services.db;
+      const row = await prisma.modelVersion.findUniqueOrThrow({ where: { version: memer.version } });
+      await prisma.modelVersion.update({ where: { version: memer.version }, data: { metrics: JSON.stringify({ ...JSON.parse(row.metrics), validationGauc: 0.5, priorValidationGauc: 0.6 }) } });
+      try {
+        const activeBefore = (await prisma.modelVersion.findMany({ where: { active: true }, select: { version: true } })).map((r) => r.version).sort();
+        await assert.rejects(activateVersion(h.services, ffm.version), (e: { code?: string; details?: { reason?: string } }) => e.code === 'CONFLICT' && e.details?.reason === 'BELOW_PRIOR');
+        const activeAfter = (await prisma.modelVersion.findMany({ where: { active: true }, select: { version: true } })).map((r) => r.version).sort();
+        assert.deepEqual(activeAfter, activeBefore, 'a refused activation changes nothing');
+        const forced = await activateVersion(h.services, ffm.version, { force: true });
+        assert.equal(forced.warnings.length, 1);
+        assert.match(forced.warnings[0], /below its prior/);
+      } finally {
+        await prisma.modelVersion.update({ where: { version: memer.version }, data: { metrics: row.metrics } });
+      }
+    });
   });
 }
 

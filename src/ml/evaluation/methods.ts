@@ -7,7 +7,7 @@ import type { ModalitySpec } from '../memer/config.js';
 import type { OnnxRuntime } from '../onnx/runtime.js';
 import { trainMemerModel, type MemerModel } from '../pipeline/memer-model.js';
 import type { PipelineOptions } from '../pipeline/options.js';
-import { memerUsers, type MediaModel, type SignalModel } from '../pipeline/train.js';
+import { memerInput, type MediaModel, type SignalModel } from '../pipeline/train.js';
 import { trainHybridMf } from '../hybrid/index.js';
 import { fitRidge, ridgeEmbeddings, type RidgeFit } from '../pipeline/ridge.js';
 import { averages, globalAverageEmbeddings, matureEmbeddings, memerEmbeddings, randomEmbeddings, tagAverageEmbeddings } from './baselines.js';
@@ -73,8 +73,7 @@ export async function ablationModels(ds: Dataset, sig: SignalModel, media: Media
   const full = media.memer;
   if (!full) return [];
   if (!enabled) return [full];
-  const items: number[] = [];
-  for (let i = 0; i < media.mature.length; i++) if (media.mature[i]) items.push(i);
+  const input = memerInput(sig, media, o);
   const out: MemerModel[] = [];
   for (const subset of modalitySubsets(full.modalities)) {
     if (subset.length === full.modalities.length) {
@@ -82,8 +81,8 @@ export async function ablationModels(ds: Dataset, sig: SignalModel, media: Media
       continue;
     }
     out.push(await trainMemerModel({
-      ds, signal: sig.signal, mediaType: media.mediaType, items: Int32Array.from(items), views: sig.views, modalities: subset,
-      posts: sig.posts, users: memerUsers(media.users, o), d: sig.d, options: o, runtime,
+      ds, signal: sig.signal, mediaType: media.mediaType, ...input, views: sig.views, modalities: subset,
+      posts: sig.posts, d: sig.d, options: o, runtime,
     }));
   }
   return out;

@@ -19,8 +19,8 @@ export interface MaturityCurve {
   readonly key: string;
   readonly signal: string;
   readonly mediaType: string | null;
-  /** 'consecutive' (v(n - d) vs v(n)) or 'doubling' (v(n / 2) vs v(n)); absent = consecutive. */
-  readonly compare?: 'consecutive' | 'doubling';
+  /** 'consecutive' (v(n - d) vs v(n)), 'doubling' (v(n / 2) vs v(n)), or 'refit' (v(n) vs v(all) on the served backbone, refit.ts); absent = consecutive. */
+  readonly compare?: 'consecutive' | 'doubling' | 'refit';
   /** d (0 for a doubling curve). */
   readonly snapshotEvery: number;
   /** n = d, 2d, ... */

@@ -27,6 +27,11 @@ export interface MemerItems {
   freq: Float32Array;
   /** the items' tags (a tag-average prior reads them; optional otherwise) */
   tags?: ItemTags;
+  /**
+   * per item, 1 when `embeddings` holds a mature target, 0 for an early post (its row is not a target: L_w and L_recon
+   * skip its samples, L_rec still learns from them); absent = every item is mature (the paper's setting)
+   */
+  targetWeight?: Float32Array;
 }
 
 export interface MemerSamples {
@@ -60,6 +65,7 @@ export function checkData(data: MemerTrainingData, modalities: readonly Modality
   }
   if (items.embeddings.length !== items.count * d) throw new Error(`item embeddings: ${items.embeddings.length} values for ${items.count} x ${d}`);
   if (items.freq.length !== items.count) throw new Error(`freq: ${items.freq.length} values for ${items.count} items`);
+  if (items.targetWeight && items.targetWeight.length !== items.count) throw new Error(`targetWeight: ${items.targetWeight.length} values for ${items.count} items`);
   if (data.userEmbeddings.length % d !== 0) throw new Error(`user embeddings length ${data.userEmbeddings.length} is not a multiple of ${d}`);
   const users = data.userEmbeddings.length / d;
   for (let k = 0; k < samples.length; k++) {
@@ -125,6 +131,7 @@ export class BatchAssembler {
     this.widths.set(INPUT.itemEmbedding, d);
     this.widths.set(INPUT.userEmbedding, d);
     this.widths.set(INPUT.label, 1);
+    if (data.items.targetWeight) this.widths.set(INPUT.targetWeight, 1);
     if (options.tagColumns) this.widths.set(INPUT.tags, options.tagColumns.T + 1);
     if (withNoise) {
       this.widths.set(INPUT.eps1, latentDim);
@@ -179,6 +186,7 @@ export class BatchAssembler {
     const vItem = this.buffers.get(INPUT.itemEmbedding)!;
     const vUser = this.buffers.get(INPUT.userEmbedding)!;
     const label = this.buffers.get(INPUT.label)!;
+    const weight = this.buffers.get(INPUT.targetWeight);
     for (let k = 0; k < n; k++) {
       const s = order[start + k];
       const i = samples.item[s];
@@ -187,6 +195,7 @@ export class BatchAssembler {
       vItem.set(items.embeddings.subarray(i * d, (i + 1) * d), k * d);
       vUser.set(userEmbeddings.subarray(u * d, (u + 1) * d), k * d);
       label[k] = samples.label[s];
+      if (weight) weight[k] = items.targetWeight![i];
     }
     if (this.withNoise) {
       for (const name of [INPUT.eps1, INPUT.eps2]) {
@@ -197,7 +206,7 @@ export class BatchAssembler {
     }
     const feeds: Record<string, Feed> = {};
     for (const [name, w] of this.widths) {
-      const dims = name === INPUT.label ? [n] : [n, w];
+      const dims = name === INPUT.label || name === INPUT.targetWeight ? [n] : [n, w];
       feeds[name] = { data: this.buffers.get(name)!.subarray(0, n * w), dims };
     }
     return feeds;

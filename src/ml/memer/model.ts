@@ -43,6 +43,8 @@ export const INPUT = {
   eps2: 'eps2',
   /** tag weights [N, T+1] of a tag-average prior (prior.ts) */
   tags: 'tags',
+  /** [N]: 1 when the sample's post has a mature target, 0 for an early post (L_w and L_recon skip it); training only */
+  targetWeight: 'target_weight',
   modality: (m: Modality) => m,
 } as const;
 
@@ -77,7 +79,11 @@ function glorot(rng: Rng, fanIn: number, fanOut: number): Float32Array {
  * Build the MEMER graph for `config`, with normalisation `stats` (one entry per configured modality) and, when
  * `config.architecture.prior` is not 'none', the fitted `prior` (prior.ts).
  */
-export function buildMemerGraph(config: MemerConfig, stats: StatsByModality, prior?: Prior): MemerGraph {
+/**
+ * `withTargetWeight`: the training graph has the `target_weight` input, which scales each sample's L_w and L_recon (an
+ * early post's backbone vector is no target yet; its interactions still train L_rec).
+ */
+export function buildMemerGraph(config: MemerConfig, stats: StatsByModality, prior?: Prior, withTargetWeight = false): MemerGraph {
   const arch = config.architecture;
   if (arch.prior !== 'none' && !prior) throw new Error(`architecture.prior ${arch.prior} needs a fitted prior`);
   if (arch.prior === 'none' && prior) throw new Error('a prior was given but architecture.prior is none');
@@ -164,7 +170,7 @@ export function buildMemerGraph(config: MemerConfig, stats: StatsByModality, pri
   let z1 = e1.mu;
   let z2 = e2.mu;
   const contentInputs = [...arch.modalities.map((m) => INPUT.modality(m.modality)), INPUT.presence, INPUT.freq, ...(withTags ? [INPUT.tags] : [])];
-  const trainInputs: string[] = [...contentInputs, INPUT.itemEmbedding, INPUT.userEmbedding, INPUT.label];
+  const trainInputs: string[] = [...contentInputs, INPUT.itemEmbedding, INPUT.userEmbedding, INPUT.label, ...(withTargetWeight ? [INPUT.targetWeight] : [])];
   if (arch.sampleLatent) {
     z1 = g.add(e1.mu, g.mul(sigma1, g.input(INPUT.eps1, ['N', arch.latentDim])));
     z2 = g.add(e2.mu, g.mul(sigma2, g.input(INPUT.eps2, ['N', arch.latentDim])));
@@ -177,8 +183,10 @@ export function buildMemerGraph(config: MemerConfig, stats: StatsByModality, pri
   // Losses (eq. 6-11).
   const sq = (t: Tensor) => g.mul(t, t);
   const rowSum = (t: Tensor) => g.reduceSum(t, [1]);
-  const lw = g.reduceMean(rowSum(g.add(sq(g.sub(e1.mu, e2.mu)), sq(g.sub(sigma1, sigma2)))), [0], false, OUTPUT.wasserstein);
-  const lRecon = g.reduceMean(rowSum(sq(g.sub(pRecon, vItem))), [0], false, OUTPUT.reconstruction);
+  const weight = withTargetWeight ? g.input(INPUT.targetWeight, ['N']) : undefined;
+  const weighted = (t: Tensor) => (weight ? g.mul(t, weight) : t);
+  const lw = g.reduceMean(weighted(rowSum(g.add(sq(g.sub(e1.mu, e2.mu)), sq(g.sub(sigma1, sigma2))))), [0], false, OUTPUT.wasserstein);
+  const lRecon = g.reduceMean(weighted(rowSum(sq(g.sub(pRecon, vItem)))), [0], false, OUTPUT.reconstruction);
   const vUser = g.input(INPUT.userEmbedding, ['N', d]);
   const label = g.input(INPUT.label, ['N']);
   const score = rowSum(g.mul(pRec, vUser));

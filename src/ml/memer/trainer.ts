@@ -164,12 +164,16 @@ export async function trainMemer(data: MemerTrainingData, config: MemerConfig, o
   }
   const priorOn = (items: Int32Array): Prior | undefined => {
     if (arch.prior === 'none') return undefined;
-    if (arch.prior !== 'linear') return fitPrior(arch.prior, data.items.embeddings, arch.embeddingDim, items, data.items.tags, { maxTags: arch.priorMaxTags, smoothing: arch.priorSmoothing });
+    // The averages are of mature targets only (an early post's row is no target).
+    const w = data.items.targetWeight;
+    const targets = w ? items.filter((i) => w[i] > 0) : items;
+    if (arch.prior !== 'linear') return fitPrior(arch.prior, data.items.embeddings, arch.embeddingDim, targets, data.items.tags, { maxTags: arch.priorMaxTags, smoothing: arch.priorSmoothing });
     if (!data.fitLinearPrior) throw new Error("prior 'linear' needs the data's fitLinearPrior");
     return linearPrior(data.fitLinearPrior(items), arch.embeddingDim, items.length);
   };
   const prior = priorOn(split.trainItems);
-  const model = buildMemerGraph(config, stats, prior);
+  const weighted = !!data.items.targetWeight;
+  const model = buildMemerGraph(config, stats, prior, weighted);
   const ownRuntime = !options.runtime;
   const runtime = options.runtime ?? new OnnxRuntime({ provider: 'cpu', intraOpThreads: training.threads });
   const engine = await TrainingEngine.create(runtime, model, training.adam);
@@ -241,7 +245,7 @@ export async function trainMemer(data: MemerTrainingData, config: MemerConfig, o
     // The averages baselines average over every training post: so does the exported prior (the weights stay).
     const all = Int32Array.from({ length: data.items.count }, (_, i) => i);
     finalPrior = priorOn(all);
-    finalModel = buildMemerGraph(config, stats, finalPrior);
+    finalModel = buildMemerGraph(config, stats, finalPrior, weighted);
   }
   return {
     config, model: finalModel, stats, weights: bestWeights, bestEpoch, best, history,

@@ -48,8 +48,9 @@ export interface MemerModelMetrics {
   epochs: number;
   trainSamples: number;
   validationSamples: number;
-  /** Mature posts the model trained on (validation posts included). */
+  /** Posts the model trained on (validation posts included), and how many of them had a mature target. */
   posts: number;
+  maturePosts: number;
   batchSize: number;
   seconds: number;
 }
@@ -71,8 +72,10 @@ export interface MemerModelInput {
   ds: Dataset;
   signal: string;
   mediaType: MediaType;
-  /** Mature posts (global item indices). */
+  /** The posts MEMER trains on (global item indices): the mature ones, or every seen training post with `mature`. */
   items: Int32Array;
+  /** Per global item, 1 when mature: the other `items` train without a target (targetWeight 0); null = all mature. */
+  mature?: Uint8Array | null;
   /** Views per item in this signal (freq). */
   views: Int32Array;
   /** Modalities and used widths. */
@@ -139,10 +142,12 @@ export function buildMemerData(input: MemerModelInput): { data: MemerTrainingDat
     freqScale = Math.max(freqScale, input.views[item]);
   });
   const freq = Float32Array.from(items, (item) => normalisedFreq(input.views[item], freqScale));
+  const mature = input.mature;
+  const targetWeight = mature ? Float32Array.from(items, (item) => mature[item]) : undefined;
   return {
     freqScale,
     data: {
-      items: { count: items.length, features, presence, embeddings, freq, tags: itemTags(ds, items) },
+      items: { count: items.length, features, presence, embeddings, freq, tags: itemTags(ds, items), ...(targetWeight ? { targetWeight } : {}) },
       userEmbeddings: input.users,
       samples: { length: order.length, item: sItem, user: sUser, label: sLabel },
       fitLinearPrior: (local) => linearPriorOf(input, local),
@@ -204,6 +209,7 @@ export async function trainMemerModel(input: MemerModelInput): Promise<MemerMode
     trainSamples: trained.trainSamples,
     validationSamples: trained.validationSamples,
     posts: input.items.length,
+    maturePosts: input.mature ? input.items.reduce((n, i) => n + input.mature![i], 0) : input.items.length,
     batchSize,
     seconds: 0,
   };
@@ -224,7 +230,8 @@ export async function trainMemerModel(input: MemerModelInput): Promise<MemerMode
  */
 function linearPriorOf(input: MemerModelInput, local: Int32Array): LinearPrior {
   const from = new Uint8Array(input.ds.items.ids.length);
-  for (const k of local) from[input.items[k]] = 1;
+  // The content-only vectors are known for every post; mature embeddings only for the mature ones.
+  for (const k of local) if (input.contentPosts || !input.mature || input.mature[input.items[k]]) from[input.items[k]] = 1;
   const target = input.contentPosts ?? input.posts;
   const fit = fitRidge(input.ds, target, input.d, from, input.modalities, { seed: input.options.seed + 29 });
   const a = ridgeAffine(fit, input.d);

@@ -12,6 +12,7 @@ import type { AdamConfig } from '../graph/optimizer.js';
 import type { LossWeights, MemerArchitecture, TrainingConfig } from '../memer/config.js';
 import type { SearchSpace } from '../memer/search.js';
 import type { HybridMfOptions } from '../hybrid/options.js';
+import type { RefitOptions } from '../maturity/refit.js';
 
 export interface MemerOverrides {
   readonly architecture?: Partial<Omit<MemerArchitecture, 'modalities' | 'embeddingDim'>>;
@@ -50,6 +51,8 @@ export interface PipelineOptions {
   readonly ffmValidationFraction: number;
   /** Maturity replay (Figure 1); snapshotEvery 0 = auto: about `curvePoints` points up to the 95th view percentile. */
   readonly maturity: Partial<MaturityParams>;
+  /** The served backbone's refit curve (the hybrid's M, src/ml/maturity/refit.ts); the seed defaults to `seed`. */
+  readonly refit: Partial<RefitOptions>;
   /** Points the auto snapshot interval aims for on the curve. */
   readonly curvePoints: number;
   /** A fixed M for every signal and media type (skips the replay); null = read M from the curve. */
@@ -71,7 +74,12 @@ export interface PipelineOptions {
   readonly memerBatchSize: number;
   /** At most this many (user, post, label) samples per MEMER model (a uniform subsample beyond it). */
   readonly memerMaxSamples: number;
-  /** Fewer mature posts than this for a (signal, media type): no MEMER model (null in the result). */
+  /**
+   * Which training posts train MEMER: 'all' (every post with a view, the early ones through L_rec only: their backbone
+   * vector is no target yet, DropoutNet-style masking) or 'mature' (views >= M only: the paper).
+   */
+  readonly memerPosts: 'all' | 'mature';
+  /** Fewer posts than this (of memerPosts) for a (signal, media type): no MEMER model (null in the result). */
   readonly minMemerPosts: number;
   /** Random-search trials over alpha, beta, gamma and layer sizes (paper 2.1.3); 0 or 1 = train once with the defaults. */
   readonly searchTrials: number;
@@ -99,6 +107,7 @@ export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = Object.freeze({
   negatives: Object.freeze({}),
   ffmValidationFraction: 0.1,
   maturity: Object.freeze({ compare: 'consecutive', snapshotEvery: 0, epsilon: 0.03, minPosts: 20 }),
+  refit: Object.freeze({}),
   curvePoints: 40,
   fixedThreshold: null,
   minThreshold: 1,
@@ -116,6 +125,7 @@ export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = Object.freeze({
   }),
   memerBatchSize: 0,
   memerMaxSamples: 200_000,
+  memerPosts: 'all',
   minMemerPosts: 30,
   searchTrials: 0,
   searchSeconds: null,
@@ -123,6 +133,20 @@ export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = Object.freeze({
   seed: 1,
   threads: 1,
   version: 'pipeline',
+});
+
+/**
+ * The paper's configuration, as the pipeline trained before issue 16: the FFM backbone (M from its replay), MEMER on
+ * the mature posts only, no prior, freq as observed, selection on validation AUC. The science test's recorded
+ * references and `memer bench pipeline`'s baseline use it.
+ */
+export const PAPER_PIPELINE_OPTIONS: Partial<PipelineOptions> = Object.freeze({
+  backbone: 'ffm',
+  memerPosts: 'mature',
+  memer: Object.freeze({
+    architecture: Object.freeze({ prior: 'none' as const }),
+    training: Object.freeze({ freq: 'observed' as const, monitor: 'auc' as const, validationFreq: 'observed' as const }),
+  }),
 });
 
 /** Defaults overridden by `overrides`, checked and frozen; throws RangeError naming the bad option. */
@@ -133,6 +157,7 @@ export function pipelineOptions(overrides: Partial<PipelineOptions> = {}): Pipel
     ...overrides,
     ffm: Object.freeze({ ...d.ffm, ...overrides.ffm }),
     hybrid: Object.freeze({ ...d.hybrid, ...overrides.hybrid }),
+    refit: Object.freeze({ ...d.refit, ...overrides.refit }),
     maturity: Object.freeze({ ...d.maturity, ...overrides.maturity }),
     memer: Object.freeze({
       architecture: Object.freeze({ ...d.memer.architecture, ...overrides.memer?.architecture }),
@@ -144,6 +169,7 @@ export function pipelineOptions(overrides: Partial<PipelineOptions> = {}): Pipel
     if (!ok) throw new RangeError(`pipeline option ${what}`);
   };
   check(!o.foldBiases || o.ffm.biases === true, 'foldBiases needs ffm.biases: true');
+  check(o.memerPosts === 'all' || o.memerPosts === 'mature', `memerPosts must be all or mature, got ${o.memerPosts}`);
   check(o.backbone === 'ffm' || o.backbone === 'hybrid', `backbone must be ffm or hybrid, got ${o.backbone}`);
   check(o.backbone === 'ffm' || (!o.ffmByMediaType && !o.foldBiases), 'the hybrid backbone is per signal and folds its own bias: no ffmByMediaType or foldBiases');
   check(o.ffmSearch === null || o.ffmValidationFraction > 0, 'ffmSearch needs ffmValidationFraction > 0');

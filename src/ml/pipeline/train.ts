@@ -51,6 +51,8 @@ export interface MediaModel {
   threshold: SignalThreshold;
   /** 1 for the training posts of this media type with views >= M. */
   mature: Uint8Array;
+  /** 1 for the training posts of this media type with a view (what memerPosts 'all' trains on). */
+  seen: Uint8Array;
   /** The user embeddings that go with this media type's post embeddings (the signal's, unless ffmByMediaType). */
   users: Float32Array;
   /** null when there were too few mature posts or no feature for this media type (see `memerSkipped`). */
@@ -127,6 +129,19 @@ export function memerUsers(users: Float32Array, o: PipelineOptions): Float32Arra
   return users.map((x) => x * r);
 }
 
+/**
+ * What MEMER of (signal, media type) trains on, shared by the pipeline and the evaluation's ablation models: the posts
+ * (memerPosts 'all': every seen training post, the early ones with no target; 'mature': views >= M), the user vectors
+ * its BCE term sees (the FFM's scaled by memerUsers; the hybrid's as served) and the linear prior's target.
+ */
+export function memerInput(sig: SignalModel, media: MediaModel, o: PipelineOptions): { items: Int32Array; mature: Uint8Array | null; users: Float32Array; contentPosts: Float32Array | null } {
+  const all = o.memerPosts === 'all';
+  const from = all ? media.seen : media.mature;
+  const items: number[] = [];
+  for (let i = 0; i < from.length; i++) if (from[i]) items.push(i);
+  return { items: Int32Array.from(items), mature: all ? media.mature : null, users: sig.backbone === 'hybrid' ? media.users : memerUsers(media.users, o), contentPosts: sig.contentPosts };
+}
+
 export async function trainPipeline(dataset: Dataset, options: Partial<PipelineOptions> = {}, onProgress?: (e: PipelineEvent) => void): Promise<PipelineResult> {
   const o = pipelineOptions(options);
   const t0 = now();
@@ -172,25 +187,25 @@ export async function trainPipeline(dataset: Dataset, options: Partial<PipelineO
         t = now();
         // The replay uses the backbone's hyper-parameters, the search's pick included.
         const bp = (backbones.find((b) => b.mediaType === (o.ffmByMediaType ? mediaType : null)) ?? backbones[0]).model.params;
-        const threshold = estimateThreshold(dataset, signal, mediaType, o.ffmSearch ? { ...o, ffm: { ...o.ffm, eta: bp.eta, lambda: bp.lambda, biasLambda: bp.biasLambda } } : o);
+        // The hybrid's curve is measured on the served vectors themselves; the FFM's by replay.
+        const servedVectors = hybrid ? { d, users: hybrid.users, posts: hybrid.posts, start: hybrid.content } : undefined;
+        const threshold = estimateThreshold(dataset, signal, mediaType, o.ffmSearch ? { ...o, ffm: { ...o.ffm, eta: bp.eta, lambda: bp.lambda, biasLambda: bp.biasLambda } } : o, servedVectors);
         timings.maturity += now() - t;
         if (!threshold) continue;
         onProgress?.({ stage: 'maturity', signal, key: threshold.key, threshold: threshold.threshold, source: threshold.source });
         const mature = itemMask(dataset, mediaType, o.trainItems);
-        const items: number[] = [];
-        for (let i = 0; i < mature.length; i++) {
-          mature[i] = mature[i] && views[i] >= threshold.threshold && views[i] > 0 ? 1 : 0;
-          if (mature[i]) items.push(i);
-        }
+        const seen = Uint8Array.from(mature, (m, i) => (m && views[i] > 0 ? 1 : 0));
+        for (let i = 0; i < mature.length; i++) mature[i] = seen[i] && views[i] >= threshold.threshold ? 1 : 0;
         const specs = layout[mediaType] ?? [];
-        const media: MediaModel = { mediaType, threshold, mature, users, memer: null, memerSkipped: null };
+        const media: MediaModel = { mediaType, threshold, mature, seen, users, memer: null, memerSkipped: null };
+        const { items } = memerInput(model, media, o);
         model.media[mediaType] = media;
         if (specs.length === 0) media.memerSkipped = `no content features for ${mediaType} posts`;
-        else if (items.length < o.minMemerPosts) media.memerSkipped = `${items.length} mature posts (< minMemerPosts ${o.minMemerPosts})`;
+        else if (items.length < o.minMemerPosts) media.memerSkipped = `${items.length} ${o.memerPosts === 'all' ? 'training' : 'mature'} posts (< minMemerPosts ${o.minMemerPosts})`;
         if (media.memerSkipped) continue;
         t = now();
         media.memer = await trainMemerModel({
-          ds: dataset, signal, mediaType, items: Int32Array.from(items), views, modalities: specs, posts, users: hybrid ? users : memerUsers(users, o), contentPosts: model.contentPosts, d, options: o, runtime,
+          ds: dataset, signal, mediaType, ...memerInput(model, media, o), views, modalities: specs, posts, d, options: o, runtime,
           onProgress: (p) => onProgress?.({ stage: 'memer', signal, key: threshold.key, progress: p }),
           onEpoch: (r) => onProgress?.({ stage: 'memer', signal, key: threshold.key, epoch: r }),
         });

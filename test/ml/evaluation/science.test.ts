@@ -28,6 +28,7 @@ import { readDataset } from '../../../src/datasets/read.js';
 import { simulate, type SimulatorOverrides } from '../../../src/datasets/simulator/index.js';
 import { PRESETS } from '../../../src/datasets/simulator/presets.js';
 import { evaluateTime, type ResultRow } from '../../../src/ml/evaluation/index.js';
+import { PAPER_PIPELINE_OPTIONS } from '../../../src/ml/pipeline/index.js';
 
 /** `memer simulate --preset science` (src/datasets/simulator/presets.ts). */
 export const SCIENCE_PLATFORM: SimulatorOverrides = { ...PRESETS.science, seed: 1 };
@@ -54,7 +55,9 @@ test('synthetic platform: MEMER beats Global Avg and Tag Avg on every signal, Re
       const ds = await readDataset(dir);
       // The paper's methods only: RIDGE and HYBRID_MF are compared in the README's verdict tables (memer evaluate).
       // splitOn 'span': the split the references were recorded with (the paper's; posts are created at a steady rate here).
-      const report = await evaluateTime(ds, { ablation: seed === 1 ? ['click'] : false, strongBaselines: false, splitOn: 'span', pipeline: { memerMaxSamples: 40_000 } });
+      // The paper's configuration (PAPER_PIPELINE_OPTIONS: FFM backbone, MEMER on mature posts, no prior), with which the
+      // references were recorded; the defaults are checked by the next test.
+      const report = await evaluateTime(ds, { ablation: seed === 1 ? ['click'] : false, strongBaselines: false, splitOn: 'span', pipeline: { ...PAPER_PIPELINE_OPTIONS, memerMaxSamples: 40_000 } });
       const groups = new Map<string, ResultRow[]>();
       for (const r of report.results) {
         const key = `${r.signal}/${r.mediaType}`;
@@ -96,5 +99,30 @@ test('synthetic platform: MEMER beats Global Avg and Tag Avg on every signal, Re
   for (const p of pooled) {
     assert.ok(p.mature > 0, `${p.key}: the mature reference has no lift over 0.5 on the pooled replicates`);
     assert.ok(p.ri >= 80, `${p.key}: pooled RelaImpr ${p.ri.toFixed(1)} < 80`);
+  }
+});
+
+test('synthetic platform, the defaults (hybrid backbone, linear prior, MEMER on every training post): MEMER beats Global Avg and Tag Avg on every group of replicate 1', { timeout: 600_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'memer-science-defaults-'));
+  try {
+    await simulate(dir, { ...SCIENCE_PLATFORM, seed: 1 });
+    const ds = await readDataset(dir);
+    const report = await evaluateTime(ds, { ablation: false, strongBaselines: false, splitOn: 'span', pipeline: { memerMaxSamples: 40_000 } });
+    const keys = [...new Set(report.results.map((r) => `${r.signal}/${r.mediaType}`))];
+    assert.equal(keys.length, 10, `every signal and media type is evaluated: ${keys.join(', ')}`);
+    const lines: string[] = [];
+    for (const key of keys) {
+      const rows = report.results.filter((r) => `${r.signal}/${r.mediaType}` === key);
+      const get = (m: string) => rows.find((r) => r.method === m)!;
+      const memer = get('MEMER');
+      lines.push(`${key}: GAUC global ${get('GLOBAL_AVG').gauc.toFixed(4)} tag ${get('TAG_AVG').gauc.toFixed(4)} mature ${get('MATURE').gauc.toFixed(4)} memer ${memer.gauc.toFixed(4)}; AUC memer ${memer.auc.toFixed(4)} tag ${get('TAG_AVG').auc.toFixed(4)}; RI ${fmt(memer.relaImpr)} n ${memer.n} M ${report.thresholds[key].M} (${report.thresholds[key].source})`);
+      for (const base of ['GLOBAL_AVG', 'TAG_AVG']) {
+        assert.ok(memer.auc > get(base).auc, `${key}: MEMER AUC ${memer.auc} vs ${base} ${get(base).auc}`);
+        assert.ok(memer.gauc > get(base).gauc, `${key}: MEMER GAUC ${memer.gauc} vs ${base} ${get(base).gauc}`);
+      }
+    }
+    console.log(lines.join('\n'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -384,3 +384,17 @@ test('linear prior: fitted on the training posts only (all posts for the export)
     await rt.dispose();
   }
 });
+
+test('target weights: early posts (weight 0) add nothing to L_w and L_recon but still train L_rec', async () => {
+  const data = world({ contentStrength: 1, seed: 6, items: 200, samples: 3000 });
+  const c = config({ prior: 'none', maxEpochs: 2 });
+  const none = await trainMemer({ ...data, items: { ...data.items, targetWeight: new Float32Array(data.items.count) } }, c);
+  for (const e of none.history) {
+    assert.equal(e.train.l_w, 0, 'no target: no Wasserstein term');
+    assert.equal(e.train.l_recon, 0, 'no target: no reconstruction term');
+    assert.ok(e.train.l_rec > 0);
+  }
+  const half = await trainMemer({ ...data, items: { ...data.items, targetWeight: Float32Array.from({ length: data.items.count }, (_, i) => i % 2) } }, c);
+  const all = await trainMemer(data, c);
+  assert.ok(half.history[0].train.l_recon > 0 && half.history[0].train.l_recon < all.history[0].train.l_recon, `half the targets: L_recon ${half.history[0].train.l_recon} vs ${all.history[0].train.l_recon}`);
+});
