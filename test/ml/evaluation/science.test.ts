@@ -102,7 +102,7 @@ test('synthetic platform: MEMER beats Global Avg and Tag Avg on every signal, Re
   }
 });
 
-test('synthetic platform, the defaults (hybrid backbone, linear prior, MEMER on every training post): MEMER beats Global Avg and Tag Avg on every group of replicate 1', { timeout: 600_000 }, async () => {
+test('synthetic platform, the defaults (hybrid backbone, linear prior, MEMER on every training post): MEMER beats Global Avg and Tag Avg on every group of replicate 1 with enough rows', { timeout: 600_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'memer-science-defaults-'));
   try {
     await simulate(dir, { ...SCIENCE_PLATFORM, seed: 1 });
@@ -111,17 +111,23 @@ test('synthetic platform, the defaults (hybrid backbone, linear prior, MEMER on 
     const keys = [...new Set(report.results.map((r) => `${r.signal}/${r.mediaType}`))];
     assert.equal(keys.length, 10, `every signal and media type is evaluated: ${keys.join(', ')}`);
     const lines: string[] = [];
+    let sufficient = 0;
     for (const key of keys) {
       const rows = report.results.filter((r) => `${r.signal}/${r.mediaType}` === key);
       const get = (m: string) => rows.find((r) => r.method === m)!;
       const memer = get('MEMER');
       lines.push(`${key}: GAUC global ${get('GLOBAL_AVG').gauc.toFixed(4)} tag ${get('TAG_AVG').gauc.toFixed(4)} mature ${get('MATURE').gauc.toFixed(4)} memer ${memer.gauc.toFixed(4)}; AUC memer ${memer.auc.toFixed(4)} tag ${get('TAG_AVG').auc.toFixed(4)}; RI ${fmt(memer.relaImpr)} n ${memer.n} M ${report.thresholds[key].M} (${report.thresholds[key].source})`);
+      // A group below the evaluation's minimum rows / posts gets no verdict (the like, share and favorite groups at
+      // this size: 17-20 evaluated posts, docs/evaluation.md): it is printed, not asserted.
+      if (memer.insufficient) continue;
+      sufficient++;
       for (const base of ['GLOBAL_AVG', 'TAG_AVG']) {
         assert.ok(memer.auc > get(base).auc, `${key}: MEMER AUC ${memer.auc} vs ${base} ${get(base).auc}`);
         assert.ok(memer.gauc > get(base).gauc, `${key}: MEMER GAUC ${memer.gauc} vs ${base} ${get(base).gauc}`);
       }
     }
     console.log(lines.join('\n'));
+    assert.ok(sufficient >= 4, `${sufficient} groups with enough rows (click video and image, video_play, skip)`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
