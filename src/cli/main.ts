@@ -7,6 +7,7 @@ const commands: Record<string, { summary: string; load: () => Promise<{ command:
   dataset: { summary: 'import MovieLens, TikTok or an interaction table into a dataset folder; show counts of a dataset folder', load: () => import('./commands/dataset.js') },
   db: { summary: 'apply migrations; regenerate the PostgreSQL schema, migrations and schema.graphql after a model change', load: () => import('./commands/db.js') },
   evaluate: { summary: 'offline evaluation as in the paper (Table 2): Random, Global Avg, Tag Avg, Mature and MEMER per signal, no database', load: () => import('./commands/evaluate.js') },
+  experiment: { summary: 'online experiments (A/B arms for early-stage rankings): create, start, stop, list, report', load: () => import('./commands/experiment.js') },
   extract: { summary: 'run content extractors (ONNX files) over raw inputs and write a dataset\'s features/<modality>.npy', load: () => import('./commands/extract.js') },
   import: { summary: 'load a dataset folder (items.csv, interactions.csv, users.csv, features/*.npy) into the database', load: () => import('./commands/import.js') },
   keys: { summary: 'create, list and revoke API keys', load: () => import('./commands/keys.js') },

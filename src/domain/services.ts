@@ -5,6 +5,8 @@ import { createLogger, type Logger } from '../lib/logger.js';
 import { OnnxRuntime } from '../ml/onnx/runtime.js';
 import { Catalog } from './catalog.js';
 import { BaselineCache } from './embeddings/baselines.js';
+import { ExperimentsService, type ExperimentsOptions } from './experiments/experiments.service.js';
+import type { ExperimentRecord } from './experiments/experiment.types.js';
 import { InteractionsService } from './interactions/interactions.service.js';
 import { KeysService } from './keys/keys.service.js';
 import { RequestLoaders } from './loaders.js';
@@ -12,6 +14,7 @@ import { ModelRegistry } from './models/registry.js';
 import { ModelsService } from './models/models.service.js';
 import { FeatureWidths } from './posts/feature-widths.js';
 import { PostsService } from './posts/posts.service.js';
+import { needsVariant, type VariantSource } from './recommend/arm-variant.js';
 import { PostIndex } from './recommend/post-index.js';
 import { RecommendationsService } from './recommend/recommendations.service.js';
 import { SignalsService } from './signals/signals.service.js';
@@ -39,11 +42,14 @@ export class Services {
   readonly index: PostIndex;
   readonly uploads: UploadsService;
   readonly recommendations: RecommendationsService;
+  /** Online experiments: definitions, assignment, the exposure log (drained by close), reports. */
+  readonly experiments: ExperimentsService;
 
   constructor(
     readonly db: Db,
     readonly config: Config,
     readonly logger: Logger = createLogger(config.logLevel),
+    options: { experiments?: ExperimentsOptions } = {},
   ) {
     this.posts = new PostsService(db, () => this.widths.current());
     this.users = new UsersService(db.prisma, config);
@@ -62,7 +68,14 @@ export class Services {
     this.widths = new FeatureWidths(db.prisma, config, this.registry);
     this.index = new PostIndex(db.prisma, this.baselines, logger, this.runtime, { approximateFrom: config.approximateFrom }, db.direct);
     this.uploads = new UploadsService(db, this.posts, this.interactions, this.registry, this.index, this.baselines, this.catalog, logger);
-    this.recommendations = new RecommendationsService(db.prisma, this.index, db.direct, db.pg, config.maxRecommendations);
+    this.experiments = new ExperimentsService(db, this.catalog, logger, config.maxBatch, {
+      ...options.experiments,
+      onChange: (running) => {
+        this.index.useVariants(variantsOf(running));
+        options.experiments?.onChange?.(running);
+      },
+    });
+    this.recommendations = new RecommendationsService(db.prisma, this.index, db.direct, db.pg, config.maxRecommendations, this.experiments);
   }
 
   /** Fresh DataLoaders for one request. */
@@ -88,14 +101,31 @@ export class Services {
       await this.registry.sync();
       await this.widths.refresh();
       await this.index.refresh();
+      await this.experiments.refresh();
       this.refreshedAt = version;
     })().finally(() => (this.refreshing = null));
     return this.refreshing;
   }
 
   async close(): Promise<void> {
+    // The exposure log first: its queued impressions need the database.
+    await this.experiments.close();
     await this.runtime.dispose();
     if (this.modelRuntime !== this.runtime) await this.modelRuntime.dispose();
     await this.db.close();
   }
+}
+
+/** The arm variants (recommend/arm-variant.ts) that running experiments rank with, per signal key. */
+function variantsOf(running: readonly ExperimentRecord[]): Map<number, Set<VariantSource>> {
+  const out = new Map<number, Set<VariantSource>>();
+  for (const e of running) {
+    for (const arm of e.arms) {
+      if (!needsVariant(arm.source)) continue;
+      let set = out.get(e.signal.key);
+      if (!set) out.set(e.signal.key, (set = new Set()));
+      set.add(arm.source);
+    }
+  }
+  return out;
 }

@@ -225,14 +225,18 @@ export class UploadsService {
       for (const post of missing) {
         const tag = tagAverage(averages, post.tags);
         const vector = tag ?? averages.global;
-        if (vector) await this.index.put(s.key, post.key, post.mediaType, tag ? 'TAG_AVG' : 'GLOBAL_AVG', vector);
+        if (vector) await this.index.put(s.key, post.key, post.mediaType, tag ? 'TAG_AVG' : 'GLOBAL_AVG', vector, undefined, post);
       }
     }
     if (memerAt) this.index.registered(posts);
   }
 
-  private async putAll(embedded: readonly { postKey: number; signalKey: number; vector: Float32Array }[], posts: readonly { key: number; mediaType: PostRecord['mediaType'] }[], storedAt?: Date): Promise<void> {
+  private async putAll(embedded: readonly { postKey: number; signalKey: number; vector: Float32Array }[], posts: readonly (Pick<PostRecord, 'key' | 'mediaType'> & Partial<PostRecord>)[], storedAt?: Date): Promise<void> {
     const byKey = new Map(posts.map((p) => [p.key, p]));
-    for (const e of embedded) await this.index.put(e.signalKey, e.postKey, byKey.get(e.postKey)!.mediaType, 'MEMER', e.vector, storedAt);
+    for (const e of embedded) {
+      const post = byKey.get(e.postKey)!;
+      // The id and tags, when known, spare experiment arms ranked by a baseline a read (post-index.ts, put).
+      await this.index.put(e.signalKey, e.postKey, post.mediaType, 'MEMER', e.vector, storedAt, post.id !== undefined && post.tags ? { id: post.id, tags: post.tags } : undefined);
+    }
   }
 }

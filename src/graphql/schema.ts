@@ -4,6 +4,7 @@ import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphq
 import { buildSchema } from 'type-graphql';
 import { authChecker, guardQueries } from './auth.js';
 import { CatalogResolver } from './resolvers/catalog.resolver.js';
+import { ExperimentResolver, UserExperimentsResolver } from './resolvers/experiment.resolver.js';
 import { ModelResolver } from './resolvers/model.resolver.js';
 import { PostResolver } from './resolvers/post.resolver.js';
 import { RecommendationResolver } from './resolvers/recommendation.resolver.js';
@@ -15,7 +16,7 @@ let built: Promise<GraphQLSchema> | undefined;
 
 export function graphqlSchema(): Promise<GraphQLSchema> {
   built ??= buildSchema({
-    resolvers: [PostResolver, UserResolver, CatalogResolver, RecommendationResolver, ModelResolver],
+    resolvers: [PostResolver, UserResolver, CatalogResolver, RecommendationResolver, ModelResolver, ExperimentResolver, UserExperimentsResolver],
     authChecker,
     authMode: 'error',
     validate: false,

@@ -12,22 +12,20 @@ import type { Logger } from '../../lib/logger.js';
 import type { OnnxRuntime } from '../../ml/onnx/runtime.js';
 import { bytesToVector } from '../../lib/vectors.js';
 import { VectorStore, type VectorStoreOptions } from '../../ml/retrieval/vector-store.js';
-import { matureStamp, tagAverage, type BaselineCache } from '../embeddings/baselines.js';
+import { matureStamp, randomEmbedding, tagAverage, type BaselineCache } from '../embeddings/baselines.js';
 import { autoSource } from '../embeddings/source.js';
-import { MEDIA_BY_INDEX, type EmbeddingSource, type MediaType } from '../types.js';
+import type { EmbeddingSource, MediaType } from '../types.js';
+import { ArmVariant, armServing, type VariantSource } from './arm-variant.js';
+import { packMeta } from './index-meta.js';
 import { SeenStamps, type Stamped } from './seen-stamps.js';
 import { WindowReads, type StampCount } from './window-reads.js';
 
-const SOURCES: readonly EmbeddingSource[] = ['MEMER', 'MATURE', 'GLOBAL_AVG', 'TAG_AVG', 'RANDOM'];
 /** How far back each refresh looks past its previous watermark (transactions in flight, small clock skew). */
 const OVERLAP_MS = 5000;
 /** Most posts one refresh read asks for. */
 const LOAD_SLICE = 2000;
 
-/** Metadata byte: bit 0 = media type (0 video, 1 image), bits 1-3 = index of the serving source in SOURCES. */
-export const packMeta = (mediaType: MediaType, source: EmbeddingSource) => MEDIA_BY_INDEX.indexOf(mediaType) | (SOURCES.indexOf(source) << 1);
-export const metaMediaType = (meta: number): MediaType => MEDIA_BY_INDEX[meta & 1];
-export const metaSource = (meta: number): EmbeddingSource => SOURCES[(meta >> 1) & 7];
+export { packMeta, metaMediaType, metaSource } from './index-meta.js';
 
 interface SignalIndex {
   store: VectorStore;
@@ -39,6 +37,8 @@ interface SignalIndex {
    * uploads still go into the index it replaces, and a post the new one missed must not count as seen there.
    */
   seen: Seen;
+  /** Experiment arms ranked by a baseline (arm-variant.ts), built on first use and kept current with the index. */
+  variants: Map<VariantSource, ArmVariant>;
 }
 
 /**
@@ -97,13 +97,65 @@ export class PostIndex {
 
   /** The signal's index (built on first use). */
   async store(signalKey: number): Promise<VectorStore> {
+    return (await this.signalIndex(signalKey)).store;
+  }
+
+  /**
+   * What ranks for an experiment arm: the signal's index, and for an arm ranked by a baseline its variant (built on
+   * first use, from the same index: a rebuild swapping the index in meanwhile leaves this pair consistent).
+   */
+  async ranking(signalKey: number, arm?: VariantSource | null): Promise<{ store: VectorStore; variant: ArmVariant | null }> {
+    const index = await this.signalIndex(signalKey);
+    if (!arm) return { store: index.store, variant: null };
+    const variant = index.variants.get(arm) ?? this.addVariant(signalKey, index, arm);
+    await variant.ready;
+    return { store: index.store, variant };
+  }
+
+  /**
+   * The variants running experiments need, per signal: builds the missing ones of the indexes already built (in the
+   * background; an index not built yet builds its variants on first use), disposes those no experiment needs.
+   */
+  useVariants(needed: ReadonlyMap<number, ReadonlySet<VariantSource>>): void {
+    for (const [signalKey, pending] of this.indexes) {
+      void pending.then(
+        (index) => {
+          const want = needed.get(signalKey) ?? new Set<VariantSource>();
+          for (const [source, variant] of index.variants) {
+            if (want.has(source)) continue;
+            index.variants.delete(source);
+            void variant.dispose();
+          }
+          for (const source of want) if (!index.variants.has(source)) this.addVariant(signalKey, index, source).ready.catch(() => undefined);
+        },
+        () => undefined,
+      );
+    }
+  }
+
+  private signalIndex(signalKey: number): Promise<SignalIndex> {
     let index = this.indexes.get(signalKey);
     if (!index) {
       index = this.build(signalKey);
       this.indexes.set(signalKey, index);
       index.catch(() => this.indexes.delete(signalKey));
     }
-    return (await index).store;
+    return index;
+  }
+
+  /** A new variant of a built index, filled from the database in the background (`ready`). */
+  private addVariant(signalKey: number, index: SignalIndex, source: VariantSource): ArmVariant {
+    const variant = new ArmVariant(source, { dim: index.store.dim, ...this.storeOptions, runtime: this.runtime });
+    index.variants.set(source, variant);
+    const t0 = performance.now();
+    variant.ready = this.loadKeys(signalKey, index, null, [variant]).then(
+      () => this.logger.info('experiment arm index built', { signal: signalKey, source, posts: variant.store.size, ms: Math.round(performance.now() - t0) }),
+      (err: unknown) => {
+        if (index.variants.get(source) === variant) index.variants.delete(source);
+        throw err;
+      },
+    );
+    return variant;
   }
 
   /**
@@ -111,13 +163,49 @@ export class PostIndex {
    * `storedAt`: the updatedAt of the stored vector this is (MEMER written by an upload), which a refresh then does not
    * read back.
    */
-  async put(signalKey: number, postKey: number, mediaType: MediaType, source: EmbeddingSource, vector: Float32Array, storedAt?: Date): Promise<void> {
-    const index = this.indexes.get(signalKey);
-    if (!index) return;
-    const { store, seen } = await index;
+  async put(
+    signalKey: number,
+    postKey: number,
+    mediaType: MediaType,
+    source: EmbeddingSource,
+    vector: Float32Array,
+    storedAt?: Date,
+    /** The post's id and tags, which experiment arms ranked by a baseline need (read from the database if absent). */
+    post?: { id: string; tags: readonly string[] },
+  ): Promise<void> {
+    const pending = this.indexes.get(signalKey);
+    if (!pending) return;
+    const index = await pending;
+    const { store, seen } = index;
     if (vector.length !== store.dim) return;
     store.upsert(postKey, vector, packMeta(mediaType, source));
     if (storedAt) seen.vectors.add([{ key: postKey, at: storedAt.getTime() }]);
+    if (index.variants.size) await this.putVariants(signalKey, index, postKey, mediaType, source, post);
+  }
+
+  private async putVariants(signalKey: number, index: SignalIndex, postKey: number, mediaType: MediaType, auto: EmbeddingSource, post?: { id: string; tags: readonly string[] }): Promise<void> {
+    const facts =
+      post ??
+      (await this.prisma.post.findUnique({ where: { id: postKey }, select: { externalId: true, tags: { select: { tag: true } } } }).then((p) => p && { id: p.externalId, tags: p.tags.map((t) => t.tag) }));
+    if (!facts) return;
+    const averages = await this.baselines.averages(signalKey);
+    if (averages.dim !== index.store.dim) return;
+    const signal = await this.signalName(signalKey);
+    const tagAvg = tagAverage(averages, facts.tags);
+    for (const variant of index.variants.values()) {
+      variant.set(postKey, mediaType, armServing(variant.source, { auto, tagAvg, global: averages.global, random: () => randomEmbedding(facts.id, signal, index.store.dim) }));
+    }
+  }
+
+  private readonly signalNames = new Map<number, Promise<string>>();
+  private signalName(signalKey: number): Promise<string> {
+    let name = this.signalNames.get(signalKey);
+    if (!name) {
+      name = this.prisma.signal.findUniqueOrThrow({ where: { id: signalKey }, select: { name: true } }).then((s) => s.name);
+      this.signalNames.set(signalKey, name);
+      name.catch(() => this.signalNames.delete(signalKey));
+    }
+    return name;
   }
 
   /**
@@ -143,12 +231,18 @@ export class PostIndex {
     }
   }
 
-  /** The built indexes (those still building are left out): posts held and where the next refresh starts (metrics). */
-  async built(): Promise<{ signalKey: number; posts: number; approximate: boolean; watermark: Date }[]> {
+  /**
+   * The built indexes (those still building are left out): posts held, where the next refresh starts, and the
+   * experiment arms' variants with their rows (metrics).
+   */
+  async built(): Promise<{ signalKey: number; posts: number; approximate: boolean; watermark: Date; variants: { source: VariantSource; rows: number }[] }[]> {
     const out = [];
     for (const [signalKey, pending] of [...this.indexes]) {
       const index = await Promise.race([pending, null]).catch(() => null);
-      if (index) out.push({ signalKey, posts: index.store.size, approximate: index.store.approximate, watermark: index.watermark });
+      if (index) {
+        const variants = [...index.variants.values()].map((v) => ({ source: v.source, rows: v.store.size }));
+        out.push({ signalKey, posts: index.store.size, approximate: index.store.approximate, watermark: index.watermark, variants });
+      }
     }
     return out;
   }
@@ -166,9 +260,10 @@ export class PostIndex {
     for (const { signalKey, index } of built) {
       const stamp = await matureStamp(this.prisma, signalKey);
       if (stamp !== index.matureStamp) {
-        const rebuilt = await this.build(signalKey);
+        const rebuilt = await this.build(signalKey, [...index.variants.keys()]);
         this.indexes.set(signalKey, Promise.resolve(rebuilt));
         void index.store.dispose();
+        for (const variant of index.variants.values()) void variant.dispose();
         this.logger.info('recommendation index rebuilt after a backbone change', { signal: signalKey, posts: rebuilt.store.size });
         continue;
       }
@@ -200,7 +295,8 @@ export class PostIndex {
     };
   }
 
-  private async build(signalKey: number): Promise<SignalIndex> {
+  /** `variants`: the experiment arms to build with it (a rebuild keeps those of the index it replaces). */
+  private async build(signalKey: number, variants: readonly VariantSource[] = []): Promise<SignalIndex> {
     const t0 = performance.now();
     const averages = await this.baselines.averages(signalKey);
     const index: SignalIndex = {
@@ -208,6 +304,7 @@ export class PostIndex {
       watermark: new Date(0),
       matureStamp: await matureStamp(this.prisma, signalKey),
       seen: { posts: new SeenStamps(), vectors: new SeenStamps() },
+      variants: new Map(variants.map((source) => [source, new ArmVariant(source, { dim: averages.dim, ...this.storeOptions, runtime: this.runtime })])),
     };
     const startedAt = new Date(Date.now() - OVERLAP_MS);
     // Rows of the look-back window, read before the load (so the load includes them): the first refresh skips them.
@@ -238,13 +335,18 @@ export class PostIndex {
     }
   }
 
-  /** Reads the posts `keys` (all when null) with their vectors and puts each under its AUTO source. */
-  private async loadKeys(signalKey: number, index: SignalIndex, keys: number[] | null): Promise<void> {
+  /**
+   * Reads the posts `keys` (all when null) with their vectors and puts each under its AUTO source, and into the
+   * index's experiment variants; `only`: fill just these variants (a variant's build), the AUTO store untouched.
+   */
+  private async loadKeys(signalKey: number, index: SignalIndex, keys: number[] | null, only?: readonly ArmVariant[]): Promise<void> {
     const signal = await this.prisma.signal.findUniqueOrThrow({ where: { id: signalKey } });
     const media = { VIDEO: signal.appliesToVideo, IMAGE: signal.appliesToImage };
     const inKeys = keys ? { id: { in: keys } } : {};
+    const variants = only ?? [...index.variants.values()];
+    const withIds = variants.some((v) => v.source === 'RANDOM');
     const [posts, embeddings, stats, thresholds, averages] = await Promise.all([
-      this.prisma.post.findMany({ where: inKeys, select: { id: true, mediaType: true, tags: { select: { tag: true } } } }),
+      this.prisma.post.findMany({ where: inKeys, select: { id: true, externalId: withIds, mediaType: true, tags: { select: { tag: true } } } }),
       this.prisma.postEmbedding.findMany({ where: { signalId: signalKey, source: { in: ['MATURE', 'MEMER'] }, ...(keys ? { postId: { in: keys } } : {}) }, select: { postId: true, source: true, vector: true } }),
       this.prisma.postSignalStat.findMany({ where: { signalId: signalKey, ...(keys ? { postId: { in: keys } } : {}) }, select: { postId: true, total: true } }),
       this.prisma.maturityThreshold.findMany({ where: { signalId: signalKey } }),
@@ -257,6 +359,7 @@ export class PostIndex {
     const vectors = new Float32Array(posts.length * dim);
     const views = new Map(stats.map((s) => [s.postId, s.total]));
     const m = new Map(thresholds.map((t) => [t.mediaType, t.threshold]));
+    const variantRows = variants.map(() => [] as Parameters<ArmVariant['setMany']>[0][number][]);
     for (const post of posts) {
       if (!media[post.mediaType]) continue;
       const threshold = m.get(post.mediaType);
@@ -272,11 +375,20 @@ export class PostIndex {
       if (!source) continue;
       const vector = source === 'TAG_AVG' ? tagAvg! : source === 'GLOBAL_AVG' ? averages.global! : bytesToVector(stored.get(`${post.id}:${source}`)!);
       if (vector.length !== dim) continue;
-      vectors.set(vector, rowKeys.length * dim);
-      rowKeys.push(post.id);
-      metas.push(packMeta(post.mediaType, source));
+      if (!only) {
+        vectors.set(vector, rowKeys.length * dim);
+        rowKeys.push(post.id);
+        metas.push(packMeta(post.mediaType, source));
+      }
+      variants.forEach((v, i) => {
+        const serving = armServing(v.source, { auto: source, tagAvg, global: averages.global, random: () => randomEmbedding((post as { externalId?: string }).externalId ?? String(post.id), signal.name, dim) });
+        if (serving === 'same' && !v.overrides(post.id)) return;
+        if (typeof serving === 'object' && serving.vector.length !== dim) return;
+        variantRows[i].push({ postKey: post.id, mediaType: post.mediaType, serving });
+      });
     }
     // One bulk insert: a store crossing its HNSW threshold builds the graph once, on all cores.
-    index.store.upsertMany(rowKeys, vectors.subarray(0, rowKeys.length * dim), metas);
+    if (!only) index.store.upsertMany(rowKeys, vectors.subarray(0, rowKeys.length * dim), metas);
+    variants.forEach((v, i) => v.setMany(variantRows[i]));
   }
 }

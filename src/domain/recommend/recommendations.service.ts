@@ -6,18 +6,26 @@
  * interactions (POPULAR_IN_TAGS), then the most often positive EARLY posts overall (POPULAR_EARLY); the same fallbacks
  * top up a ranked list shorter than `first`. The request's filters (stage, mediaType, excludeSeen) hold for every
  * strategy: a fallback never brings back a post the ranked list would have filtered out.
+ *
+ * Online experiments (domain/experiments/): a user in an arm of the experiment running for the signal gets the
+ * early-stage posts ranked by the arm's source (a baseline arm: the AUTO index without the posts it ranks differently,
+ * merged with the arm's variant, arm-variant.ts), each result names the experiment and arm, and the response's
+ * impressions go to the exposure log, which writes them later: the request pays a hash and a queue push.
  */
 import type { Prisma } from '../../data/db.js';
 import type { DirectPostgres } from '../../data/direct-postgres.js';
 import type { DirectSqlite } from '../../data/direct-sqlite.js';
 import { badInput } from '../../errors.js';
 import { bytesToVector } from '../../lib/vectors.js';
+import type { ExperimentsService } from '../experiments/experiments.service.js';
 import type { RequestLoaders } from '../loaders.js';
 import { readPostsDirect } from '../posts/posts.direct.js';
 import { readPostsPg } from '../posts/posts.pg.js';
 import { toPostRecord } from '../posts/post-records.js';
 import type { EmbeddingSource, MediaType, PostRecord } from '../types.js';
-import { metaMediaType, metaSource, type PostIndex } from './post-index.js';
+import { ArmVariant, needsVariant } from './arm-variant.js';
+import { metaMediaType, metaSource } from './index-meta.js';
+import type { PostIndex } from './post-index.js';
 import { stageSql, thresholdsOf } from './stage.js';
 import { Prisma as Sql } from '../../generated/sqlite/client.js';
 
@@ -29,6 +37,9 @@ export interface Recommendation {
   /** The embedding that produced the score; null for popularity fallbacks. */
   source: EmbeddingSource | null;
   strategy: Strategy;
+  /** The experiment and arm that ranked it; null outside experiments. */
+  experiment: string | null;
+  arm: string | null;
 }
 
 export interface RecommendRequest {
@@ -57,6 +68,8 @@ export class RecommendationsService {
     private readonly pg?: DirectPostgres,
     /** The largest `first` (config.maxRecommendations). */
     private readonly maxFirst = MAX_RECOMMENDATIONS,
+    /** Assignment to experiment arms and the exposure log; without it nobody is in an experiment. */
+    private readonly experiments?: ExperimentsService,
   ) {}
 
   async recommend(req: RecommendRequest, loaders: RequestLoaders): Promise<Recommendation[]> {
@@ -65,6 +78,8 @@ export class RecommendationsService {
     }
     const signal = await loaders.signal(req.signal);
     if (req.mediaType && !signal.mediaTypes.includes(req.mediaType)) throw badInput(`${signal.name} does not apply to ${req.mediaType} posts`, { argument: 'mediaType' });
+    const assignment = this.experiments ? await this.experiments.assign(signal.key, req.userId) : null;
+    const armSource = assignment && needsVariant(assignment.arm.source) ? assignment.arm.source : null;
     const user = await this.userContext(req.userId, signal.key);
     const recent = user?.recent ?? [];
     const seen = req.excludeSeen === false ? new Set<number>() : new Set(recent);
@@ -72,12 +87,22 @@ export class RecommendationsService {
 
     const out: { key: number; score: number; source: EmbeddingSource | null; strategy: Strategy }[] = [];
     if (embedding) {
-      const store = await this.index.store(signal.key);
+      const { store, variant } = await this.index.ranking(signal.key, armSource);
       const query = bytesToVector(embedding.vector);
       if (query.length === store.dim) {
         const accept = (key: number, meta: number) =>
           !seen.has(key) && (!req.mediaType || metaMediaType(meta) === req.mediaType) && (!req.stage || (metaSource(meta) === 'MATURE') === (req.stage === 'MATURE'));
-        for (const hit of await store.searchAsync(query, req.first, accept)) out.push({ key: hit.key, score: hit.score, source: metaSource(hit.meta), strategy: 'EMBEDDING' });
+        if (!variant) {
+          for (const hit of await store.searchAsync(query, req.first, accept)) out.push({ key: hit.key, score: hit.score, source: metaSource(hit.meta), strategy: 'EMBEDDING' });
+        } else {
+          // The arm's ranking: the AUTO index without the posts the arm ranks by its own vectors, and those vectors.
+          const [auto, own] = await Promise.all([
+            store.searchAsync(query, req.first, (key, meta) => !variant.overrides(key) && accept(key, meta)),
+            req.stage === 'MATURE' ? [] : variant.store.searchAsync(query, req.first, (key, meta) => ArmVariant.ranks(meta) && accept(key, meta)),
+          ]);
+          const merged = [...auto, ...own].sort((a, b) => b.score - a.score || a.key - b.key).slice(0, req.first);
+          for (const hit of merged) out.push({ key: hit.key, score: hit.score, source: metaSource(hit.meta), strategy: 'EMBEDDING' });
+        }
       }
     }
     if (out.length < req.first) {
@@ -91,7 +116,11 @@ export class RecommendationsService {
         ? await readPostsPg(this.pg, 'id', keys)
         : (await this.prisma.post.findMany({ where: { id: { in: keys } }, include: { tags: { select: { tag: true } } } })).map(toPostRecord);
     const byKey = new Map(posts.map((p) => [p.key, p]));
-    return out.filter((o) => byKey.has(o.key)).map((o) => ({ post: byKey.get(o.key)!, score: o.score, source: o.source, strategy: o.strategy }));
+    const served = out.filter((o) => byKey.has(o.key));
+    if (assignment) this.experiments!.served(assignment, req.userId, served.map((o) => ({ postKey: o.key, source: o.source })));
+    const experiment = assignment?.experiment ?? null;
+    const arm = assignment?.arm.name ?? null;
+    return served.map((o) => ({ post: byKey.get(o.key)!, score: o.score, source: o.source, strategy: o.strategy, experiment, arm }));
   }
 
   /** The user's internal key, recent interactions (post keys, newest first) and embedding for the signal; null if unknown. */

@@ -25,4 +25,10 @@ export class Recommendation {
 
   @Field(() => RecommendationStrategy)
   strategy!: keyof typeof RecommendationStrategy;
+
+  @Field(() => String, { nullable: true, description: 'The experiment whose arm ranked this list (null: the user is in none for the signal).' })
+  experiment!: string | null;
+
+  @Field(() => String, { nullable: true, description: "The user's arm in it." })
+  arm!: string | null;
 }
