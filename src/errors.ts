@@ -51,6 +51,15 @@ export function withoutFrames(err: Error): string {
   return `${err.name}: ${err.message}`;
 }
 
+/**
+ * A client's value quoted in an error message, cut to its first `max` characters: an error must not echo a 10 MB
+ * input back (nor put it in the logs).
+ */
+export function quote(value: unknown, max = 64): string {
+  const text = typeof value === 'string' ? value : String(value);
+  return text.length > max ? `${JSON.stringify(text.slice(0, max))}... (${text.length} characters)` : JSON.stringify(text);
+}
+
 export const badInput = (message: string, details?: Record<string, unknown>) => new AppError(ErrorCode.BAD_USER_INPUT, message, details);
 export const notFound = (message: string, details?: Record<string, unknown>) => new AppError(ErrorCode.NOT_FOUND, message, details);
 export const conflict = (message: string, details?: Record<string, unknown>) => new AppError(ErrorCode.CONFLICT, message, details);

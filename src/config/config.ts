@@ -81,6 +81,8 @@ export interface Config {
   redisUrl: string | null;
   /** Take the client address from the last X-Forwarded-For entry (set by one trusted load balancer). */
   trustProxy: boolean;
+  /** Graceful stop (SIGTERM, SIGINT): how long requests in flight may take to finish before their connections close. */
+  shutdownMs: number;
 }
 
 /**
@@ -128,6 +130,8 @@ export const defaults: Readonly<Config> = Object.freeze({
   burstPerAddress: 200,
   redisUrl: null,
   trustProxy: false,
+  // Under Kubernetes' default grace period of 30 s, with room for the pools to close after it.
+  shutdownMs: 10_000,
 });
 
 export class ConfigError extends Error {
@@ -171,6 +175,7 @@ export const envNames = {
   MEMER_BURST_PER_ADDRESS: 'burstPerAddress',
   REDIS_URL: 'redisUrl',
   MEMER_TRUST_PROXY: 'trustProxy',
+  MEMER_SHUTDOWN_MS: 'shutdownMs',
 } as const;
 
 const MODALITY_NAMES: readonly Modality[] = ['visual', 'audio', 'text', 'aux'];
@@ -296,6 +301,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     burstPerAddress: limit('burstPerAddress'),
     redisUrl: get('redisUrl') === undefined ? defaults.redisUrl : String(get('redisUrl')),
     trustProxy: get('trustProxy') === undefined ? defaults.trustProxy : bool('MEMER_TRUST_PROXY', get('trustProxy')),
+    shutdownMs: get('shutdownMs') === undefined ? defaults.shutdownMs : positiveInt('MEMER_SHUTDOWN_MS', get('shutdownMs'), true),
   };
   if (config.redisUrl !== null && !/^rediss?:\/\//.test(config.redisUrl)) throw new ConfigError('REDIS_URL', 'must start with redis:// or rediss://');
   for (const [rate, burst] of [['ratePerKey', 'burstPerKey'], ['ratePerAddress', 'burstPerAddress']] as const) {

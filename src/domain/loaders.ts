@@ -10,7 +10,7 @@
  */
 import DataLoader from 'dataloader';
 import type { Prisma } from '../data/db.js';
-import { badInput } from '../errors.js';
+import { badInput, quote } from '../errors.js';
 import { bytesOf } from '../lib/vectors.js';
 import type { Catalog } from './catalog.js';
 import type { BaselineCache } from './embeddings/baselines.js';
@@ -84,7 +84,7 @@ export class RequestLoaders {
   async signal(name: string): Promise<SignalRecord> {
     const signals = await this.signals();
     const s = signals.get(name);
-    if (!s) throw badInput(`unknown signal ${JSON.stringify(name)} (known: ${[...signals.keys()].join(', ')})`, { argument: 'signal' });
+    if (!s) throw badInput(`unknown signal ${quote(name)} (known: ${[...signals.keys()].join(', ')})`, { argument: 'signal' });
     return s;
   }
 

@@ -2,7 +2,8 @@
  * Relay-style cursor pagination. Cursors are opaque base64url JSON of the sort key of the last row, so they never
  * expose internal keys and stay valid while rows are inserted before or after them.
  */
-import { badInput } from '../errors.js';
+import { badInput, quote } from '../errors.js';
+import { badString } from '../lib/storable-text.js';
 
 export const MAX_PAGE = 100;
 
@@ -21,11 +22,13 @@ export function encodeCursor(key: readonly (string | number)[]): string {
 export function decodeCursor(cursor: string, types: readonly ('string' | 'number')[]): (string | number)[] {
   try {
     const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(key) && key.length === types.length && key.every((k, i) => typeof k === types[i] && (typeof k !== 'number' || Math.abs(k) <= 8.64e15))) return key;
+    // A string key with NUL or a lone surrogate can match no stored id (and PostgreSQL refuses NUL in a query).
+    const fits = (k: unknown, i: number) => typeof k === types[i] && (typeof k === 'number' ? Math.abs(k) <= 8.64e15 : badString(k as string) === null);
+    if (Array.isArray(key) && key.length === types.length && key.every(fits)) return key;
   } catch {
     /* fall through */
   }
-  throw badInput(`invalid cursor "${cursor}"`, { argument: 'after' });
+  throw badInput(`invalid cursor ${quote(cursor)}`, { argument: 'after' });
 }
 
 export function checkFirst(first: number): number {

@@ -40,6 +40,15 @@ export function tokenLimitError(message: string): AppError | null {
 }
 
 /**
+ * The parser is recursive: a document nested a few thousand levels deep (within the token limit: `ofType {` is two
+ * tokens) overflows its stack, which Apollo reports as a parse failure. It is the depth limit's case, found earlier.
+ */
+export function nestingLimitError(message: string): AppError | null {
+  if (message !== 'Maximum call stack size exceeded') return null;
+  return new AppError(ErrorCode.QUERY_TOO_COMPLEX, 'the document nests too deeply to parse (MEMER_MAX_DEPTH)', { limit: 'depth' });
+}
+
+/**
  * graphql-armor's depth, alias and directive rules, each rejection reported as QUERY_TOO_COMPLEX, run as one rule
  * that checks every operation when validation enters the document and, when one is refused, hands the other rules
  * an empty document: a refused document then costs its parse and these counts, not a full validation (200 aliased

@@ -4,6 +4,7 @@ import type { Services } from '../domain/services.js';
 import type { Logger } from '../lib/logger.js';
 import type { Context } from '../graphql/context.js';
 import { formatError } from '../graphql/errors.js';
+import { inputPlugin, inputRules } from '../graphql/input-rules.js';
 import { costPlugin, parseOptions, validationRules } from '../graphql/limits.js';
 import { graphqlSchema } from '../graphql/schema.js';
 import type { Metrics } from './metrics.js';
@@ -19,9 +20,9 @@ export async function createApollo(services: Services, logger: Logger, metrics?:
     introspection: true,
     stopOnTerminationSignals: false,
     parseOptions: parseOptions(limits),
-    validationRules: validationRules(limits),
+    validationRules: [...validationRules(limits), ...inputRules],
     // We set no cache hints; the default cache-control plugin would still wrap every field resolver to compute them.
-    plugins: [ApolloServerPluginCacheControlDisabled(), costPlugin<Context>(schema, limits), ...(metrics ? [metrics.apolloPlugin<Context>()] : [])],
+    plugins: [ApolloServerPluginCacheControlDisabled(), inputPlugin<Context>(), costPlugin<Context>(schema, limits), ...(metrics ? [metrics.apolloPlugin<Context>()] : [])],
   });
   await server.start();
   return server;

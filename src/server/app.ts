@@ -3,6 +3,13 @@
  * build services, load the models, build the indexes and Apollo, then ready; stop closes in reverse.
  * `hold` names start phases the caller finishes itself (serve --demo: the demo platform), released through
  * `readiness.release(phase)`; startApp resolves once its own phases are done. Used by `memer serve` and the HTTP tests.
+ *
+ * stop() is the graceful stop (memer serve calls it on SIGTERM / SIGINT): /readyz turns 503 "shutting down", the
+ * listener stops accepting (idle kept-alive connections close, busy ones close after their response), the requests in
+ * flight finish within config.shutdownMs (then their connections are closed), the periodic refresh stops, and only
+ * then Apollo, the services (onnxruntime sessions and threads, the SQLite checkpointer, the database pools) and the
+ * rate limiter's Redis close. A request's response is written only after its transaction committed, so every write a
+ * client saw acknowledged is in the database (test/server/shutdown.test.ts).
  */
 import type { Server } from 'node:http';
 import type { ApolloServer } from '@apollo/server';
@@ -13,7 +20,8 @@ import { Services } from '../domain/services.js';
 import type { Context } from '../graphql/context.js';
 import type { Logger } from '../lib/logger.js';
 import { createApollo } from './apollo.js';
-import { listen, type Transport } from './http.js';
+import { beginDrain, listen, type Transport } from './http.js';
+import { InFlight } from './in-flight.js';
 import { Metrics } from './metrics.js';
 import { createRateLimiter, RedisRateLimiter } from './rate-limit.js';
 import { Readiness } from './readiness.js';
@@ -25,8 +33,29 @@ export interface RunningApp {
   migrations: MigrateResult;
   readiness: Readiness;
   metrics: Metrics;
-  stop(): Promise<void>;
+  /** The graceful stop (see above); a second call shares the first. */
+  stop(options?: StopOptions): Promise<StopResult>;
 }
+
+export interface StopOptions {
+  /** How long requests in flight may take; default config.shutdownMs. */
+  timeoutMs?: number;
+}
+
+export interface StopResult {
+  /** Requests in flight when the stop began. */
+  inFlight: number;
+  /** Requests whose connections were closed at the deadline, unfinished (0 when everything finished in time). */
+  cut: number;
+  ms: number;
+}
+
+/**
+ * After the deadline: how long the handlers of the requests whose connections were closed may still take to settle (a
+ * group commit already inside its transaction), before the pools close under them (their writes were never
+ * acknowledged; PostgreSQL rolls back what is unfinished).
+ */
+const CUT_GRACE_MS = 1000;
 
 export interface StartOptions {
   /** Start phases (name -> what it is doing) that keep /readyz at 503 until the caller releases them. */
@@ -39,7 +68,7 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
   for (const [phase, reason] of Object.entries(options.hold ?? {})) readiness.hold(phase, reason);
   const limiter = createRateLimiter(config.redisUrl, logger);
   const metrics = new Metrics(readiness, () => transport.app?.services ?? null, () => (limiter instanceof RedisRateLimiter ? limiter.fallbacks : 0));
-  const transport: Transport = { config, logger, readiness, limiter, metrics, app: null };
+  const transport: Transport = { config, logger, readiness, limiter, metrics, app: null, inflight: new InFlight(), draining: false };
   let server: Server;
   let url: string;
   try {
@@ -57,6 +86,8 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
   let apollo: ApolloServer<Context> | undefined;
   let migrations: MigrateResult | undefined;
   let timer: NodeJS.Timeout | undefined;
+  // The periodic refresh in flight: a stop waits for it before the database closes.
+  let refreshing: Promise<void> = Promise.resolve();
   try {
     migrations = await migrate(config.databaseUrl);
     if (migrations.applied.length) logger.info('applied migrations', { provider: migrations.provider, applied: migrations.applied });
@@ -72,7 +103,7 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
     // Other processes (memer train, other replicas) write models and embeddings: pick them up periodically.
     const s = services;
     timer = setInterval(() => {
-      s.refresh().catch((err: unknown) => logger.error('refresh failed', { error: (err as Error).message }));
+      refreshing = s.refresh().catch((err: unknown) => logger.error('refresh failed', { error: (err as Error).message }));
     }, config.refreshMs);
     timer.unref();
     apollo = await createApollo(services, logger, metrics);
@@ -88,17 +119,34 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
     throw err;
   }
   const started = { services, apollo, migrations };
+  let stopping: Promise<StopResult> | null = null;
+  const stop = async ({ timeoutMs = config.shutdownMs }: StopOptions): Promise<StopResult> => {
+    const t0 = performance.now();
+    const inFlight = transport.inflight.size;
+    readiness.stop();
+    beginDrain(transport);
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    clearInterval(timer);
+    const finished = await transport.inflight.settled(timeoutMs);
+    const cut = transport.inflight.size;
+    if (!finished) logger.warn('stop: requests still in flight at the deadline; closing their connections', { requests: cut, timeoutMs });
+    server.closeAllConnections();
+    await closed;
+    if (!finished) await transport.inflight.settled(CUT_GRACE_MS);
+    await refreshing;
+    await started.apollo.stop();
+    await started.services.close();
+    await limiter.close();
+    return { inFlight, cut, ms: Math.round(performance.now() - t0) };
+  };
   return {
     url,
     ...started,
     readiness,
     metrics,
-    async stop() {
-      await closeServer();
-      clearInterval(timer);
-      await started.apollo.stop();
-      await started.services.close();
-      await limiter.close();
+    stop(options = {}) {
+      stopping ??= stop(options);
+      return stopping;
     },
   };
 }

@@ -5,6 +5,8 @@
  * (rate-limit.ts) before its body is read. Every request gets an id (x-request-id, taken from the request when it
  * sends a sane one) and one log line; bodies, variables and keys are never logged.
  * Bodies are capped at MAX_BODY_BYTES (a registerPosts batch of 1000 posts with 2,048-d features is ~25 MB).
+ * Every request is counted in `inflight` until its response is written; while the app drains (a graceful stop,
+ * app.ts) responses carry `Connection: close`, so kept-alive clients reconnect elsewhere after their current request.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -17,6 +19,7 @@ import type { Logger } from '../lib/logger.js';
 import { authenticate, contextFor, type Auth, type Context } from '../graphql/context.js';
 import type { Metrics, RequestInfo } from './metrics.js';
 import type { Bucket, RateLimiter } from './rate-limit.js';
+import type { InFlight } from './in-flight.js';
 import type { Readiness } from './readiness.js';
 
 export const MAX_BODY_BYTES = 64 * 1024 * 1024;
@@ -29,7 +32,20 @@ export interface Transport {
   metrics: Metrics;
   limiter: RateLimiter;
   app: { apollo: ApolloServer<Context>; services: Services } | null;
+  /** Requests being handled, by their responses (a graceful stop waits for them). */
+  inflight: InFlight<ServerResponse>;
+  /** A graceful stop has begun: no keep-alive from here on. */
+  draining: boolean;
 }
+
+/** A graceful stop begins: every response from here on, those of the requests in flight included, closes its connection. */
+export function beginDrain(t: Transport): void {
+  t.draining = true;
+  for (const res of t.inflight.items) if (!res.headersSent) res.setHeader('connection', 'close');
+}
+
+/** The client went away before its body arrived (or the stop closed its connection): nothing to answer, nothing to log. */
+class ClientGone extends Error {}
 
 /** The body as text, or null past MAX_BODY_BYTES (the rest is read and dropped, so the connection stays usable). */
 function readBody(req: IncomingMessage): Promise<string | null> {
@@ -47,6 +63,10 @@ function readBody(req: IncomingMessage): Promise<string | null> {
     });
     req.on('end', () => resolve(size > MAX_BODY_BYTES ? null : (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)).toString('utf8')));
     req.on('error', reject);
+    // Without this a body cut off mid-way (client gone, connection closed by a stop) would leave the request in flight.
+    req.on('close', () => {
+      if (!req.complete) reject(new ClientGone());
+    });
   });
 }
 
@@ -87,6 +107,7 @@ export async function handle(t: Transport, req: IncomingMessage, res: ServerResp
   const [pathname, search] = q < 0 ? [target, ''] : [target.slice(0, q), target.slice(q)];
   const info: RequestInfo = { id: requestIdOf(req.headers['x-request-id']), operation: null, outcome: null };
   res.setHeader('x-request-id', info.id);
+  if (t.draining) res.setHeader('connection', 'close');
   const route = ROUTES.has(pathname) ? (pathname === '/' ? '/graphql' : pathname) : 'other';
   let client: string | null = null;
   res.once('finish', () => {
@@ -168,10 +189,14 @@ async function rateLimit(t: Transport, client: string, auth: Auth): Promise<{ bu
 
 export async function listen(t: Transport, host: string, port: number): Promise<{ server: Server; url: string }> {
   const server = createServer((req, res) => {
-    handle(t, req, res).catch((err: unknown) => {
-      t.logger.error('request failed', { error: err instanceof Error ? err.stack : String(err) });
-      if (!res.headersSent) send(res, 500, JSON.stringify({ errors: [{ message: 'internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] }));
-    });
+    void t.inflight.track(
+      res,
+      handle(t, req, res).catch((err: unknown) => {
+        if (err instanceof ClientGone) return;
+        t.logger.error('request failed', { error: err instanceof Error ? err.stack : String(err) });
+        if (!res.headersSent) send(res, 500, JSON.stringify({ errors: [{ message: 'internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] }));
+      }),
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

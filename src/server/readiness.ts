@@ -2,7 +2,8 @@
  * What /readyz answers. Ready means: the start has finished (migrations applied, the models of every active version
  * loaded, the recommendation indexes built, and with --demo the demo platform built), the database answers, and no
  * active model version failed to load. Until then 503 with the reason; GraphQL answers NOT_READY (503) while the
- * start is still running, since it would serve without models or indexes.
+ * start is still running, since it would serve without models or indexes. Once a graceful stop begins (app.ts), 503
+ * "shutting down" for good, so load balancers stop sending while the requests in flight finish.
  */
 import type { Services } from '../domain/services.js';
 
@@ -21,6 +22,7 @@ export class Readiness {
   private readonly pending = new Map<string, string>();
   private services: Services | null = null;
   private dbCheck: { at: number; result: Promise<string | null> } | null = null;
+  private stopping: string | null = null;
 
   /** Marks a phase as running (or updates what it is doing). */
   hold(phase: string, reason: string): void {
@@ -37,12 +39,18 @@ export class Readiness {
     return null;
   }
 
+  /** From here on /readyz answers 503 with `reason` (a graceful stop has begun); there is no way back. */
+  stop(reason = 'shutting down'): void {
+    this.stopping = reason;
+  }
+
   /** From here on the live checks (database, models) apply. */
   attach(services: Services): void {
     this.services = services;
   }
 
   async check(now = performance.now()): Promise<ReadyState> {
+    if (this.stopping) return { ready: false, reason: this.stopping };
     const starting = this.starting;
     if (starting) return { ready: false, reason: starting };
     const services = this.services;

@@ -9,7 +9,7 @@ import type { Prisma, Tx } from '../../data/db.js';
 import type { DirectSqlite } from '../../data/direct-sqlite.js';
 import type { Provider } from '../../data/provider.js';
 import { retryTransaction } from '../../data/retry.js';
-import { badInput } from '../../errors.js';
+import { badInput, quote } from '../../errors.js';
 import { validateId } from '../posts/post.validation.js';
 import type { SignalsService } from '../signals/signals.service.js';
 import { UsersService } from '../users/users.service.js';
@@ -61,9 +61,9 @@ export class InteractionsService {
       const at = `inputs[${i}]`;
       validateId('user', x.userId, `${at}.userId`);
       const post = postById.get(x.postId);
-      if (!post) throw badInput(`${at}.postId: unknown post ${JSON.stringify(x.postId)}`, { path: `${at}.postId`, index: i });
+      if (!post) throw badInput(`${at}.postId: unknown post ${quote(x.postId)}`, { path: `${at}.postId`, index: i });
       const signal = signals.get(x.signal);
-      if (!signal) throw badInput(`${at}.signal: unknown signal ${JSON.stringify(x.signal)} (known: ${[...signals.keys()].join(', ')})`, { path: `${at}.signal`, index: i });
+      if (!signal) throw badInput(`${at}.signal: unknown signal ${quote(x.signal)} (known: ${[...signals.keys()].join(', ')})`, { path: `${at}.signal`, index: i });
       if (!signal.mediaTypes.includes(post.mediaType)) {
         throw badInput(`${at}.signal: ${signal.name} does not apply to ${post.mediaType} posts`, { path: `${at}.signal`, index: i });
       }

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { defaults } from '../../config/config.js';
 import { halfToNumber, toHalf } from '../../datasets/float16.js';
-import { badInput } from '../../errors.js';
+import { badInput, quote } from '../../errors.js';
 import { Halves, type FloatValues } from '../../lib/packed-floats.js';
 import { bytesOf } from '../../lib/vectors.js';
 import { mediaTypeNames, modalityNames, type MediaType, type Modality } from '../types.js';
@@ -47,7 +47,7 @@ const ID_PATTERN = /^[\x21-\x7e]+$/;
 
 export function validateId(kind: string, id: string, path: string): string {
   if (typeof id !== 'string' || id.length === 0 || id.length > LIMITS.idLength || !ID_PATTERN.test(id)) {
-    throw badInput(`${kind} id must be 1-${LIMITS.idLength} printable ASCII characters without spaces, got ${JSON.stringify(id)}`, { path });
+    throw badInput(`${kind} id must be 1-${LIMITS.idLength} printable ASCII characters without spaces, got ${quote(id)}`, { path });
   }
   return id;
 }
@@ -62,7 +62,7 @@ export function normalizePost(input: PostInput, rules: FeatureRules, path = 'inp
   const maxTags = rules.limits?.tags ?? LIMITS.tags;
   const maxTagLength = rules.limits?.tagLength ?? LIMITS.tagLength;
   if (tags.length > maxTags) throw badInput(`at most ${maxTags} tags per post (MEMER_MAX_TAGS), got ${tags.length}`, { path: `${path}.tags` });
-  for (const t of tags) if (t.length === 0 || t.length > maxTagLength) throw badInput(`tags must be 1-${maxTagLength} characters (MEMER_MAX_TAG_LENGTH), got ${JSON.stringify(t)}`, { path: `${path}.tags` });
+  for (const t of tags) if (t.length === 0 || t.length > maxTagLength) throw badInput(`tags must be 1-${maxTagLength} characters (MEMER_MAX_TAG_LENGTH), got ${quote(t)}`, { path: `${path}.tags` });
   const text = input.text ?? '';
   if (text.length > LIMITS.textLength) throw badInput(`text is longer than ${LIMITS.textLength} characters`, { path: `${path}.text` });
   const createdAt = input.createdAt ?? now;

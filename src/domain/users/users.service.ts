@@ -21,6 +21,22 @@ function toUserRecord(row: UserRow): UserRecord {
 }
 
 const MAX_ATTRIBUTES_BYTES = 16_384;
+/** Deeper nesting has no use in user attributes, and 100,000 levels overflowed JSON.stringify (INTERNAL_SERVER_ERROR). */
+export const MAX_ATTRIBUTES_DEPTH = 32;
+
+/** How deep `value` nests (1 for a flat object), walked without recursion; stops counting past `max`. */
+function depthOf(value: unknown, max: number): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    deepest = Math.max(deepest, depth);
+    if (deepest > max) return deepest;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
 
 export class UsersService {
   constructor(
@@ -34,6 +50,7 @@ export class UsersService {
       validateId('user', u.id, `inputs[${i}].id`);
       const attrs = u.attributes ?? {};
       if (typeof attrs !== 'object' || Array.isArray(attrs)) throw badInput('attributes must be a JSON object', { path: `inputs[${i}].attributes` });
+      if (depthOf(attrs, MAX_ATTRIBUTES_DEPTH) > MAX_ATTRIBUTES_DEPTH) throw badInput(`attributes nest deeper than ${MAX_ATTRIBUTES_DEPTH} levels`, { path: `inputs[${i}].attributes` });
       const json = JSON.stringify(attrs);
       if (json.length > MAX_ATTRIBUTES_BYTES) throw badInput(`attributes exceed ${MAX_ATTRIBUTES_BYTES} bytes`, { path: `inputs[${i}].attributes` });
       return { externalId: u.id, attributes: json, given: u.attributes != null };
