@@ -60,6 +60,7 @@ export const command: Command = {
     '  --memer-prior-smoothing K   tag-average prior: pseudo-count shrinking a tag average to the global one [0]',
     '  --memer-residual-init S     with a prior: the decoder output layer starts at S x its Glorot init [0]',
     '  --memer-weight-decay X      MEMER AdamW decoupled weight decay [0]',
+    '  --memer-rec-loss L    MEMER recommendation term: bce (the paper) | softmax (in-batch, a ranking loss) [bce]',
     '  --memer-input-dropout X     MEMER dropout of the normalised content features in training [0]',
     '  --memer-modality-dropout X  MEMER dropout of whole modalities per training sample [0]',
     '  --memer-freq F        MEMER training freq: observed | uniform (in [0, own]) | zero [observed]',
@@ -107,6 +108,7 @@ export const command: Command = {
     search: { type: 'string' },
     'max-samples': { type: 'string' },
     'memer-prior': { type: 'string' },
+    'memer-rec-loss': { type: 'string' },
     backbone: { type: 'string' },
     'memer-prior-smoothing': { type: 'string' },
     'memer-residual-init': { type: 'string' },
@@ -148,7 +150,7 @@ export const command: Command = {
       memer: {
         architecture: { ...P.memer.architecture, prior: choice('memer-prior', s('memer-prior'), PRIOR_KINDS), priorSmoothing: num('memer-prior-smoothing', s('memer-prior-smoothing')),
           residualInit: num('memer-residual-init', s('memer-residual-init')) },
-        loss: P.memer.loss,
+        loss: { ...P.memer.loss, recommendation: choice('memer-rec-loss', s('memer-rec-loss'), ['bce', 'softmax']) },
         training: {
           ...P.memer.training, inputDropout: num('memer-input-dropout', s('memer-input-dropout')), modalityDropout: num('memer-modality-dropout', s('memer-modality-dropout')),
           freq: choice('memer-freq', s('memer-freq'), ['observed', 'uniform', 'zero']), monitor: choice('memer-monitor', s('memer-monitor'), ['auc', 'gauc', 'loss']),

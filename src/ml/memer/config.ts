@@ -103,11 +103,19 @@ export interface LossWeights {
   readonly alpha: number;
   /** beta: weight of the reconstruction term, sum_j (p_recon_j - v_j)^2 (eq. 7) */
   readonly beta: number;
-  /** gamma: weight of the recommendation BCE (eq. 10) */
+  /** gamma: weight of the recommendation term L_rec */
   readonly gamma: number;
+  /**
+   * L_rec: 'bce' (eq. 8-10, the paper) or 'softmax' (beyond the paper: in-batch softmax, each positive's post ranked
+   * against every post of the batch for its user; a ranking loss, with batches of at most softmaxBatch samples)
+   */
+  readonly recommendation: 'bce' | 'softmax';
 }
 
-export const DEFAULT_LOSS_WEIGHTS: LossWeights = Object.freeze({ alpha: 1, beta: 1, gamma: 1 });
+export const DEFAULT_LOSS_WEIGHTS: LossWeights = Object.freeze({ alpha: 1, beta: 1, gamma: 1, recommendation: 'bce' as const });
+
+/** Largest batch with loss.recommendation 'softmax' (its score matrix is batch x batch). */
+export const SOFTMAX_BATCH = 2048;
 
 export type FreqMode = 'observed' | 'uniform' | 'zero';
 export const FREQ_MODES: readonly FreqMode[] = ['observed', 'uniform', 'zero'];
@@ -190,6 +198,7 @@ export function memerConfig(over: {
     if (!(architecture[k] > 0 && Number.isInteger(architecture[k]))) throw new Error(`${k} must be a positive integer`);
   }
   for (const k of ['alpha', 'beta', 'gamma'] as const) if (!(loss[k] >= 0)) throw new Error(`${k} must be >= 0`);
+  if (loss.recommendation !== 'bce' && loss.recommendation !== 'softmax') throw new Error(`recommendation must be bce or softmax, got ${loss.recommendation}`);
   if (!(training.batchSize > 0) || !(training.validationFraction >= 0 && training.validationFraction < 1)) throw new Error('bad training config');
   if (!PRIOR_KINDS.includes(architecture.prior)) throw new Error(`prior must be one of ${PRIOR_KINDS.join(', ')}, got ${architecture.prior}`);
   if (!(Number.isInteger(architecture.priorMaxTags) && architecture.priorMaxTags >= 0)) throw new Error(`priorMaxTags must be a non-negative integer, got ${architecture.priorMaxTags}`);

@@ -108,6 +108,8 @@ export interface AssemblerOptions {
   readonly modalityDropout?: number;
   /** the normalisation statistics (input dropout sets a dropped raw feature to its training mean) */
   readonly stats?: StatsByModality;
+  /** also feed the users transposed, [d, n] (loss.recommendation 'softmax') */
+  readonly usersTransposed?: boolean;
 }
 
 /** Gathers samples into preallocated buffers shaped as the MEMER graph's inputs. */
@@ -132,6 +134,7 @@ export class BatchAssembler {
     this.widths.set(INPUT.userEmbedding, d);
     this.widths.set(INPUT.label, 1);
     if (data.items.targetWeight) this.widths.set(INPUT.targetWeight, 1);
+    if (options.usersTransposed) this.widths.set(INPUT.userEmbeddingT, d);
     if (options.tagColumns) this.widths.set(INPUT.tags, options.tagColumns.T + 1);
     if (withNoise) {
       this.widths.set(INPUT.eps1, latentDim);
@@ -197,6 +200,8 @@ export class BatchAssembler {
       label[k] = samples.label[s];
       if (weight) weight[k] = items.targetWeight![i];
     }
+    const vUserT = this.buffers.get(INPUT.userEmbeddingT);
+    if (vUserT) for (let k = 0; k < n; k++) for (let j = 0; j < d; j++) vUserT[j * n + k] = vUser[k * d + j];
     if (this.withNoise) {
       for (const name of [INPUT.eps1, INPUT.eps2]) {
         const e = this.buffers.get(name)!.subarray(0, n * this.latentDim);
@@ -206,7 +211,7 @@ export class BatchAssembler {
     }
     const feeds: Record<string, Feed> = {};
     for (const [name, w] of this.widths) {
-      const dims = name === INPUT.label || name === INPUT.targetWeight ? [n] : [n, w];
+      const dims = name === INPUT.label || name === INPUT.targetWeight ? [n] : name === INPUT.userEmbeddingT ? [w, n] : [n, w];
       feeds[name] = { data: this.buffers.get(name)!.subarray(0, n * w), dims };
     }
     return feeds;

@@ -43,6 +43,8 @@ export const INPUT = {
   eps2: 'eps2',
   /** tag weights [N, T+1] of a tag-average prior (prior.ts) */
   tags: 'tags',
+  /** [d, N]: the batch's user embeddings transposed (loss.recommendation 'softmax': every user against every post) */
+  userEmbeddingT: 'v_user_t',
   /** [N]: 1 when the sample's post has a mature target, 0 for an early post (L_w and L_recon skip it); training only */
   targetWeight: 'target_weight',
   modality: (m: Modality) => m,
@@ -190,7 +192,16 @@ export function buildMemerGraph(config: MemerConfig, stats: StatsByModality, pri
   const vUser = g.input(INPUT.userEmbedding, ['N', d]);
   const label = g.input(INPUT.label, ['N']);
   const score = rowSum(g.mul(pRec, vUser));
-  const lRec = g.reduceMean(g.sub(g.softplus(score), g.mul(label, score)), [0], false, OUTPUT.recommendation);
+  let lRec: Tensor;
+  if (config.loss.recommendation === 'softmax') {
+    // In-batch softmax (beyond the paper): for the user of each positive sample c, its post against every post of the
+    // batch, -log(exp(S_cc) / sum_b exp(S_bc)) with S_bc = p_rec(b) . v_user(c), averaged over the positives. The
+    // rows are posts and the columns users, so the sum runs over axis 0 and no transpose of p_rec is needed.
+    const st = g.matmul(pRec, g.input(INPUT.userEmbeddingT, [d, 'N']));
+    const lse = g.log(g.reduceSum(g.exp(st), [0]));
+    lRec = g.div(g.reduceSum(g.mul(label, g.sub(lse, score)), [0]), g.add(g.reduceSum(label, [0]), 1e-6), OUTPUT.recommendation);
+    trainInputs.push(INPUT.userEmbeddingT);
+  } else lRec = g.reduceMean(g.sub(g.softplus(score), g.mul(label, score)), [0], false, OUTPUT.recommendation);
   const loss = g.add(g.add(g.mul(lw, alpha), g.mul(lRecon, beta)), g.mul(lRec, gamma), OUTPUT.loss);
   for (const [name, t] of [[OUTPUT.wasserstein, lw], [OUTPUT.reconstruction, lRecon], [OUTPUT.recommendation, lRec], [OUTPUT.loss, loss]] as const) g.output(name, t);
   g.output(OUTPUT.score, g.identity(score, OUTPUT.score));

@@ -101,7 +101,7 @@ export async function randomSearch(
   let bestTrial = 0;
   for (let trial = 1; trial <= budget.trials; trial++) {
     if (deadline !== undefined && Date.now() >= deadline && best) break;
-    const loss = { alpha: logUniform(rng, space.alpha), beta: logUniform(rng, space.beta), gamma: logUniform(rng, space.gamma) };
+    const loss = { alpha: logUniform(rng, space.alpha), beta: logUniform(rng, space.beta), gamma: logUniform(rng, space.gamma), recommendation: base.loss.recommendation };
     const sizes = { semanticDim: pick(rng, space.semanticDim), encoderHidden: pick(rng, space.encoderHidden), decoderHidden: pick(rng, space.decoderHidden) };
     const adam = { ...base.training.adam, lr: logUniform(rng, space.lr), weightDecay: pick(rng, space.weightDecay) };
     const config = memerConfig({ architecture: { ...base.architecture, ...sizes }, loss, training: { ...base.training, adam } });

@@ -12,7 +12,7 @@
  */
 import { Rng } from '../graph/rng.js';
 import { OnnxRuntime } from '../onnx/runtime.js';
-import type { MemerConfig } from './config.js';
+import { SOFTMAX_BATCH, type MemerConfig } from './config.js';
 import { BatchAssembler, checkData, splitByItem, type MemerTrainingData } from './data.js';
 import { TrainingEngine, type StepMetrics } from './engine.js';
 import { modalityStats } from './features.js';
@@ -177,10 +177,11 @@ export async function trainMemer(data: MemerTrainingData, config: MemerConfig, o
   const ownRuntime = !options.runtime;
   const runtime = options.runtime ?? new OnnxRuntime({ provider: 'cpu', intraOpThreads: training.threads });
   const engine = await TrainingEngine.create(runtime, model, training.adam);
-  const batch = Math.min(training.batchSize, Math.max(split.train.length, split.validation.length));
+  const softmax = config.loss.recommendation === 'softmax';
+  const batch = Math.min(training.batchSize, softmax ? SOFTMAX_BATCH : Infinity, Math.max(split.train.length, split.validation.length));
   const tagColumns = prior && prior.tags.length > 0 ? { T: prior.tags.length, ...itemTagColumns(prior, data.items.tags, data.items.count) } : undefined;
   const trainAsm = new BatchAssembler(data, arch.modalities, arch.embeddingDim, arch.latentDim, batch, arch.sampleLatent, {
-    tagColumns, freq: training.freq, inputDropout: training.inputDropout, modalityDropout: training.modalityDropout, stats,
+    tagColumns, usersTransposed: softmax, freq: training.freq, inputDropout: training.inputDropout, modalityDropout: training.modalityDropout, stats,
   });
   const rng = new Rng(training.seed ^ 0x7a11);
   const history: EpochRecord[] = [];

@@ -9,7 +9,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildMemerGraph, OUTPUT, INPUT } from '../../../src/ml/memer/model.js';
-import { evaluate, sigmoidRef, softplusRef } from '../../../src/ml/graph/reference.js';
+import { evaluate, sigmoidRef, softplusRef, type RefTensor } from '../../../src/ml/graph/reference.js';
+import { BatchAssembler } from '../../../src/ml/memer/data.js';
 import { closeness, finiteDifferences, onnxGradients, referenceLossAndGrads } from '../graph/helpers.js';
 import { statsFor, tinyBatch, tinyConfig, tinyData, TINY_MODALITIES } from './fixtures.js';
 
@@ -89,5 +90,49 @@ test('full MEMER loss: ONNX gradients = reference gradients = finite differences
     const fd = finiteDifferences(g, OUTPUT.loss, feeds, p.name, 3e-4);
     const fc = closeness(b, fd, 3e-3, 2e-2);
     assert.ok(fc.worst <= 1, `${p.name}: reference ${b[fc.at]} vs finite difference ${fd[fc.at]} at ${fc.at}`);
+  }
+});
+
+test('in-batch softmax L_rec and target weights: equal to a direct computation, gradients = reference = finite differences', async () => {
+  const base = tinyData();
+  const data = { ...base, items: { ...base.items, targetWeight: Float32Array.from({ length: base.items.count }, (_, i) => (i % 3 === 0 ? 0 : 1)) } };
+  const c0 = tinyConfig({ sampleLatent: false });
+  const config = { ...c0, loss: { ...c0.loss, recommendation: 'softmax' as const } };
+  const { graph: g } = buildMemerGraph(config, statsFor(data, config), undefined, true);
+  const n = 10;
+  const a = config.architecture;
+  const asm = new BatchAssembler(data, a.modalities, a.embeddingDim, a.latentDim, n, a.sampleLatent, { usersTransposed: true });
+  const raw = asm.fill(Int32Array.from({ length: data.samples.length }, (_, i) => i), 0, n);
+  const feeds: Record<string, RefTensor> = {};
+  for (const [k, v] of Object.entries(raw)) feeds[k] = { data: Float32Array.from(v.data), shape: [...v.dims] };
+  const values = evaluate(g, feeds, [OUTPUT.recommendation, OUTPUT.reconstruction, OUTPUT.embedding]);
+  const out = (name: string) => values.get(g.outputs.get(name)!)!.data;
+  const d = a.embeddingDim;
+  const emb = out(OUTPUT.embedding); // p_rec at z = mu
+  const u = feeds[INPUT.userEmbedding].data;
+  const y = feeds[INPUT.label].data;
+  let num = 0;
+  let den = 0;
+  for (let c = 0; c < n; c++) {
+    const s = (b: number) => { let x = 0; for (let j = 0; j < d; j++) x += emb[b * d + j] * u[c * d + j]; return x; };
+    let z = 0;
+    for (let b = 0; b < n; b++) z += Math.exp(s(b));
+    num += y[c] * (Math.log(z) - s(c));
+    den += y[c];
+  }
+  assert.ok(den > 0 && den < n, 'the batch has positives and negatives');
+  assert.ok(Math.abs(out(OUTPUT.recommendation)[0] - num / den) <= 1e-5 * (1 + num / den), `softmax L_rec ${out(OUTPUT.recommendation)[0]} vs ${num / den}`);
+  // Target weights: a post without a target adds nothing to L_recon.
+  const w = feeds[INPUT.targetWeight].data;
+  assert.ok(w.includes(0) && w.includes(1));
+  const ref = referenceLossAndGrads(g, OUTPUT.loss, feeds);
+  const ox = await onnxGradients(g, OUTPUT.loss, feeds);
+  assert.ok(Math.abs(ox.loss - ref.loss) <= 1e-5 * (1 + Math.abs(ref.loss)), `loss ${ox.loss} vs ${ref.loss}`);
+  for (const p of g.params) {
+    const gc = closeness(ox.grads.get(p.name)!, ref.grads.get(p.name)!, 1e-5, 1e-3);
+    assert.ok(gc.worst <= 1, `${p.name}: ONNX vs reference at ${gc.at}`);
+    const fd = finiteDifferences(g, OUTPUT.loss, feeds, p.name, 3e-4);
+    const fc = closeness(ref.grads.get(p.name)!, fd, 3e-3, 2e-2);
+    assert.ok(fc.worst <= 1, `${p.name}: reference ${ref.grads.get(p.name)![fc.at]} vs finite difference ${fd[fc.at]} at ${fc.at}`);
   }
 });
