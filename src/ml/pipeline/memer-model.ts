@@ -26,7 +26,11 @@ import type { OnnxRuntime } from '../onnx/runtime.js';
 import { Rng } from '../random.js';
 import { gatherItemFeatures } from './features.js';
 import type { PipelineOptions } from './options.js';
+import { reducedContent } from './content-pca.js';
 import { fitRidge, ridgeAffine } from './ridge.js';
+
+/** Principal components per modality the linear prior regresses from. */
+const PRIOR_COMPONENTS = 32;
 import { interactionsOfItems } from './subset.js';
 
 export interface MemerModelMetrics {
@@ -233,13 +237,16 @@ function linearPriorOf(input: MemerModelInput, local: Int32Array): LinearPrior {
   // The content-only vectors are known for every post; mature embeddings only for the mature ones.
   for (const k of local) if (input.contentPosts || !input.mature || input.mature[input.items[k]]) from[input.items[k]] = 1;
   const target = input.contentPosts ?? input.posts;
-  const fit = fitRidge(input.ds, target, input.d, from, input.modalities, { seed: input.options.seed + 29 });
-  const a = ridgeAffine(fit, input.d);
+  // On the top principal components of each modality (content-pca.ts): the same map class the hybrid's content
+  // vectors live in, at a fraction of the cost of a ridge on thousands of raw columns.
+  const reduced = reducedContent(input.ds, input.modalities, from, PRIOR_COMPONENTS, input.options.seed + 31);
+  const fit = fitRidge(reduced.ds, target, input.d, from, reduced.specs, { seed: input.options.seed + 29 });
+  const a = reduced.compose(ridgeAffine(fit, input.d), input.d);
   return {
     modalities: input.modalities.map((m) => m.modality),
     weights: a.weights,
     presence: a.presence,
     bias: a.bias,
-    info: { target: input.contentPosts ? 'backbone-content' : 'mature', lambda: fit.lambda, validationMse: fit.validationMse, posts: fit.trainPosts },
+    info: { target: input.contentPosts ? 'backbone-content' : 'mature', components: reduced.specs, lambda: fit.lambda, validationMse: fit.validationMse, posts: fit.trainPosts },
   };
 }

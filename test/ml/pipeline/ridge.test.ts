@@ -10,6 +10,7 @@ import type { Dataset, FeatureMatrix, Modality } from '../../../src/datasets/typ
 import type { ModalitySpec } from '../../../src/ml/memer/config.js';
 import { DEFAULT_LAMBDAS, fitRidge, ridgeAffine, ridgeEmbeddings, ridgeSolve } from '../../../src/ml/pipeline/ridge.js';
 import { Rng } from '../../../src/ml/random.js';
+import { reducedContent } from '../../../src/ml/pipeline/content-pca.js';
 
 const D = 32;
 const SPECS: ModalitySpec[] = [{ modality: 'visual', dim: 12 }, { modality: 'audio', dim: 8 }];
@@ -280,4 +281,30 @@ test('fitRidge in the dual regimes equals a primal solve of its design, and refu
   const fit = fitRidge(ds, y, D, new Uint8Array(30).fill(1, 0, 20), wide);
   assert.throws(() => ridgeEmbeddings(ds, fit, wide.slice(0, 1), D, range(20, 30)), /fitted on visual:40\+text:16/);
   assert.throws(() => fitRidge(ds, y, D, new Uint8Array(30).fill(1, 0, 1), wide), /at least 2 training posts/);
+});
+
+test('content PCA: a ridge on the top components, composed back onto the raw inputs, equals its own prediction (1e-5), missing modalities included', () => {
+  const rng = new Rng(21);
+  const n = 400;
+  const specs: ModalitySpec[] = [{ modality: 'visual', dim: 40 }, { modality: 'audio', dim: 6 }];
+  const ds = dataset(n, specs, rng, (i, m) => m === 'audio' && i % 4 === 0);
+  const { truth } = planted(ds, n, specs, rng);
+  const from = new Uint8Array(n).fill(1, 0, 300);
+  const reduced = reducedContent(ds, specs, from, 8, 3);
+  assert.deepEqual(reduced.specs.map((s) => s.dim), [8, 6], 'visual projected on 8 components, audio kept');
+  const fit = fitRidge(reduced.ds, truth, D, from, reduced.specs, { seed: 2 });
+  const pred = ridgeEmbeddings(reduced.ds, fit, reduced.specs, D, range(300, n));
+  const raw = reduced.compose(ridgeAffine(fit, D), D);
+  let worst = 0;
+  for (let i = 300; i < n; i++) {
+    const want = Float64Array.from(raw.bias);
+    specs.forEach((s, b) => {
+      const x = (ds.features[s.modality]!.data as Float32Array).subarray(i * s.dim, (i + 1) * s.dim);
+      if (x.every((v) => v === 0)) return;
+      for (let c = 0; c < D; c++) want[c] += raw.presence[b * D + c];
+      for (let k = 0; k < s.dim; k++) for (let c = 0; c < D; c++) want[c] += x[k] * raw.weights[b][k * D + c];
+    });
+    for (let c = 0; c < D; c++) worst = Math.max(worst, Math.abs(want[c] - pred[i * D + c]) / (1 + Math.abs(pred[i * D + c])));
+  }
+  assert.ok(worst < 1e-5, `composed vs reduced prediction: worst relative difference ${worst}`);
 });
