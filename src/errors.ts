@@ -15,6 +15,11 @@ export enum ErrorCode {
   RATE_LIMITED = 'RATE_LIMITED',
   /** The service is still starting (migrations, models, indexes, demo): HTTP 503 until /readyz answers 200. */
   NOT_READY = 'NOT_READY',
+  /**
+   * Safelist mode (MEMER_SAFELIST): the operation, by its document or its persisted-query hash, is not one of the
+   * registered ones, so it does not run (Apollo Router's name for the same refusal).
+   */
+  PERSISTED_QUERY_NOT_IN_LIST = 'PERSISTED_QUERY_NOT_IN_LIST',
   INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
 }
 
@@ -27,6 +32,7 @@ const CLIENT_ERRORS: ReadonlySet<ErrorCode> = new Set([
   ErrorCode.FORBIDDEN,
   ErrorCode.QUERY_TOO_COMPLEX,
   ErrorCode.RATE_LIMITED,
+  ErrorCode.PERSISTED_QUERY_NOT_IN_LIST,
 ]);
 
 export class AppError extends Error {

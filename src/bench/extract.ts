@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { floatsToHalves } from '../datasets/float16.js';
+import { floatsToHalves } from '../lib/float16.js';
 import { writeNpy } from '../datasets/npy.js';
 import { extractFeatures, inputPath } from '../ml/extract/extract.js';
 import { tanhExtractorModel } from '../ml/extract/synthetic.js';

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../config/config.js';
 import { createLogger } from '../lib/logger.js';
 import { startApp, type RunningApp } from '../server/app.js';
-import { prepareDemo } from '../server/demo.js';
+import { prepareDemo } from '../domain/demo/demo.js';
 import { percentile, positiveArg, withBaseline, type Bench, type BenchResult } from './harness.js';
 import { HttpClient } from './http-client.js';
 

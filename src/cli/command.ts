@@ -1,6 +1,6 @@
 import type { ParseArgsConfig } from 'node:util';
 
-/** Exit codes shared by every command (documented in the README). */
+/** Exit codes shared by every command (documented in the README); which error exits with which: src/cli/errors.ts. */
 export const ExitCode = {
   OK: 0,
   FAILURE: 1,
@@ -24,7 +24,10 @@ export class CliError extends Error {
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
-/** One CLI command. `run` gets the parsed flags and positionals and returns an exit code. */
+/**
+ * One CLI command. `run` gets the parsed flags and positionals and returns an exit code; commands are declared with
+ * `defineCommand` (src/cli/errors.ts), which maps what `run` throws to a CliError with its exit code.
+ */
 export interface Command {
   /** Full text for `memer <command> --help`: usage line, then what each flag does. */
   help: string;

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { CliError, ExitCode, type Command } from './command.js';
+import { asCliError } from './errors.js';
 
 /** Every command with its one-line summary; modules load on demand so `memer --help` stays fast. Keep alphabetical. */
 const commands: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
@@ -51,7 +52,8 @@ export async function main(argv: string[]): Promise<number> {
       throw new CliError(`${(err as Error).message}\n\n${command.help}`, ExitCode.USAGE);
     }
     return await command.run(parsed as Parameters<Command['run']>[0]);
-  } catch (err) {
+  } catch (thrown) {
+    const err = asCliError(thrown);
     if (err instanceof CliError) {
       console.error(`memer ${name}: ${err.message}`);
       return err.code;

@@ -4,10 +4,12 @@
  * an invalid value fails at start with a message naming the setting.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import type { MediaType, Modality } from '../datasets/types.js';
+import type { LogLevel } from '../lib/logger.js';
+import type { MediaType, Modality } from '../lib/vocabulary.js';
+import { readSafelist } from './safelist.js';
 
 export type ExecutionProvider = 'cpu' | 'cuda' | 'auto';
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type { LogLevel } from '../lib/logger.js';
 export type ReadAccess = 'open' | 'key';
 /** Expected feature dimension per modality; a modality absent from the map is not accepted for that media type. */
 export type FeatureDims = Partial<Record<Modality, number>>;
@@ -83,7 +85,21 @@ export interface Config {
   trustProxy: boolean;
   /** Graceful stop (SIGTERM, SIGINT): how long requests in flight may take to finish before their connections close. */
   shutdownMs: number;
+  /**
+   * A JSON manifest of the only operations this server runs (sha256 of the document -> document, or Apollo's
+   * persisted-query manifest): any other is refused with PERSISTED_QUERY_NOT_IN_LIST (src/server/safelist.ts); null:
+   * every operation runs (Apollo's automatic persisted queries stay on either way).
+   */
+  safelist: string | null;
+  /**
+   * How replicas tell each other about uploads, model activations and experiments, so that the others refresh at once
+   * instead of at their next poll (src/domain/sync/): `redis` (pub/sub on REDIS_URL), `postgres` (LISTEN/NOTIFY on the
+   * database), `auto` (redis when REDIS_URL is set, else postgres on a PostgreSQL database, else none), `off`.
+   */
+  sync: SyncMode;
 }
+
+export type SyncMode = 'auto' | 'postgres' | 'redis' | 'off';
 
 /**
  * Tags are stored in a primary key and an index: PostgreSQL's B-tree entries hold at most ~2,700 bytes, i.e. 512
@@ -132,6 +148,8 @@ export const defaults: Readonly<Config> = Object.freeze({
   trustProxy: false,
   // Under Kubernetes' default grace period of 30 s, with room for the pools to close after it.
   shutdownMs: 10_000,
+  safelist: null,
+  sync: 'auto',
 });
 
 export class ConfigError extends Error {
@@ -176,6 +194,8 @@ export const envNames = {
   REDIS_URL: 'redisUrl',
   MEMER_TRUST_PROXY: 'trustProxy',
   MEMER_SHUTDOWN_MS: 'shutdownMs',
+  MEMER_SAFELIST: 'safelist',
+  MEMER_SYNC: 'sync',
 } as const;
 
 const MODALITY_NAMES: readonly Modality[] = ['visual', 'audio', 'text', 'aux'];
@@ -302,7 +322,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     redisUrl: get('redisUrl') === undefined ? defaults.redisUrl : String(get('redisUrl')),
     trustProxy: get('trustProxy') === undefined ? defaults.trustProxy : bool('MEMER_TRUST_PROXY', get('trustProxy')),
     shutdownMs: get('shutdownMs') === undefined ? defaults.shutdownMs : positiveInt('MEMER_SHUTDOWN_MS', get('shutdownMs'), true),
+    safelist: get('safelist') === undefined ? defaults.safelist : String(get('safelist')),
+    sync: oneOf('MEMER_SYNC', get('sync') ?? defaults.sync, ['auto', 'postgres', 'redis', 'off'] as const),
   };
+  // Read now, so that a broken manifest stops the start naming the setting (the server reads it again when it starts).
+  if (config.safelist !== null) {
+    try {
+      readSafelist(config.safelist);
+    } catch (err) {
+      throw new ConfigError('MEMER_SAFELIST', (err as Error).message);
+    }
+  }
+  if (config.sync === 'redis' && config.redisUrl === null) throw new ConfigError('MEMER_SYNC', 'redis needs REDIS_URL');
+  if (config.sync === 'postgres' && !/^postgres(ql)?:\/\//.test(config.databaseUrl)) throw new ConfigError('MEMER_SYNC', 'postgres needs a PostgreSQL DATABASE_URL');
   if (config.redisUrl !== null && !/^rediss?:\/\//.test(config.redisUrl)) throw new ConfigError('REDIS_URL', 'must start with redis:// or rediss://');
   for (const [rate, burst] of [['ratePerKey', 'burstPerKey'], ['ratePerAddress', 'burstPerAddress']] as const) {
     if (config[rate] > 0 && config[burst] < 1) throw new ConfigError(name(burst), `a bucket of 0 admits nothing while ${name(rate)} is ${config[rate]}`);

@@ -10,7 +10,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatasetError } from './errors.js';
-import { halfTable } from './float16.js';
+import { halfTable } from '../lib/float16.js';
 import { readNpy, writeNpy } from './npy.js';
 import { MODALITIES, type FeatureMatrix, type Modality } from './types.js';
 

@@ -7,7 +7,7 @@ import { open } from 'node:fs/promises';
 import { grow, trim } from './columns.js';
 import { CsvTokenizer, headerIndex, type CsvRecord } from './csv.js';
 import { CsvWriter } from './csv-writer.js';
-import { DatasetError } from './errors.js';
+import { cannotOpen, DatasetError } from './errors.js';
 import { ByteInterner } from './interner.js';
 import { recordTime } from './timestamps.js';
 import type { InteractionTable } from './types.js';
@@ -139,7 +139,7 @@ export async function* iterateInteractionsCsv(path: string, options: IterateOpti
   try {
     handle = await open(path, 'r');
   } catch (err) {
-    throw new DatasetError(path, 0, `cannot open: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw cannotOpen(path, err);
   }
   const batch = (): InteractionBatch => ({ rows: parser.take(), userIds: parser.users.ids, itemIds: parser.items.ids, signals: parser.signals.ids });
   try {

@@ -7,7 +7,7 @@
  */
 import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import { DatasetError, openDatasetFile } from './errors.js';
-import { floatsToHalves } from './float16.js';
+import { floatsToHalves } from '../lib/float16.js';
 
 export type NpyDtype = 'float32' | 'float16';
 

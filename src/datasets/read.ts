@@ -27,7 +27,8 @@ export async function readDataset(dir: string, options: Partial<ReadDatasetOptio
   const progress = (stage: string) => (o.onProgress ? (done: number, total: number) => o.onProgress?.(stage, done, total) : undefined);
   const itemsPath = join(dir, 'items.csv');
   const interactionsPath = join(dir, 'interactions.csv');
-  for (const p of [itemsPath, interactionsPath]) if (!existsSync(p)) throw new DatasetError(p, 0, 'missing (a dataset folder needs items.csv and interactions.csv)');
+  if (!existsSync(dir)) throw new DatasetError(dir, 0, 'no such folder', 'NOT_FOUND');
+  for (const p of [itemsPath, interactionsPath]) if (!existsSync(p)) throw new DatasetError(p, 0, 'missing (a dataset folder needs items.csv and interactions.csv)', 'NOT_FOUND');
 
   const { table: items, index } = await readItemsCsv(itemsPath, { onProgress: progress('items') });
   const users = new ByteInterner();

@@ -27,7 +27,7 @@ export async function importTikTok(src: string, out: string, options: { onProgre
   const sources = TIKTOK_SPLITS.map((s) => join(src, `${s}.csv`));
   const features = { visual: join(src, FEATURES.visual), audio: join(src, FEATURES.audio) };
   for (const path of [...sources, ...Object.values(features)]) {
-    if (!existsSync(path)) throw new DatasetError(path, 0, `missing (a TikTok folder has ${TIKTOK_SPLITS.map((s) => `${s}.csv`).join(', ')}, ${Object.values(FEATURES).join(', ')})`);
+    if (!existsSync(path)) throw new DatasetError(path, 0, `missing (a TikTok folder has ${TIKTOK_SPLITS.map((s) => `${s}.csv`).join(', ')}, ${Object.values(FEATURES).join(', ')})`, 'NOT_FOUND');
   }
   // One user_id,item_id table per split; row = item_id in both feature files (checked: ids < rows, equal row counts).
   const { dataset, source, sourceRows } = await readInteractionTables(sources, {

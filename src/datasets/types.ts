@@ -4,12 +4,10 @@
  * Items and users are referred to by dense indices (0..n-1); the string ids are kept alongside for output.
  */
 
-export type MediaType = 'video' | 'image';
-export const MEDIA_TYPES: readonly MediaType[] = ['video', 'image'];
+import type { MediaType, Modality } from '../lib/vocabulary.js';
 
-/** The content modalities of the paper (section 2.2) plus auxiliary features. */
-export type Modality = 'visual' | 'audio' | 'text' | 'aux';
-export const MODALITIES: readonly Modality[] = ['visual', 'audio', 'text', 'aux'];
+/** Media types and modalities are defined once, in src/lib/vocabulary.ts (the configuration reads them too). */
+export { MEDIA_TYPES, MODALITIES, type MediaType, type Modality } from '../lib/vocabulary.js';
 
 export interface ItemTable {
   ids: string[];

@@ -107,6 +107,24 @@ export class Services {
     return this.refreshing;
   }
 
+  private refreshingAgain: Promise<void> | null = null;
+
+  /**
+   * A refresh that starts after this call: for a change notification (sync/), whose row a refresh already in flight
+   * may have read past. Calls while one waits share it.
+   */
+  refreshAfterChange(): Promise<void> {
+    const running = this.refreshing;
+    if (!running) return this.refresh();
+    this.refreshingAgain ??= running
+      .catch(() => undefined)
+      .then(() => {
+        this.refreshingAgain = null;
+        return this.refresh();
+      });
+    return this.refreshingAgain;
+  }
+
   async close(): Promise<void> {
     // The exposure log first: its queued impressions need the database.
     await this.experiments.close();

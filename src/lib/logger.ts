@@ -1,5 +1,5 @@
 /** A small structured logger: one JSON line per event on stderr, filtered by level. */
-import type { LogLevel } from '../config/config.js';
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 const order: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 

@@ -4,7 +4,7 @@
  * upload shrinks from ~14 KB to ~6 KB (f16), and the server reads its body in 0.023 ms instead of 0.106 ms (JSON.parse
  * plus base64 decode, against JSON.parse of the number arrays; `memer bench serve` reports registerPost both ways). f16 is exact for us: features are stored as float16.
  */
-import { floatsToHalves, halvesToFloats } from '../datasets/float16.js';
+import { floatsToHalves, halvesToFloats } from './float16.js';
 import { bytesToHalves, bytesToVector, halvesToBytes, vectorToBytes } from './vectors.js';
 
 export type PackedWidth = 'f16' | 'f32';

@@ -19,12 +19,17 @@ import { migrate, type MigrateResult } from '../data/migrate.js';
 import { Services } from '../domain/services.js';
 import type { Context } from '../graphql/context.js';
 import type { Logger } from '../lib/logger.js';
+import { createChangeFeed, type ChangeFeed } from '../domain/sync/change-feed.js';
+import { readSafelist } from '../config/safelist.js';
 import { createApollo } from './apollo.js';
+import { RedisApqCache } from './apq-cache.js';
 import { beginDrain, listen, type Transport } from './http.js';
 import { InFlight } from './in-flight.js';
 import { Metrics } from './metrics.js';
 import { createRateLimiter, RedisRateLimiter } from './rate-limit.js';
 import { Readiness } from './readiness.js';
+import { Safelist } from './safelist.js';
+import { syncPlugin } from './sync-plugin.js';
 
 export interface RunningApp {
   url: string;
@@ -33,6 +38,8 @@ export interface RunningApp {
   migrations: MigrateResult;
   readiness: Readiness;
   metrics: Metrics;
+  /** The change feed to the other replicas (LISTEN/NOTIFY or Redis pub/sub); null: this replica only polls. */
+  feed: ChangeFeed | null;
   /** The graceful stop (see above); a second call shares the first. */
   stop(options?: StopOptions): Promise<StopResult>;
 }
@@ -67,14 +74,18 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
   readiness.hold('start', 'applying migrations');
   for (const [phase, reason] of Object.entries(options.hold ?? {})) readiness.hold(phase, reason);
   const limiter = createRateLimiter(config.redisUrl, logger);
-  const metrics = new Metrics(readiness, () => transport.app?.services ?? null, () => (limiter instanceof RedisRateLimiter ? limiter.fallbacks : 0));
-  const transport: Transport = { config, logger, readiness, limiter, metrics, app: null, inflight: new InFlight(), draining: false };
+  let feed: ChangeFeed | null = null;
+  const metrics = new Metrics(readiness, () => transport.app?.services ?? null, () => (limiter instanceof RedisRateLimiter ? limiter.fallbacks : 0), () => feed);
+  const safelist = config.safelist === null ? null : new Safelist(readSafelist(config.safelist));
+  const transport: Transport = { config, logger, readiness, limiter, metrics, app: null, inflight: new InFlight(), draining: false, safelist };
+  const apqCache = config.redisUrl ? new RedisApqCache(config.redisUrl, logger) : undefined;
   let server: Server;
   let url: string;
   try {
     ({ server, url } = await listen(transport, config.host, config.port));
   } catch (err) {
     await limiter.close();
+    await apqCache?.close();
     throw err;
   }
   const closeServer = async () => {
@@ -88,6 +99,8 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
   let timer: NodeJS.Timeout | undefined;
   // The periodic refresh in flight: a stop waits for it before the database closes.
   let refreshing: Promise<void> = Promise.resolve();
+  // The refresh a change notification started (awaited by a stop, as the periodic one).
+  let changeRefresh: Promise<void> = Promise.resolve();
   try {
     migrations = await migrate(config.databaseUrl);
     if (migrations.applied.length) logger.info('applied migrations', { provider: migrations.provider, applied: migrations.applied });
@@ -95,6 +108,12 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
     const db = await openDatabase(config.databaseUrl);
     await db.backgroundCheckpoints();
     services = new Services(db, config, logger);
+    // Listening before the models and indexes load: a change committed meanwhile is refreshed as soon as they exist.
+    const live = services;
+    feed = await createChangeFeed(config, logger, (kinds) => {
+      logger.debug('change notification', { kinds });
+      changeRefresh = live.refreshAfterChange().catch((err: unknown) => logger.error('refresh after a change notification failed', { error: (err as Error).message }));
+    });
     readiness.hold('start', 'loading the active models');
     await services.registry.sync();
     await services.widths.refresh();
@@ -106,16 +125,19 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
       refreshing = s.refresh().catch((err: unknown) => logger.error('refresh failed', { error: (err as Error).message }));
     }, config.refreshMs);
     timer.unref();
-    apollo = await createApollo(services, logger, metrics);
+    apollo = await createApollo(services, logger, { metrics, apqCache, plugins: feed ? [syncPlugin<Context>(feed)] : [] });
     transport.app = { apollo, services };
     readiness.attach(services);
     readiness.release('start');
   } catch (err) {
     clearInterval(timer);
     await closeServer();
+    await feed?.close();
+    await changeRefresh;
     await apollo?.stop();
     await services?.close();
     await limiter.close();
+    await apqCache?.close();
     throw err;
   }
   const started = { services, apollo, migrations };
@@ -133,10 +155,14 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
     server.closeAllConnections();
     await closed;
     if (!finished) await transport.inflight.settled(CUT_GRACE_MS);
+    // Pending notifications go out; none come in from here on.
+    await feed?.close();
     await refreshing;
+    await changeRefresh;
     await started.apollo.stop();
     await started.services.close();
     await limiter.close();
+    await apqCache?.close();
     return { inFlight, cut, ms: Math.round(performance.now() - t0) };
   };
   return {
@@ -144,6 +170,7 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
     ...started,
     readiness,
     metrics,
+    feed,
     stop(options = {}) {
       stopping ??= stop(options);
       return stopping;

@@ -4,6 +4,8 @@
  * finished, so probes can see it start; until then GraphQL answers NOT_READY (503). A GraphQL request is rate-limited
  * (rate-limit.ts) before its body is read. Every request gets an id (x-request-id, taken from the request when it
  * sends a sane one) and one log line; bodies, variables and keys are never logged.
+ * In safelist mode (safelist.ts) only registered operations reach Apollo. Apollo's automatic persisted queries (APQ)
+ * work through this layer as through Apollo's own (POST and GET; apq-cache.ts shares them between replicas).
  * Bodies are capped at MAX_BODY_BYTES (a registerPosts batch of 1000 posts with 2,048-d features is ~25 MB).
  * Every request is counted in `inflight` until its response is written; while the app drains (a graceful stop,
  * app.ts) responses carry `Connection: close`, so kept-alive clients reconnect elsewhere after their current request.
@@ -21,6 +23,7 @@ import type { Metrics, RequestInfo } from './metrics.js';
 import type { Bucket, RateLimiter } from './rate-limit.js';
 import type { InFlight } from './in-flight.js';
 import type { Readiness } from './readiness.js';
+import type { Safelist } from './safelist.js';
 
 export const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
@@ -36,6 +39,8 @@ export interface Transport {
   inflight: InFlight<ServerResponse>;
   /** A graceful stop has begun: no keep-alive from here on. */
   draining: boolean;
+  /** Safelist mode (MEMER_SAFELIST): only these operations run; null: any. */
+  safelist?: Safelist | null;
 }
 
 /** A graceful stop begins: every response from here on, those of the requests in flight included, closes its connection. */
@@ -166,8 +171,17 @@ export async function handle(t: Transport, req: IncomingMessage, res: ServerResp
       return send(res, 400, JSON.stringify({ errors: [{ message: 'request body is not valid JSON', extensions: { code: 'BAD_USER_INPUT' } }] }));
     }
   }
+  let query = search;
+  if (t.safelist) {
+    const listed = t.safelist.resolve(req.method ?? 'GET', body, search);
+    if (!listed.ok) {
+      info.outcome = ErrorCode.PERSISTED_QUERY_NOT_IN_LIST;
+      return refuse(req, res, 400, ErrorCode.PERSISTED_QUERY_NOT_IN_LIST, listed.message);
+    }
+    ({ body, search: query } = listed);
+  }
   const result = await apollo.executeHTTPGraphQLRequest({
-    httpGraphQLRequest: { method: req.method ?? 'GET', headers, search, body },
+    httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: query, body },
     context: async () => contextFor(services, auth, info),
   });
   for (const [k, v] of result.headers) res.setHeader(k, v);

@@ -6,6 +6,7 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Services } from '../domain/services.js';
+import type { ChangeFeed } from '../domain/sync/change-feed.js';
 import type { Readiness } from './readiness.js';
 
 const MAX_OPERATION_NAMES = 200;
@@ -33,7 +34,7 @@ export class Metrics {
   readonly rateLimited = new Counter({ name: 'memer_rate_limited_total', help: 'Requests refused by a rate limit (RATE_LIMITED), by client kind (key, address)', labelNames: ['client'], registers: [this.registry] });
   private readonly operationNames = new Set<string>();
 
-  constructor(readiness: Readiness, services: () => Services | null, rateLimitFallbacks: () => number) {
+  constructor(readiness: Readiness, services: () => Services | null, rateLimitFallbacks: () => number, feed: () => ChangeFeed | null = () => null) {
     collectDefaultMetrics({ register: this.registry });
     new Gauge({
       name: 'memer_ready',
@@ -74,6 +75,31 @@ export class Metrics {
       async collect() {
         const built = (await services()?.index.built()) ?? [];
         this.set(built.length ? (Date.now() - Math.min(...built.map((b) => b.watermark.getTime()))) / 1000 : 0);
+      },
+    });
+    new Gauge({
+      name: 'memer_sync_connected',
+      help: 'Whether the change feed to the other replicas is listening (1) or reconnecting (0), by transport (postgres, redis); absent when replicas only poll',
+      labelNames: ['transport'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        const f = feed();
+        if (f) this.set({ transport: f.transport }, f.connected ? 1 : 0);
+      },
+    });
+    new Counter({
+      name: 'memer_sync_notifications_total',
+      help: "Change notifications this replica sent (its uploads, activations, experiment changes) and received from the others (each one a refresh), and sends that failed",
+      labelNames: ['direction'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        const f = feed();
+        if (!f) return;
+        this.inc({ direction: 'sent' }, f.stats.sent);
+        this.inc({ direction: 'received' }, f.stats.received);
+        this.inc({ direction: 'failed' }, f.stats.sendFailures);
       },
     });
     new Gauge({

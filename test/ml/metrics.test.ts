@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { auc, bestF1, f1AtThreshold, logLoss, MetricError, relaImpr } from '../../src/ml/metrics.js';
-import { rng } from '../../src/ml/random.js';
+import { rng } from '../../src/lib/random.js';
 
 /** O(P N) definition of AUC, ties counted half. */
 function bruteAuc(s: number[], y: number[]): number {

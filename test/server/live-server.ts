@@ -43,7 +43,7 @@ const dims = (d: Partial<Record<string, number>>) =>
     .map(([m, n]) => `${m}=${n}`)
     .join(',');
 
-async function tinyVideoModel(seed: number, signal: string): Promise<Uint8Array> {
+export async function tinyVideoModel(seed: number, signal: string): Promise<Uint8Array> {
   const modalities: ModalitySpec[] = (['visual', 'audio', 'text'] as const).map((modality) => ({ modality, dim: TEST_FEATURES.video[modality]! }));
   const data = syntheticData({ modalities, items: 30, users: 10, samples: 120, embeddingDim: 4, seed });
   const config = memerConfig({ architecture: { modalities, embeddingDim: 4, semanticDim: 6, encoderHidden: 5, latentDim: 3, decoderHidden: 5 }, training: { seed, maxEpochs: 1, batchSize: 16, threads: 1 } });

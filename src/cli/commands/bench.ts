@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { CliError, ExitCode, type Command } from '../command.js';
-import { BenchArgError, machineInfo, type Bench } from '../../bench/harness.js';
+import { defineCommand } from '../errors.js';
+import { machineInfo, type Bench } from '../../bench/harness.js';
 
 const benchDir = new URL('../../bench/', import.meta.url);
 
@@ -12,7 +13,7 @@ function available(): string[] {
     .sort();
 }
 
-export const command: Command = {
+export const command: Command = defineCommand({
   get help() {
     return [
       'Usage: memer bench <name> [--json] [--set key=value ...]',
@@ -40,9 +41,7 @@ export const command: Command = {
     }
     const { bench } = (await import(new URL(`${name}.ts`, benchDir).href)) as { bench: Bench };
     const log = (line: string) => process.stderr.write(`${line}\n`);
-    const results = await bench.run(args, log).catch((err) => {
-      throw err instanceof BenchArgError ? new CliError(err.message, ExitCode.USAGE) : err;
-    });
+    const results = await bench.run(args, log);
     const report = { bench: name, machine: machineInfo(), results };
     if (values.json) console.log(JSON.stringify(report));
     else {
@@ -54,7 +53,7 @@ export const command: Command = {
     }
     return ExitCode.OK;
   },
-};
+});
 
 function fmt(x: number): string {
   return Math.abs(x) >= 100 ? Math.round(x).toLocaleString('en-US') : x.toPrecision(4);

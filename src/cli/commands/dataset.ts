@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { choice } from '../args.js';
 import { CliError, ExitCode, type Command } from '../command.js';
-import { DatasetError } from '../../datasets/errors.js';
+import { defineCommand } from '../errors.js';
 import { datasetInfo, formatInfo } from '../../datasets/info.js';
 import { importInteractionTable, type InteractionTableOptions, type TableImportSummary } from '../../datasets/interaction-table.js';
 import { importMovieLens, type MovieLensLayout } from '../../datasets/movielens/index.js';
@@ -22,7 +22,7 @@ const FLAGS: Record<Sub, readonly string[]> = {
   info: ['json'],
 };
 
-export const command: Command = {
+export const command: Command = defineCommand({
   help: [
     'Usage: memer dataset movielens SRC --out DIR [--layout auto|latest-small|100k] [--json]',
     '       memer dataset tiktok SRC --out DIR [--json]',
@@ -130,11 +130,10 @@ export const command: Command = {
       return ExitCode.OK;
     } catch (err) {
       progress.end();
-      if (err instanceof DatasetError) throw new CliError(err.message, ExitCode.BAD_INPUT);
       throw err;
     }
   },
-};
+});
 
 function summaryLine(s: TableImportSummary): string {
   const rows = Object.entries(s.interactions).map(([k, n]) => `${k} ${n}`).join(', ');

@@ -6,9 +6,10 @@ import { scratchDatabase } from '../../data/scratch-database.js';
 import type { Provider } from '../../data/provider.js';
 import { emitSchema } from '../../graphql/schema.js';
 import { CliError, ExitCode, type Command } from '../command.js';
+import { defineCommand } from '../errors.js';
 import { cliConfig } from '../context.js';
 
-export const command: Command = {
+export const command: Command = defineCommand({
   help: [
     'Usage: memer db migrate [--json]',
     '       memer db generate --name NAME [--postgres URL]',
@@ -49,7 +50,7 @@ export const command: Command = {
         throw new CliError(`expected migrate or generate\n\n${command.help}`, ExitCode.USAGE);
     }
   },
-};
+});
 
 function writeMigration(provider: Provider, name: string, sql: string): string {
   const dir = new URL(`${provider}/`, migrationsRoot);

@@ -1,12 +1,11 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { DatasetError } from '../../datasets/errors.js';
 import { readDataset } from '../../datasets/read.js';
-import { DEFAULT_EVALUATION_OPTIONS as E, EvaluationError, evaluateCvar, evaluateItemCold, evaluateTime, methodName, PROTOCOLS, renderReport, withHashedText, type EvaluationOptions, type EvaluationReport } from '../../ml/evaluation/index.js';
-import { FfmError } from '../../ml/ffm/errors.js';
+import { DEFAULT_EVALUATION_OPTIONS as E, evaluateCvar, evaluateItemCold, evaluateTime, methodName, PROTOCOLS, renderReport, withHashedText, type EvaluationOptions, type EvaluationReport } from '../../ml/evaluation/index.js';
 import { PRIOR_KINDS } from '../../ml/memer/config.js';
 import { DEFAULT_PIPELINE_OPTIONS as P, pipelineProgress, type PipelineOptions } from '../../ml/pipeline/index.js';
 import { choice, intAtLeast } from '../args.js';
 import { CliError, ExitCode, type Command } from '../command.js';
+import { defineCommand } from '../errors.js';
 
 function num(flag: string, text: string | undefined, integer = false): number | undefined {
   if (text === undefined) return undefined;
@@ -20,7 +19,7 @@ function nums(flag: string, text: string | undefined): number[] | undefined {
   return text?.split(',').map((x) => num(flag, x.trim())!);
 }
 
-export const command: Command = {
+export const command: Command = defineCommand({
   help: [
     'Usage: memer evaluate DIR [--json OUT] [--report OUT.html] [--protocol time|cvar|item-cold] [options]',
     '',
@@ -212,10 +211,6 @@ export const command: Command = {
       report = await run(ds, options, progress.onProgress);
       report.timings = { read, ...report.timings, total: (performance.now() - t0) / 1000 };
       if (hash !== undefined) report.parameters.hashText = hash;
-    } catch (err) {
-      if (err instanceof DatasetError || err instanceof EvaluationError) throw new CliError(err.message, ExitCode.BAD_INPUT);
-      if (err instanceof RangeError || (err instanceof FfmError && ['BAD_PARAM', 'UNKNOWN_SIGNAL', 'UNKNOWN_FIELD'].includes(err.code))) throw new CliError(err.message, ExitCode.USAGE);
-      throw err;
     } finally {
       progress.end();
     }
@@ -227,7 +222,7 @@ export const command: Command = {
     if (out !== '-') printTable(report);
     return ExitCode.OK;
   },
-};
+});
 
 /** Post ids of a held-out split file: one per line; blank lines, # comments and an item_id / post_id / id header skipped. */
 function heldOutIds(path: string): string[] {

@@ -5,11 +5,12 @@ import { experimentView, reportView, type ExperimentView, type ReportView } from
 import { renderReportHtml } from '../../domain/experiments/report-html.js';
 import { choice, intAtLeast } from '../args.js';
 import { CliError, ExitCode, type Command } from '../command.js';
+import { defineCommand } from '../errors.js';
 import { withServices } from '../context.js';
 
 const STATUSES: readonly ExperimentStatus[] = ['DRAFT', 'RUNNING', 'STOPPED'];
 
-export const command: Command = {
+export const command: Command = defineCommand({
   help: [
     'Usage: memer experiment create NAME --signal S --arm NAME:SOURCE[:SHARE] --arm ... [--window SECONDS]',
     '                               [--description TEXT] [--draft] [--json]',
@@ -95,7 +96,7 @@ export const command: Command = {
         throw new CliError(`expected create, start, stop, list or report\n\n${command.help}`, ExitCode.USAGE);
     }
   },
-};
+});
 
 /** NAME:SOURCE[:SHARE]; without any share, equal shares of all users. */
 export function parseArms(specs: readonly string[]): ArmInput[] {

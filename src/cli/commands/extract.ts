@@ -1,10 +1,11 @@
-import { DatasetError } from '../../datasets/errors.js';
+import { existsSync } from 'node:fs';
 import { ttyProgress } from '../../datasets/progress.js';
 import { MEDIA_TYPES, MODALITIES, type MediaType } from '../../datasets/types.js';
 import { DEFAULT_EXTRACT_OPTIONS as D, extractFeatures, type ExtractorModel } from '../../ml/extract/extract.js';
 import type { ProviderChoice } from '../../ml/onnx/runtime.js';
 import { choice, intAtLeast } from '../args.js';
 import { CliError, ExitCode, type Command } from '../command.js';
+import { defineCommand } from '../errors.js';
 import { cliConfig } from '../context.js';
 
 /** `--model video=a.onnx`, `--model image=b.onnx`, or `--model c.onnx` for every media type. */
@@ -18,7 +19,7 @@ function models(specs: string[]): ExtractorModel[] {
   });
 }
 
-export const command: Command = {
+export const command: Command = defineCommand({
   help: [
     'Usage: memer extract DIR --modality M --model [MEDIA=]FILE.onnx ... --inputs INPUTS [options] [--json]',
     '',
@@ -42,7 +43,7 @@ export const command: Command = {
     '  --threads N         onnxruntime intra-op threads (0: its default) [0]',
     '  --json              print the summary as one JSON object on stdout (progress on stderr on a TTY)',
     '',
-    'Exit codes: 2 bad usage, 3 a bad input file or model (the message names it).',
+    'Exit codes: 2 bad usage, 3 a bad input file or model (the message names it), 4 a file or folder not found.',
   ].join('\n'),
   options: {
     modality: { type: 'string' },
@@ -64,9 +65,13 @@ export const command: Command = {
     if (!inputs) throw new CliError('--inputs DIR is required', ExitCode.USAGE);
     const dtype = choice('dtype', s('dtype'), ['auto', 'float32', 'float16'] as const) ?? D.dtype;
     const provider = choice<ProviderChoice>('provider', s('provider'), ['auto', 'cpu', 'cuda']) ?? cliConfig().executionProvider;
+    const extractors = models((values.model as string[] | undefined) ?? []);
+    for (const [path, what] of [[dataset, 'folder'], [inputs, 'folder'], ...extractors.map((m) => [m.path, 'file'])]) {
+      if (!existsSync(path)) throw new CliError(`${path}: no such ${what}`, ExitCode.NOT_FOUND);
+    }
     const options = {
       dataset, modality, inputs, provider,
-      models: models((values.model as string[] | undefined) ?? []),
+      models: extractors,
       batch: intAtLeast('batch', s('batch'), 1) ?? D.batch,
       dtype,
       threads: intAtLeast('threads', s('threads'), 0) ?? D.threads,
@@ -87,9 +92,7 @@ export const command: Command = {
       return ExitCode.OK;
     } catch (err) {
       progress.end();
-      if (err instanceof DatasetError) throw new CliError(err.message, ExitCode.BAD_INPUT);
-      if (err instanceof RangeError) throw new CliError(err.message, ExitCode.USAGE);
       throw err;
     }
   },
-};
+});

@@ -1,10 +1,10 @@
-import { DatasetError } from '../../datasets/errors.js';
 import { ttyProgress } from '../../datasets/progress.js';
 import { importDataset } from '../../domain/imports/import.service.js';
 import { CliError, ExitCode, type Command } from '../command.js';
+import { defineCommand } from '../errors.js';
 import { withServices } from '../context.js';
 
-export const command: Command = {
+export const command: Command = defineCommand({
   help: [
     'Usage: memer import DIR [--json]',
     '',
@@ -39,8 +39,7 @@ export const command: Command = {
       return ExitCode.OK;
     } catch (err) {
       progress.end();
-      if (err instanceof DatasetError) throw new CliError(err.message, ExitCode.BAD_INPUT);
       throw err;
     }
   },
-};
+});

@@ -1,8 +1,9 @@
 import { parseScope } from '../../domain/keys/keys.service.js';
 import { CliError, ExitCode, type Command } from '../command.js';
+import { defineCommand } from '../errors.js';
 import { withServices } from '../context.js';
 
-export const command: Command = {
+export const command: Command = defineCommand({
   help: [
     'Usage: memer keys create --scope read|write|admin [--scope ...] [--name NAME] [--json]',
     '       memer keys list [--json]',
@@ -40,7 +41,7 @@ export const command: Command = {
         throw new CliError(`expected create, list or revoke\n\n${command.help}`, ExitCode.USAGE);
     }
   },
-};
+});
 
 function parseScopeOrExit(s: string) {
   try {

@@ -1,12 +1,13 @@
 import { providerOf } from '../../data/provider.js';
 import { createLogger, type Logger } from '../../lib/logger.js';
-import { prepareDemo, sampleQuery } from '../../server/demo.js';
+import { prepareDemo, sampleQuery } from '../../domain/demo/demo.js';
 import { startApp } from '../../server/app.js';
 import { dirname } from 'node:path';
 import { CliError, ExitCode, type Command } from '../command.js';
+import { defineCommand } from '../errors.js';
 import { cliConfig } from '../context.js';
 
-export const command: Command = {
+export const command: Command = defineCommand({
   help: [
     'Usage: memer serve [--port N] [--host H] [--demo]',
     '',
@@ -72,7 +73,7 @@ export const command: Command = {
     logger.info('stopped', { ...result });
     return ExitCode.OK;
   },
-};
+});
 
 interface StopSignals {
   /** The first SIGTERM / SIGINT received, or null. */

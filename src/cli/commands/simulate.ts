@@ -1,4 +1,5 @@
 import { CliError, ExitCode, type Command } from '../command.js';
+import { defineCommand } from '../errors.js';
 import { ttyProgress } from '../../datasets/progress.js';
 import { DEFAULT_SIMULATOR_OPTIONS as D, simulate, type SimulatorOverrides } from '../../datasets/simulator/index.js';
 import { PRESETS, type PresetName } from '../../datasets/simulator/presets.js';
@@ -20,7 +21,7 @@ function real(flag: string, text: string | undefined): number | undefined {
   return v;
 }
 
-export const command: Command = {
+export const command: Command = defineCommand({
   help: [
     'Usage: memer simulate --out DIR [--seed S] [--users N] [--posts N] [--days N] [--interactions N] [options] [--json]',
     '',
@@ -90,9 +91,6 @@ export const command: Command = {
     let summary;
     try {
       summary = await simulate(out, overrides, (stage, done, total) => progress.update(stage, done, total));
-    } catch (err) {
-      if (err instanceof RangeError) throw new CliError(err.message, ExitCode.USAGE);
-      throw err;
     } finally {
       progress.end();
     }
@@ -109,7 +107,7 @@ export const command: Command = {
     }
     return ExitCode.OK;
   },
-};
+});
 
 /** Drops undefined fields (flags not given), one level into nested objects, so the defaults apply. */
 function withoutUndefined(o: Record<string, unknown>): Record<string, unknown> {

@@ -3,9 +3,10 @@ import { activateVersion } from '../../domain/training/activation.js';
 import { trainOnDatabase } from '../../domain/training/train.service.js';
 import { choice, intAtLeast } from '../args.js';
 import { CliError, ExitCode, type Command } from '../command.js';
+import { defineCommand } from '../errors.js';
 import { withServices } from '../context.js';
 
-export const command: Command = {
+export const command: Command = defineCommand({
   help: [
     'Usage: memer train [--signal NAME ...] [--backbone hybrid|ffm] [--epochs N] [--search N] [--seed S] [--threads N] [--hash-text D] [--activate] [--json]',
     '       memer train --activate-version VERSION [--json]',
@@ -108,4 +109,4 @@ export const command: Command = {
     }
     return ExitCode.OK;
   },
-};
+});

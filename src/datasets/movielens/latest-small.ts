@@ -59,7 +59,7 @@ async function readRows(
   onRow: (r: CsvRecord, columns: Record<string, number>) => void,
   onProgress?: (done: number, total: number) => void,
 ): Promise<void> {
-  if (!existsSync(path)) throw new DatasetError(path, 0, 'missing (ml-latest-small layout needs movies.csv and ratings.csv)');
+  if (!existsSync(path)) throw new DatasetError(path, 0, 'missing (ml-latest-small layout needs movies.csv and ratings.csv)', 'NOT_FOUND');
   let columns: Record<string, number> | undefined;
   let fields = 0;
   await readCsvFile(path, (r) => {

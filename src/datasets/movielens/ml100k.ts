@@ -22,7 +22,7 @@ export async function import100k(src: string, out: string, options: Partial<Movi
   const progress = (stage: string) => (o.onProgress ? (done: number, total: number) => o.onProgress?.(stage, done, total) : undefined);
   const read = (name: string, delimiter: string, expected: number, onRow: (r: CsvRecord) => void) => {
     const path = join(src, name);
-    if (!existsSync(path)) throw new DatasetError(path, 0, 'missing (ml-100k layout needs u.data and u.item)');
+    if (!existsSync(path)) throw new DatasetError(path, 0, 'missing (ml-100k layout needs u.data and u.item)', 'NOT_FOUND');
     return readCsvFile(path, (r) => {
       if (r.count !== expected) r.fail(`expected ${expected} ${JSON.stringify(delimiter)}-separated fields, got ${r.count}`);
       onRow(r);

@@ -16,7 +16,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Rng } from '../../ml/random.js';
+import type { Rng } from '../../lib/random.js';
 import { autoFeatureDtype } from '../features.js';
 import { NpyWriter, type NpyDtype } from '../npy.js';
 import type { SimulatorOptions } from './options.js';

@@ -11,7 +11,7 @@
  *              play = w > tau_play, skip = w < tau_skip (neither in between)
  *   alpha, tau calibrated on a pilot sample so that the rates match SignalRates
  */
-import type { Rng } from '../../ml/random.js';
+import type { Rng } from '../../lib/random.js';
 import { CsvWriter } from '../csv-writer.js';
 import { INTERACTION_COLUMNS } from '../interactions.js';
 import { AliasTable, calibrateIntercept, logistic, quantile, searchPrefix, sigmoid } from './sampling.js';

@@ -1,5 +1,5 @@
 /** Discrete sampling helpers for the simulator: Zipf weights, Vose alias tables, prefix-sum search, stream seeds. */
-import { Rng } from '../../ml/random.js';
+import { Rng } from '../../lib/random.js';
 
 /** Zipf weights w_r = 1 / (r + 1)^s for ranks r = 0..n-1 (s = 0 is uniform). */
 export function zipfWeights(n: number, s: number): Float64Array {

@@ -10,7 +10,7 @@
  *   z_c      creator quality, N(0, 1); log followers = 6 + 1.5 z_c + 0.7 N(0, 1)
  *   e_p      exposure weight: exp(popularitySigma * N(0, 1) + 0.5 z_c + (t_p - t_last) / freshness)
  */
-import type { Rng } from '../../ml/random.js';
+import type { Rng } from '../../lib/random.js';
 import { AliasTable, zipfWeights } from './sampling.js';
 import type { SimulatorOptions } from './options.js';
 

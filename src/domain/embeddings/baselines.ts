@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import type { Prisma } from '../../data/db.js';
 import { bytesToVector } from '../../lib/vectors.js';
-import { Rng } from '../../ml/random.js';
+import { Rng } from '../../lib/random.js';
 
 export const DEFAULT_DIM = 32;
 

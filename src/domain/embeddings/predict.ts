@@ -2,7 +2,7 @@
  * MEMER prediction without a database (paper eq. 12): the vectors of posts under a set of active models, from their
  * features and views. MemerService reads those (or takes an upload's) and calls it.
  */
-import { halvesToFloats } from '../../datasets/float16.js';
+import { halvesToFloats } from '../../lib/float16.js';
 import type { Modality as DatasetModality } from '../../datasets/types.js';
 import { bytesToHalves, bytesToVector } from '../../lib/vectors.js';
 import type { PostFeatures } from '../../ml/memer/inference.js';

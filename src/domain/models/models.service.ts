@@ -7,7 +7,8 @@ export interface ModelRecord {
   kind: 'FFM' | 'MEMER';
   signal: string | null;
   mediaType: MediaType | null;
-  status: 'TRAINING' | 'READY' | 'FAILED' | 'RETIRED';
+  /** Always READY: a version is registered once its artefacts are written. */
+  status: 'READY';
   metrics: Record<string, unknown>;
   artefact: string;
   active: boolean;

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { defaults } from '../../config/config.js';
-import { halfToNumber, toHalf } from '../../datasets/float16.js';
+import { halfToNumber, toHalf } from '../../lib/float16.js';
 import { badInput, quote } from '../../errors.js';
 import { Halves, type FloatValues } from '../../lib/packed-floats.js';
 import { bytesOf } from '../../lib/vectors.js';

@@ -8,7 +8,7 @@
  */
 import type { Prisma } from '../../data/db.js';
 import { bytesToHalves } from '../../lib/vectors.js';
-import { floatsToHalves } from '../../datasets/float16.js';
+import { floatsToHalves } from '../../lib/float16.js';
 import type { FeatureDims } from '../../config/config.js';
 import { type Dataset, type FeatureMatrix, type MediaType, type Modality } from '../../datasets/types.js';
 import { modalityNames } from '../types.js';

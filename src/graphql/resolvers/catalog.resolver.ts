@@ -26,18 +26,7 @@ export class CatalogResolver {
     @Ctx() ctx: Context,
   ): Promise<MaturityCurve | null> {
     const signal = await ctx.loaders.signal(signalName);
-    const row = await ctx.services.db.prisma.maturityThreshold.findUnique({ where: { signalId_mediaType: { signalId: signal.key, mediaType } } });
-    if (!row) return null;
-    const curve = JSON.parse(row.curve) as { views?: number[]; distance?: (number | null)[]; count?: number[]; epsilon?: number };
-    return {
-      signal: signal.name,
-      mediaType,
-      threshold: row.threshold,
-      epsilon: curve.epsilon ?? null,
-      views: curve.views ?? [],
-      distance: curve.distance ?? [],
-      count: curve.count ?? [],
-      computedAt: row.computedAt,
-    };
+    const curve = await ctx.services.signals.maturityCurve(signal.key, mediaType);
+    return curve && { signal: signal.name, mediaType, ...curve };
   }
 }

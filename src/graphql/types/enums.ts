@@ -29,5 +29,6 @@ registerEnumType(SignalKind, { name: 'SignalKind' });
 export const ModelKind = { FFM: 'FFM', MEMER: 'MEMER' } as const;
 registerEnumType(ModelKind, { name: 'ModelKind' });
 
-export const ModelStatus = { TRAINING: 'TRAINING', READY: 'READY', FAILED: 'FAILED', RETIRED: 'RETIRED' } as const;
+/** Every registered version is READY (training registers a version once its artefacts are written); `active` says which serve. */
+export const ModelStatus = { READY: 'READY' } as const;
 registerEnumType(ModelStatus, { name: 'ModelStatus' });

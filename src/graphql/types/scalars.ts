@@ -7,7 +7,7 @@
  * binary vectors: smaller, and about 5x cheaper to read than the number array.
  */
 import { GraphQLError, GraphQLScalarType, Kind, type ValueNode } from 'graphql';
-import { halvesToFloats } from '../../datasets/float16.js';
+import { halvesToFloats } from '../../lib/float16.js';
 import { Halves, unpackVector, type FloatValues } from '../../lib/packed-floats.js';
 import { withoutFrames } from '../../errors.js';
 

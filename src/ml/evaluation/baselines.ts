@@ -14,7 +14,7 @@ import { postTagNames, type MemerModel } from '../pipeline/memer-model.js';
 import { postFeatureVectors } from '../pipeline/features.js';
 import { MemerEmbedder, type PostFeatures } from '../memer/inference.js';
 import type { OnnxRuntime } from '../onnx/runtime.js';
-import { Rng } from '../random.js';
+import { Rng } from '../../lib/random.js';
 
 export interface Averages {
   global: Float32Array;

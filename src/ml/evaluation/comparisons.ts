@@ -12,7 +12,7 @@
  *              rows or posts to say), which is reported but never counted as a win or a loss
  */
 import type { MediaType } from '../../datasets/types.js';
-import { Rng } from '../random.js';
+import { Rng } from '../../lib/random.js';
 import { gaucOf, pooledAuc, type ScoreOrder } from './ranking.js';
 import { postIndex, type EvalRows } from './scoring.js';
 import type { Method } from './types.js';

@@ -19,7 +19,7 @@ import { pipelineOptions } from '../pipeline/options.js';
 import { pipelineSummary } from '../pipeline/progress.js';
 import { interactionsOfItems, withInteractions } from '../pipeline/subset.js';
 import { trainPipeline, type PipelineEvent } from '../pipeline/train.js';
-import { Rng } from '../random.js';
+import { Rng } from '../../lib/random.js';
 import { EvaluationError, requireRows } from './errors.js';
 import { ColdReport } from './cold-group.js';
 import { groupParameters, thresholdReport } from './methods.js';

@@ -15,7 +15,7 @@ import type { Dataset } from '../../datasets/types.js';
 import { buildSignalRows, positivePairs, type NegativeSampling } from '../ffm/dataset.js';
 import { auc, f1AtThreshold, relaImpr } from '../metrics.js';
 import { rowPairs } from '../pipeline/memer-model.js';
-import { Rng } from '../random.js';
+import { Rng } from '../../lib/random.js';
 
 export interface EvalRows {
   length: number;

@@ -16,7 +16,7 @@ import type { Dataset } from '../../datasets/types.js';
 import { MEDIA_TYPES } from '../../datasets/types.js';
 import { OnnxRuntime } from '../onnx/runtime.js';
 import { normalisedFreq } from '../pipeline/memer-model.js';
-import { Rng } from '../random.js';
+import { Rng } from '../../lib/random.js';
 import { pipelineOptions } from '../pipeline/options.js';
 import { pipelineSummary } from '../pipeline/progress.js';
 import { withInteractions } from '../pipeline/subset.js';

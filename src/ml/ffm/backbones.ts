@@ -5,7 +5,7 @@
  */
 import type { Dataset, MediaType } from '../../datasets/types.js';
 import { MEDIA_TYPES } from '../../datasets/types.js';
-import { Rng } from '../random.js';
+import { Rng } from '../../lib/random.js';
 import { bytesPerRow } from './data.js';
 import { buildSignalRows, contextFields, selectInteractions, signalIndex, type NegativeSampling } from './dataset.js';
 import { embeddingAuc, ffmEmbeddings, type EmbeddingAuc, type FfmEmbeddings } from './embeddings.js';

@@ -15,7 +15,7 @@
  */
 import type { Dataset, MediaType } from '../../datasets/types.js';
 import { MEDIA_TYPES } from '../../datasets/types.js';
-import { Rng } from '../random.js';
+import { Rng } from '../../lib/random.js';
 import { FfmDataBuilder, featureSpace, type FeatureSpace, type FfmData, type FieldSpec } from './data.js';
 import { FfmError } from './errors.js';
 

@@ -24,7 +24,7 @@
  * Biases follow the latent blocks, from `biasBase` = numFeatures m 2k: b_0, G_0, then b_j, G_j for every feature j
  * (b_j at biasBase + 2 + 2j). Every kernel function takes biasBase (-1 = no biases).
  */
-import { Rng } from '../random.js';
+import { Rng } from '../../lib/random.js';
 
 /** The CSR columns the kernel reads (see FfmData in data.ts). */
 export interface KernelRows {

@@ -6,7 +6,7 @@
  *   w_{j,f}   latent vector (k floats) of feature j towards field f
  *   phi(x)    the logit; p(x) = 1 / (1 + exp(-phi(x)))
  */
-import { Rng } from '../random.js';
+import { Rng } from '../../lib/random.js';
 import { FfmError } from './errors.js';
 import type { FeatureSpace, FfmData } from './data.js';
 import { biasLength, biasOffset, featureStride, rowLogit } from './kernel.js';

@@ -9,7 +9,7 @@
  *   positives-only signals log only the y = 1 events (like a Video Play log); others log both labels
  */
 import type { Dataset } from '../../datasets/types.js';
-import { Rng } from '../random.js';
+import { Rng } from '../../lib/random.js';
 
 export interface SyntheticSignal {
   readonly name: string;

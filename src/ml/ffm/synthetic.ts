@@ -9,7 +9,7 @@
  *   b_h        planted hour bias, N(0, 0.5^2)
  *   skew       Zipf exponent of user and post popularity (0 = uniform)
  */
-import { Rng } from '../random.js';
+import { Rng } from '../../lib/random.js';
 import { featureSpace, type FfmData } from './data.js';
 
 export interface SyntheticOptions {

@@ -5,7 +5,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { spawnWorker } from '../../lib/workers.js';
-import { Rng } from '../random.js';
+import { Rng } from '../../lib/random.js';
 import { gatherRows, isShared, validateFfmData, type FfmData } from './data.js';
 import { FfmError } from './errors.js';
 import { epochBlockOrder, trainBlocks } from './kernel.js';

@@ -5,7 +5,7 @@
  *          user's rows: a ranking metric within each user, so per-user offsets (activity) do not count
  */
 import { auc } from '../metrics.js';
-import { Rng } from '../random.js';
+import { Rng } from '../../lib/random.js';
 
 export interface PairRows {
   length: number;

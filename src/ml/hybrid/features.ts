@@ -12,7 +12,7 @@
  */
 import { featurePresence, featureRow } from '../../datasets/features.js';
 import { MODALITIES, type Dataset, type Modality } from '../../datasets/types.js';
-import { Rng } from '../random.js';
+import { Rng } from '../../lib/random.js';
 import { principalDirections } from './pca.js';
 
 /** Rows used to fit the principal directions (a uniform sample of the training items beyond this). */

@@ -12,7 +12,7 @@
  *   P      user embeddings (users x d)
  *   G*     Adagrad accumulators of the squared gradients, one per parameter, starting at 1 (LightFM)
  */
-import { Rng } from '../random.js';
+import { Rng } from '../../lib/random.js';
 import type { ItemFeatures } from './features.js';
 
 export interface HybridParams {

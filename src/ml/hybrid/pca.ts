@@ -7,7 +7,7 @@
  * principal directions, whose eigenvalues are the variances along them. C is formed when D is small, else C q is
  * computed as X^T (X q).
  */
-import { Rng } from '../random.js';
+import { Rng } from '../../lib/random.js';
 
 export interface PrincipalDirections {
   k: number;

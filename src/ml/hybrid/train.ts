@@ -16,7 +16,7 @@
  * its negatives are the sampled ones.
  */
 import type { Dataset } from '../../datasets/types.js';
-import { Rng } from '../random.js';
+import { Rng } from '../../lib/random.js';
 import { perUserAuc, sampledRows, type PairRows } from './evaluate.js';
 import { denseFeatures, sparseFeatures, type DenseFeatures, type ItemFeatures } from './features.js';
 import { copyParams, hybridMfModel, initParams, itemVectors, scorePairs, type HybridMfModel, type HybridParams } from './model.js';

@@ -17,7 +17,7 @@
  *              its way left to go, i.e. it no longer moves)
  *   grid       n = 1, 2, 3, ... growing by 20% a step (n_{k+1} = max(n_k + 1, round(1.2 n_k))), so M is read to +-10%
  */
-import { Rng } from '../random.js';
+import { Rng } from '../../lib/random.js';
 import { findThreshold, type MaturityCurve } from './curve.js';
 
 export interface RefitOptions {

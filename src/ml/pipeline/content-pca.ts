@@ -12,7 +12,7 @@ import { featurePresence, featureRow } from '../../datasets/features.js';
 import type { Dataset, FeatureMatrix, Modality } from '../../datasets/types.js';
 import { principalDirections } from '../hybrid/pca.js';
 import type { ModalitySpec } from '../memer/config.js';
-import { Rng } from '../random.js';
+import { Rng } from '../../lib/random.js';
 import type { RidgeAffine } from './ridge.js';
 
 /** Rows the principal directions are computed from (a seeded sample of the fitting posts beyond it). */

@@ -23,7 +23,7 @@ import { exportInferenceModel, readMemerInfo, type MemerModelInfo } from '../mem
 import { DEFAULT_SEARCH_SPACE, randomSearch, type TrialRecord } from '../memer/search.js';
 import { trainMemer, type EpochRecord, type TrainProgress, type TrainingResult } from '../memer/trainer.js';
 import type { OnnxRuntime } from '../onnx/runtime.js';
-import { Rng } from '../random.js';
+import { Rng } from '../../lib/random.js';
 import { gatherItemFeatures } from './features.js';
 import type { PipelineOptions } from './options.js';
 import { reducedContent } from './content-pca.js';

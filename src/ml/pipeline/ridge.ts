@@ -25,7 +25,7 @@ import type { Dataset } from '../../datasets/types.js';
 import type { ModalitySpec } from '../memer/config.js';
 import { postFeatureVectors } from './features.js';
 import { cholesky, choleskySolve, gram, multiplyABt } from '../linalg.js';
-import { Rng } from '../random.js';
+import { Rng } from '../../lib/random.js';
 
 export interface RidgeFit {
   /** (features + 1) x d, row-major: rows 0..F-1 are W, row F is the intercept b. */

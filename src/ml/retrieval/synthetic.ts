@@ -15,7 +15,7 @@
  *   sigma    per-row norm scale, log-normal: exp(N(0, normSpread))
  *   noise    isotropic N(0, noise^2) added to each coordinate
  */
-import { Rng } from '../random.js';
+import { Rng } from '../../lib/random.js';
 
 export function randomVectors(n: number, dim: number, seed: number): Float32Array {
   const rng = new Rng(seed);

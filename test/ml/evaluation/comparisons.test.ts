@@ -8,7 +8,7 @@ import { pairedBootstrap, verdictOf } from '../../../src/ml/evaluation/compariso
 import { gaucOf, pooledAuc, scoreOrder } from '../../../src/ml/evaluation/ranking.js';
 import type { EvalRows } from '../../../src/ml/evaluation/scoring.js';
 import { auc } from '../../../src/ml/metrics.js';
-import { Rng } from '../../../src/ml/random.js';
+import { Rng } from '../../../src/lib/random.js';
 
 /** O(n^2) weighted AUC: every (positive, negative) pair, ties one half. */
 function bruteAuc(s: ArrayLike<number>, y: ArrayLike<number>, w: ArrayLike<number>): number {

@@ -144,13 +144,13 @@ test('memer evaluate --min-threshold and --maturity-compare reach the maturity e
   for (const [k, t] of Object.entries(r.thresholds)) assert.ok((t as { M: number }).M >= 25, `${k}: ${JSON.stringify(t)}`);
 });
 
-test('usage errors exit 2; a missing folder exits 3', async () => {
+test('usage errors exit 2; a missing folder exits 4 (not found, as in memer dataset info)', async () => {
   assert.equal(await main(['evaluate', join(dir, 'data'), '--maturity-compare', 'sideways']), 2);
   assert.equal(await main(['evaluate', join(dir, 'data'), '--min-threshold', '2.5']), 2);
   assert.equal(await main(['evaluate']), 2);
   assert.equal(await main(['evaluate', join(dir, 'data'), '--protocol', 'nope']), 2);
   assert.equal(await main(['evaluate', join(dir, 'data'), '--held-out', 'x']), 2);
-  assert.equal(await main(['evaluate', join(dir, 'missing')]), 3);
+  assert.equal(await main(['evaluate', join(dir, 'missing')]), 4);
   assert.ok(!existsSync(join(dir, 'missing')));
 });
 

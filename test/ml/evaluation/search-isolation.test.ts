@@ -13,7 +13,7 @@ import { readDataset } from '../../../src/datasets/read.js';
 import { simulate } from '../../../src/datasets/simulator/index.js';
 import type { Dataset } from '../../../src/datasets/types.js';
 import { evaluateItemCold, itemColdSplit } from '../../../src/ml/evaluation/index.js';
-import { Rng } from '../../../src/ml/random.js';
+import { Rng } from '../../../src/lib/random.js';
 
 let dir = '';
 let ds: Dataset;

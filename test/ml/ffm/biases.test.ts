@@ -14,7 +14,7 @@ import { ffmParams } from '../../../src/ml/ffm/params.js';
 import { trainFfm } from '../../../src/ml/ffm/train.js';
 import { trainBackbones } from '../../../src/ml/ffm/backbones.js';
 import { syntheticDataset } from '../../../src/ml/ffm/synthetic-dataset.js';
-import { Rng, rng } from '../../../src/ml/random.js';
+import { Rng, rng } from '../../../src/lib/random.js';
 
 /**
  * User x post rows with explicit labels: P(y = 1) = sigmoid(scale u . p + b_0 + b_u + b_p), post biases N(0, popSd^2)

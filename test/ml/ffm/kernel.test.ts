@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FfmDataBuilder, featureSpace, type FfmData } from '../../../src/ml/ffm/data.js';
 import { featureStride, rowGradient, rowLogit, softplus, trainSpan } from '../../../src/ml/ffm/kernel.js';
-import { rng } from '../../../src/ml/random.js';
+import { rng } from '../../../src/lib/random.js';
 
 const m = 3, k = 4;
 const space = featureSpace([{ name: 'user', size: 3 }, { name: 'post', size: 4 }, { name: 'tags', size: 5 }]);

@@ -9,7 +9,7 @@ import { hybridMfOptions } from '../../../src/ml/hybrid/options.js';
 import { principalDirections, symmetricEigen } from '../../../src/ml/hybrid/pca.js';
 import { trainHybridMf } from '../../../src/ml/hybrid/train.js';
 import { pairGradient, pairRegulariser, pairScratch, pairStep, sigmoid, softplus } from '../../../src/ml/hybrid/update.js';
-import { Rng } from '../../../src/ml/random.js';
+import { Rng } from '../../../src/lib/random.js';
 
 /** A dataset with the given tags per item, a float32 "visual" and a float16 "audio" matrix, and interactions. */
 function dataset(args: {

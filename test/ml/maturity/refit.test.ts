@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { refitCurve, refitGrid, type RefitInput } from '../../../src/ml/maturity/refit.js';
-import { Rng } from '../../../src/ml/random.js';
+import { Rng } from '../../../src/lib/random.js';
 
 function world(n0: number, seed: number): RefitInput {
   const rng = new Rng(seed);

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import type { Dataset, FeatureMatrix, Modality } from '../../../src/datasets/types.js';
 import type { ModalitySpec } from '../../../src/ml/memer/config.js';
 import { DEFAULT_LAMBDAS, fitRidge, ridgeAffine, ridgeEmbeddings, ridgeSolve } from '../../../src/ml/pipeline/ridge.js';
-import { Rng } from '../../../src/ml/random.js';
+import { Rng } from '../../../src/lib/random.js';
 import { reducedContent } from '../../../src/ml/pipeline/content-pca.js';
 
 const D = 32;

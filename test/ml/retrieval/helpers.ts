@@ -1,5 +1,5 @@
 /** Shared fixtures for the retrieval tests. */
-import { Rng } from '../../../src/ml/random.js';
+import { Rng } from '../../../src/lib/random.js';
 
 /** All rows sorted by score descending, then row ascending (float64 dot products, as topK accumulates). */
 export function bruteForce(matrix: Float32Array, n: number, dim: number, query: Float32Array, accept?: (r: number) => boolean): { rows: number[]; scores: number[] } {

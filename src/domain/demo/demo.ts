@@ -3,19 +3,21 @@
  * platform (seeded, every modality; docs/simulator.md), imports it without its newest posts, trains and activates the
  * models, then uploads those newest posts through registerPost's own path, so they are brand new: no view, a MEMER
  * embedding, recommendable. Later starts find the data and reuse it. Either way it returns a query to paste.
+ * A workflow over the services that `memer serve --demo` and `memer bench limits` run; the server only holds its
+ * readiness until the CLI releases it.
  */
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
-import { readDataset } from '../datasets/read.js';
-import { selectItems } from '../datasets/select.js';
-import { simulate } from '../datasets/simulator/index.js';
-import { writeDataset } from '../datasets/write.js';
-import { importDataset, itemAsPostInput, presenceOf } from '../domain/imports/import.service.js';
-import type { Services } from '../domain/services.js';
-import { activateVersion } from '../domain/training/activation.js';
-import { trainOnDatabase } from '../domain/training/train.service.js';
-import type { Logger } from '../lib/logger.js';
-import type { MediaType } from '../domain/types.js';
+import { readDataset } from '../../datasets/read.js';
+import { selectItems } from '../../datasets/select.js';
+import { simulate } from '../../datasets/simulator/index.js';
+import { writeDataset } from '../../datasets/write.js';
+import { importDataset, itemAsPostInput, presenceOf } from '../imports/import.service.js';
+import type { Services } from '../services.js';
+import { activateVersion } from '../training/activation.js';
+import { trainOnDatabase } from '../training/train.service.js';
+import type { Logger } from '../../lib/logger.js';
+import type { MediaType } from '../types.js';
 
 export const DEMO = Object.freeze({
   /** simulator seed: the same demo on every machine */

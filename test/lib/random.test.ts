@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Rng, rng } from '../../src/ml/random.js';
+import { Rng, rng } from '../../src/lib/random.js';
 
 test('xoshiro128** matches the reference sequence from state (1, 2, 3, 4)', () => {
   // Worked by hand from the reference C code: out = rotl(s1 * 5, 7) * 9, then the state update.

@@ -1,6 +1,6 @@
 /**
- * Seeded pseudo-random numbers for everything in the ML core that must be reproducible (weight init, shuffles,
- * negative sampling, synthetic data). Never use Math.random in model code.
+ * Seeded pseudo-random numbers for everything that must be reproducible (the ML core's weight init, shuffles and
+ * negative sampling; the simulator's synthetic data). Never use Math.random in model code.
  *
  * Glossary
  *   s0..s3   the 128-bit state of xoshiro128** (four uint32 words; never all zero)
