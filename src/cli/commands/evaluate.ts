@@ -247,4 +247,8 @@ function printTable(r: EvaluationReport): void {
     const iv = (x: typeof c) => `${f(x.diff, 3)} [${f(x.ci[0], 3)}, ${f(x.ci[1], 3)}] ${x.verdict ?? 'insufficient'}`;
     console.log(`${c.signal.padEnd(12)}${c.mediaType.padEnd(7)}${c.phase.padEnd(8)}vs ${c.baseline.padEnd(11)} GAUC ${iv(c).padEnd(34)} AUC ${auc ? iv(auc) : '-'}`);
   }
+  const fair = (r.fairness ?? []).filter((x) => x.tags > 0);
+  if (fair.length === 0) return;
+  console.log(`\nPer tag, MEMER - TAG_AVG GAUC (judged tags: enough rows; worse / better: interval below / above 0)`);
+  for (const x of fair) console.log(`${x.signal.padEnd(12)}${x.mediaType.padEnd(7)}tags ${x.tags}, judged ${x.judged}: worse ${x.worse}, better ${x.better}, spread (sd) ${f(x.spread, 3)}, range [${f(x.min, 3)}, ${f(x.max, 3)}]`);
 }

@@ -25,6 +25,7 @@ import type { Comparison } from './comparisons.js';
 import { ablationModels, groupOptions, groupParameters, hybridBaseline, methodEmbeddings, scoreMethods, type MethodEmbedding } from './methods.js';
 import { requireRows } from './errors.js';
 import { evalRows, type EvalRows } from './scoring.js';
+import { fairnessOf } from './fairness.js';
 import { evaluationOptions, type EvaluationOptions, type EvaluationReport, type ResultRow, type TagGain, type ThresholdReport } from './types.js';
 
 export const WARM_PHASES = ['warm-a', 'warm-b', 'warm-c'] as const;
@@ -157,6 +158,7 @@ export async function evaluateCvar(ds: Dataset, options: Partial<EvaluationOptio
     comparisons,
     baselines,
     perTag,
+    fairness: fairnessOf(perTag),
     parameters: { ...groupParameters(eo), H: eo.cvarH, n: eo.cvarN, warmupLr: eo.warmupLr, ablation: eo.ablation, pipeline: { ...base, trainItems: undefined } },
     timings,
   };

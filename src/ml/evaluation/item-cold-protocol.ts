@@ -24,6 +24,7 @@ import { EvaluationError, requireRows } from './errors.js';
 import { ColdReport } from './cold-group.js';
 import { groupParameters, thresholdReport } from './methods.js';
 import { evalRows } from './scoring.js';
+import { fairnessOf } from './fairness.js';
 import { evaluationOptions, type EvaluationOptions, type EvaluationReport, type ThresholdReport } from './types.js';
 
 /** 1 for the held-out posts: `coldItems` by id, or a seeded `fraction` of the posts that have an interaction. */
@@ -112,6 +113,7 @@ export async function evaluateItemCold(ds: Dataset, options: Partial<EvaluationO
     comparisons: report.comparisons,
     baselines: report.baselines,
     perTag: report.perTag,
+    fairness: fairnessOf(report.perTag),
     parameters: { ...groupParameters(eo), coldFraction: eo.coldFraction, heldOutSplit: eo.coldItems ? 'given' : 'seeded', ablation: eo.ablation, pipeline: { ...o, trainItems: undefined } },
     timings: { ffm: pipe.timings.ffm, maturity: pipe.timings.maturity, memer: pipe.timings.memer, ...report.timings, total: seconds(t0) },
   };

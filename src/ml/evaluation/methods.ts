@@ -7,6 +7,7 @@ import type { ModalitySpec } from '../memer/config.js';
 import type { OnnxRuntime } from '../onnx/runtime.js';
 import { trainMemerModel, type MemerModel } from '../pipeline/memer-model.js';
 import type { PipelineOptions } from '../pipeline/options.js';
+import { tagGauc } from './fairness.js';
 import { memerInput, type MediaModel, type SignalModel } from '../pipeline/train.js';
 import { trainHybridMf } from '../hybrid/index.js';
 import { fitRidge, ridgeEmbeddings, type RidgeFit } from '../pipeline/ridge.js';
@@ -168,7 +169,10 @@ export function scoreMethods(ds: Dataset, signal: string, mediaType: MediaType, 
       const v = metricsOf(scores[k], rows.label, t.rows).auc;
       if (Number.isFinite(v)) a[m.method] = v;
     });
-    perTag.push({ signal, mediaType, tag: t.tag, n: t.rows.length, auc: a });
+    const judged = list.map((m, k) => ({ method: m.method, k })).filter(({ method, k }) => method !== 'MEMER' || k === memerAll);
+    // Fewer resamples per tag than per group: the interval is for reading the spread, not a verdict on the group.
+    const tagged = tagGauc(rows, t.rows, scores, judged, memerAll, list.findIndex((m) => m.method === 'TAG_AVG'), { minRows: g.minRows, minPosts: g.minPosts, resamples: Math.min(g.resamples, 200), seed: g.seed });
+    perTag.push({ signal, mediaType, tag: t.tag, n: t.rows.length, auc: a, ...tagged });
   }
   return { results, perTag, comparisons };
 }

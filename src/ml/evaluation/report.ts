@@ -237,6 +237,12 @@ export function renderReport(report: EvaluationReport): string {
   if (report.perTag.length) {
     sections.push('<h2>Per-tag AUC (Figure 3: is the gain one category\'s?)</h2>');
     for (const svg of tagBars(report)) sections.push(`<div class="fig">${svg}</div>`);
+    const fair = (report.fairness ?? []).filter((x) => x.tags > 0);
+    const num = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : '–');
+    if (fair.length) {
+      const rows = fair.map((x) => `<tr><th class="m">${escapeXml(`${x.signal}/${x.mediaType}`)}</th><td>${x.tags}</td><td>${x.judged}</td><td>${x.worse}</td><td>${x.better}</td><td>${num(x.spread)}</td><td>${num(x.min)} .. ${num(x.max)}</td></tr>`);
+      sections.push(`<h3>Fairness: MEMER - TAG_AVG GAUC per tag (95% bootstrap over the tag's posts)</h3><table><thead><tr><th>signal/media</th><th>tags</th><th>judged</th><th>worse</th><th>better</th><th>spread (sd)</th><th>range</th></tr></thead><tbody>${rows.join('')}</tbody></table>`);
+    }
   }
   sections.push(baselinesTable(report.baselines ?? []));
   const th = Object.entries(report.thresholds).map(([k, t]) => `<tr><th class="m">${escapeXml(k)}</th><td>${t.M}</td><td>${escapeXml(t.source)}</td><td>${t.curveThreshold ?? '–'}</td><td>${t.trainPosts}</td><td>${t.maturePosts}</td><td>${t.testMaturePosts ?? '–'}</td></tr>`);

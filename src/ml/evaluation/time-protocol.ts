@@ -25,6 +25,7 @@ import { ColdReport } from './cold-group.js';
 import { groupParameters, thresholdReport } from './methods.js';
 import { noRowsError, requireRows } from './errors.js';
 import { evalRows } from './scoring.js';
+import { fairnessOf } from './fairness.js';
 import { evaluationOptions, type EvaluationOptions, type EvaluationReport, type ThresholdReport } from './types.js';
 
 export interface TimeSplit {
@@ -170,6 +171,7 @@ export async function evaluateTime(ds: Dataset, options: Partial<EvaluationOptio
     comparisons: report.comparisons,
     baselines: report.baselines,
     perTag: report.perTag,
+    fairness: fairnessOf(report.perTag),
     parameters: { ...groupParameters(eo), trainFraction: eo.trainFraction, splitOn: eo.splitOn, heldOutFraction: eo.heldOutFraction, heldOutBy: eo.heldOutBy, ablation: eo.ablation, coldFreq: eo.coldFreq, pipeline: { ...o, trainItems: undefined } },
     timings: { split: tSplit, ffm: pipe.timings.ffm, maturity: pipe.timings.maturity, memer: pipe.timings.memer, ...report.timings, total: seconds(t0) },
   };

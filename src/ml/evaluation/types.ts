@@ -1,7 +1,8 @@
 /** The evaluation's result shapes (what `memer evaluate --json` prints) and its options. */
 import type { MediaType, Modality } from '../../datasets/types.js';
 import type { PipelineOptions } from '../pipeline/options.js';
-import type { Comparison } from './comparisons.js';
+import type { Comparison, Verdict } from './comparisons.js';
+import type { FairnessRow } from './fairness.js';
 
 /** The paper's methods (Table 2), the mature reference, and two baselines a practitioner would pick instead. */
 export type Method = 'RANDOM' | 'GLOBAL_AVG' | 'TAG_AVG' | 'RIDGE' | 'HYBRID_MF' | 'MATURE' | 'MEMER';
@@ -48,6 +49,10 @@ export interface TagGain {
   n: number;
   /** AUC per method on the rows of posts with this tag (MEMER = all modalities). */
   auc: Partial<Record<Method, number>>;
+  /** GAUC per method on the same rows (fairness.ts) */
+  gauc: Partial<Record<Method, number>>;
+  /** MEMER - TAG_AVG GAUC on the tag's rows with a 95% bootstrap interval over its posts; null without both methods */
+  gain: { baseline: 'TAG_AVG'; diff: number; ci: [number, number]; verdict: Verdict | null } | null;
 }
 
 export interface ThresholdReport {
@@ -83,6 +88,8 @@ export interface EvaluationReport {
   /** What the strong baselines learnt: RIDGE's lambda per group, HYBRID_MF's training per signal. */
   baselines: Record<string, unknown>[];
   perTag: TagGain[];
+  /** Per group, the dispersion of the per-tag MEMER - TAG_AVG GAUC differences (fairness.ts); absent in older reports */
+  fairness?: FairnessRow[];
   parameters: Record<string, unknown>;
   timings: Record<string, number>;
 }

@@ -84,7 +84,7 @@ function synthetic(protocol: Protocol): EvaluationReport {
     results,
     comparisons,
     baselines: [{ key: 'like/video', method: 'RIDGE', lambda: 0.3, folds: 5, loss: NaN }, { signal: 'like', method: 'HYBRID_MF', epochs: 20, loss: 'warp', history: [0.5, 0.4] }],
-    perTag: [{ signal: 'like', mediaType: 'video', tag: 'cats', n: 400, auc: { TAG_AVG: 0.6, MEMER: 0.7 } }],
+    perTag: [{ signal: 'like', mediaType: 'video', tag: 'cats', n: 400, auc: { TAG_AVG: 0.6, MEMER: 0.7 }, gauc: { TAG_AVG: 0.58, MEMER: 0.66 }, gain: { baseline: 'TAG_AVG', diff: 0.08, ci: [0.02, 0.14], verdict: 'win' } }],
     parameters: { minRows: 1000, minPosts: 50, resamples: 200 },
     timings: { total: 12.3 },
   };
