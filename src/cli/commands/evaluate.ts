@@ -23,8 +23,9 @@ export const command: Command = defineCommand({
   help: [
     'Usage: memer evaluate DIR [--json OUT] [--report OUT.html] [--protocol time|cvar|item-cold] [options]',
     '',
-    'Reads a dataset folder (docs/datasets.md), trains the FFM backbone per signal, estimates M, trains MEMER on the',
-    'old training posts and scores every method on held-out interactions. Protocols and every number: docs/evaluation.md.',
+    'Reads a dataset folder (docs/datasets.md), trains the backbone per signal (hybrid by default, --backbone ffm for the',
+    'paper\'s), estimates M, trains MEMER on the training posts and scores every method on held-out interactions.',
+    'Protocols and every number: docs/evaluation.md.',
     '',
     'Options (defaults in brackets):',
     '  --json OUT            write the JSON report to OUT ("-" = stdout)',
