@@ -12,6 +12,7 @@ import type { Logger } from '../../lib/logger.js';
 import type { OnnxRuntime } from '../../ml/onnx/runtime.js';
 import { bytesToVector } from '../../lib/vectors.js';
 import { VectorStore, type VectorStoreOptions } from '../../ml/retrieval/vector-store.js';
+import { retireLater } from './retire.js';
 import { matureStamp, randomEmbedding, tagAverage, type BaselineCache } from '../embeddings/baselines.js';
 import { autoSource } from '../embeddings/source.js';
 import type { EmbeddingSource, MediaType } from '../types.js';
@@ -124,7 +125,7 @@ export class PostIndex {
           for (const [source, variant] of index.variants) {
             if (want.has(source)) continue;
             index.variants.delete(source);
-            void variant.dispose();
+            retireLater(() => variant.dispose());
           }
           for (const source of want) if (!index.variants.has(source)) this.addVariant(signalKey, index, source).ready.catch(() => undefined);
         },
@@ -262,8 +263,8 @@ export class PostIndex {
       if (stamp !== index.matureStamp) {
         const rebuilt = await this.build(signalKey, [...index.variants.keys()]);
         this.indexes.set(signalKey, Promise.resolve(rebuilt));
-        void index.store.dispose();
-        for (const variant of index.variants.values()) void variant.dispose();
+        retireLater(() => index.store.dispose());
+        for (const variant of index.variants.values()) retireLater(() => variant.dispose());
         this.logger.info('recommendation index rebuilt after a backbone change', { signal: signalKey, posts: rebuilt.store.size });
         continue;
       }
