@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { createRequire } from 'node:module';
+import { spawn, type ChildProcess } from 'node:child_process';
 
 /** One measured figure; `baseline` is the reference measured in the same run, `ratio` = value / baseline. */
 export interface BenchResult {
@@ -103,4 +104,43 @@ export async function cpuAvailability(rounds = 7): Promise<BenchResult[]> {
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
+}
+
+/** A `memer serve` child process of a benchmark and the URL it printed once ready. */
+export interface ServeChild {
+  url: string;
+  child: ChildProcess;
+}
+
+/**
+ * Starts `memer serve --port 0 [args]` with `env` over this process's environment, without REDIS_URL (a benchmark
+ * names its Redis itself) and with rate limits off (one load generator is one client: the service is measured, not its
+ * limits); resolves with its URL once it prints it (then /readyz answers 200).
+ */
+export async function startServeChild(env: Record<string, string>, args: readonly string[] = []): Promise<ServeChild> {
+  const base = { ...process.env };
+  delete base.REDIS_URL;
+  const bin = new URL('../../bin/memer.js', import.meta.url).pathname;
+  const child = spawn(process.execPath, [bin, 'serve', ...args, '--port', '0'], {
+    env: { ...base, MEMER_RATE_PER_KEY: '0', MEMER_RATE_PER_ADDRESS: '0', ...env, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (b: Buffer) => {
+      out += b.toString();
+      const m = /serving GraphQL at (\S+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`memer serve exited with ${code}: ${out}`)));
+  });
+  return { url, child };
+}
+
+/** SIGTERM (a graceful stop) and wait; no-op when the child has exited. */
+export async function stopServeChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
 }

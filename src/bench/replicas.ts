@@ -9,13 +9,12 @@
  *   refreshMs=2000 (the servers' poll)  pgAdmin=postgresql://postgres@127.0.0.1:5432/postgres
  *   redisUrl=redis://127.0.0.1:6379 (REDIS_URL when set)  transports=postgres,redis,off
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { scratchDatabase } from '../data/scratch-database.js';
-import { BenchArgError, percentile, positiveArg, withBaseline, type Bench, type BenchResult } from './harness.js';
+import { BenchArgError, percentile, positiveArg, startServeChild, stopServeChild, withBaseline, type Bench, type BenchResult } from './harness.js';
 import { openDatabase } from '../data/db.js';
 import { migrate } from '../data/migrate.js';
 import { KeysService } from '../domain/keys/keys.service.js';
@@ -50,35 +49,6 @@ export async function seedReplicas(url: string): Promise<{ writeKey: string; adm
   }
 }
 
-const bin = new URL('../../bin/memer.js', import.meta.url).pathname;
-
-interface Replica {
-  url: string;
-  child: ChildProcess;
-}
-
-async function startReplica(env: Record<string, string>): Promise<Replica> {
-  const base = { ...process.env };
-  delete base.REDIS_URL;
-  const child = spawn(process.execPath, [bin, 'serve', '--port', '0'], { env: { ...base, MEMER_RATE_PER_KEY: '0', MEMER_RATE_PER_ADDRESS: '0', ...env, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (b: Buffer) => {
-      out += b.toString();
-      const m = /serving GraphQL at (\S+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`memer serve exited with ${code}: ${out}`)));
-  });
-  return { url, child };
-}
-
-async function stopReplica(r: Replica): Promise<void> {
-  if (r.child.exitCode !== null) return;
-  const exited = new Promise((resolve) => r.child.once('exit', resolve));
-  r.child.kill('SIGTERM');
-  await exited;
-}
 
 async function graphql(url: string, query: string, variables: Record<string, unknown> = {}, key?: string): Promise<any> {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) }, body: JSON.stringify({ query, variables }) });
@@ -159,14 +129,14 @@ export const bench: Bench = {
         }
         const env = { DATABASE_URL: scratch.url, MEMER_MODEL_DIR: modelDir, MEMER_SYNC: transport, MEMER_REFRESH_MS: String(refreshMs), ...(transport === 'redis' ? { REDIS_URL: redisUrl } : {}) };
         log(`${transport}: starting two replicas...`);
-        const [a, b] = await Promise.all([startReplica(env), startReplica(env)]);
+        const [a, b] = await Promise.all([startServeChild(env), startServeChild(env)]);
         try {
           // Warm up both (connections, V8) before measuring.
           await measure(a.url, b.url, writeKey, `warm-${transport}`, { ...run, uploads: 5 }, () => undefined);
           log(`${transport}: ${run.uploads} uploads on A, B polled every ${run.pollMs} ms...`);
           figures.set(transport, await measure(a.url, b.url, writeKey, transport, run, log));
         } finally {
-          await Promise.all([stopReplica(a), stopReplica(b)]);
+          await Promise.all([stopServeChild(a.child), stopServeChild(b.child)]);
         }
       }
     } finally {

@@ -19,7 +19,6 @@
  *   mix=upload:1,interactions:2,recommendations:4,post:3 (weights)  uploadBatch=4  interactionBatch=20
  *   maxInFlight=256  timeoutMs=30000 (a request slower than this counts as an error)  activate=1 (0: no activation)
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,7 +28,7 @@ import { DEMO, prepareDemo } from '../domain/demo/demo.js';
 import { itemAsPostInput, presenceOf } from '../domain/imports/import.service.js';
 import { createLogger } from '../lib/logger.js';
 import { startApp } from '../server/app.js';
-import { BenchArgError, percentile, positiveArg, withBaseline, type Bench, type BenchResult } from './harness.js';
+import { BenchArgError, percentile, positiveArg, startServeChild, stopServeChild, withBaseline, type Bench, type BenchResult, type ServeChild } from './harness.js';
 import { HttpClient } from './http-client.js';
 
 export const OPERATIONS = ['upload', 'interactions', 'recommendations', 'post'] as const;
@@ -105,34 +104,6 @@ const RECOMMEND = 'query SoakRecommendations($u: ID!) { recommendations(userId: 
 const READ = 'query SoakPost($id: ID!) { post(id: $id) { id mediaType embedding(signal: "click") { source dim } } }';
 const ACTIVATE = 'mutation SoakActivate($v: String!) { activateModel(version: $v) { signal ffm memer maturePosts users memerPosts } }';
 
-const bin = new URL('../../bin/memer.js', import.meta.url).pathname;
-
-async function startServer(env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
-  const base = { ...process.env };
-  delete base.REDIS_URL;
-  const child = spawn(process.execPath, [bin, 'serve', '--host', '127.0.0.1', '--port', '0'], {
-    // The service, not its rate limits, is measured (the load generator is one client).
-    env: { ...base, MEMER_RATE_PER_KEY: '0', MEMER_RATE_PER_ADDRESS: '0', ...env, LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (b: Buffer) => {
-      out += b.toString();
-      const m = /serving GraphQL at (\S+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`memer serve exited with ${code}: ${out}`)));
-  });
-  return { url, child };
-}
-
-async function stopServer(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
-}
 
 /** Resident memory of a process from /proc (Linux), bytes; null elsewhere. */
 function procRss(pid: number): number | null {
@@ -177,7 +148,7 @@ export const bench: Bench = {
 
     const dir = mkdtempSync(join(tmpdir(), 'memer-bench-soak-'));
     const clients: HttpClient[] = [];
-    let server: { url: string; child: ChildProcess } | null = null;
+    let server: ServeChild | null = null;
     try {
       // 1. The demo platform, built in this process, and the keys; then a fresh server on the same files.
       const quiet = createLogger('warn');
@@ -212,7 +183,7 @@ export const bench: Bench = {
       }
       if (activate && !ffmVersion) throw new Error(`the demo has no active FFM version for ${DEMO.signal}`);
 
-      server = await startServer({ DATABASE_URL: databaseUrl, MEMER_MODEL_DIR: modelDir, MEMER_EXECUTION_PROVIDER: 'cpu' });
+      server = await startServeChild({ DATABASE_URL: databaseUrl, MEMER_MODEL_DIR: modelDir, MEMER_EXECUTION_PROVIDER: 'cpu' }, ['--host', '127.0.0.1']);
       const url = new URL(server.url);
       const pid = server.child.pid!;
       const client = new HttpClient('127.0.0.1', Number(url.port), url.pathname, { authorization: `Bearer ${key}` });
@@ -407,7 +378,7 @@ export const bench: Bench = {
       return results;
     } finally {
       for (const c of clients) c.close();
-      if (server) await stopServer(server.child);
+      if (server) await stopServeChild(server.child);
       rmSync(dir, { recursive: true, force: true });
     }
   },
