@@ -198,14 +198,15 @@ export async function trainPipeline(dataset: Dataset, options: Partial<PipelineO
         for (let i = 0; i < mature.length; i++) mature[i] = seen[i] && views[i] >= threshold.threshold ? 1 : 0;
         const specs = layout[mediaType] ?? [];
         const media: MediaModel = { mediaType, threshold, mature, seen, users, memer: null, memerSkipped: null };
-        const { items } = memerInput(model, media, o);
+        const input = memerInput(model, media, o);
+        const { items } = input;
         model.media[mediaType] = media;
         if (specs.length === 0) media.memerSkipped = `no content features for ${mediaType} posts`;
         else if (items.length < o.minMemerPosts) media.memerSkipped = `${items.length} ${o.memerPosts === 'all' ? 'training' : 'mature'} posts (< minMemerPosts ${o.minMemerPosts})`;
         if (media.memerSkipped) continue;
         t = now();
         media.memer = await trainMemerModel({
-          ds: dataset, signal, mediaType, ...memerInput(model, media, o), views, modalities: specs, posts, d, options: o, runtime,
+          ds: dataset, signal, mediaType, ...input, views, modalities: specs, posts, d, options: o, runtime,
           onProgress: (p) => onProgress?.({ stage: 'memer', signal, key: threshold.key, progress: p }),
           onEpoch: (r) => onProgress?.({ stage: 'memer', signal, key: threshold.key, epoch: r }),
         });
