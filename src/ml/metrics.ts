@@ -8,6 +8,8 @@
  *   AUC        P(s_pos > s_neg) + 1/2 P(s_pos = s_neg): the Mann-Whitney U statistic / (P N), ties counted half
  *   F1         2 precision recall / (precision + recall), with "predicted positive" meaning s_i >= threshold
  *   RelaImpr   (AUC_model - 0.5) / (AUC_mature - 0.5) * 100  (Yan et al. 2014, ref [18] of the paper)
+ *   GAUC       sum_u n_u AUC_u / sum_u n_u over the users with at least one positive and one negative row, n_u = the
+ *              user's rows: a ranking metric within each user, so per-user offsets (activity) do not count
  */
 
 export class MetricError extends Error {
@@ -129,3 +131,26 @@ export function logLoss(probabilities: Scores, labels: Labels, eps = 1e-12): num
   for (let i = 0; i < neg.length; i++) sum -= Math.log(1 - Math.min(1 - eps, Math.max(eps, neg[i])));
   return sum / (pos.length + neg.length);
 }
+
+/** GAUC (header) and the number of users it averages over; NaN when no user qualifies. */
+export function perUserAuc(users: Int32Array, scores: ArrayLike<number>, labels: Uint8Array): { gauc: number; users: number } {
+  const order = Int32Array.from({ length: users.length }, (_, k) => k).sort((a, b) => users[a] - users[b] || a - b);
+  let sum = 0;
+  let weight = 0;
+  let counted = 0;
+  for (let a = 0; a < order.length; ) {
+    let b = a;
+    while (b < order.length && users[order[b]] === users[order[a]]) b++;
+    let pos = 0;
+    for (let k = a; k < b; k++) pos += labels[order[k]];
+    if (pos > 0 && pos < b - a) {
+      const rows = order.subarray(a, b);
+      sum += (b - a) * auc(Float64Array.from(rows, (r) => scores[r]), Uint8Array.from(rows, (r) => labels[r]));
+      weight += b - a;
+      counted++;
+    }
+    a = b;
+  }
+  return { gauc: weight > 0 ? sum / weight : NaN, users: counted };
+}
+

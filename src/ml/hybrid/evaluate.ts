@@ -1,39 +1,17 @@
 /**
- * Cold-item rows and per-user AUC, for HYBRID_MF's epoch selection on held-out training items (and for tests/scripts).
- *
- *   GAUC = sum_u n_u AUC_u / sum_u n_u over the users with at least one positive and one negative row, n_u = the
- *          user's rows: a ranking metric within each user, so per-user offsets (activity) do not count
+ * Cold-item rows and per-user AUC (GAUC, defined in src/ml/metrics.ts, which the MEMER trainer's validation shares),
+ * for HYBRID_MF's epoch selection on held-out training items (and for tests/scripts).
  */
-import { auc } from '../metrics.js';
 import { Rng } from '../../lib/random.js';
+import { perUserAuc } from '../metrics.js';
+
+export { perUserAuc };
 
 export interface PairRows {
   length: number;
   user: Int32Array;
   item: Int32Array;
   label: Uint8Array;
-}
-
-/** GAUC (header) and the number of users it averages over; NaN when no user qualifies. */
-export function perUserAuc(users: Int32Array, scores: ArrayLike<number>, labels: Uint8Array): { gauc: number; users: number } {
-  const order = Int32Array.from({ length: users.length }, (_, k) => k).sort((a, b) => users[a] - users[b] || a - b);
-  let sum = 0;
-  let weight = 0;
-  let counted = 0;
-  for (let a = 0; a < order.length; ) {
-    let b = a;
-    while (b < order.length && users[order[b]] === users[order[a]]) b++;
-    let pos = 0;
-    for (let k = a; k < b; k++) pos += labels[order[k]];
-    if (pos > 0 && pos < b - a) {
-      const rows = order.subarray(a, b);
-      sum += (b - a) * auc(Float64Array.from(rows, (r) => scores[r]), Uint8Array.from(rows, (r) => labels[r]));
-      weight += b - a;
-      counted++;
-    }
-    a = b;
-  }
-  return { gauc: weight > 0 ? sum / weight : NaN, users: counted };
 }
 
 /**

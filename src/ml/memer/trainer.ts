@@ -16,7 +16,7 @@ import { SOFTMAX_BATCH, type MemerConfig } from './config.js';
 import { BatchAssembler, checkData, splitByItem, type MemerTrainingData } from './data.js';
 import { TrainingEngine, type StepMetrics } from './engine.js';
 import { modalityStats } from './features.js';
-import { auc } from '../metrics.js';
+import { auc, perUserAuc } from '../metrics.js';
 import { buildMemerGraph, type MemerGraph, type StatsByModality } from './model.js';
 import { fitPrior, itemTagColumns, linearPrior, type Prior } from './prior.js';
 
@@ -89,23 +89,9 @@ class Mean {
   }
 }
 
-/** GAUC: sum_u n_u AUC_u / sum_u n_u over the users with a positive and a negative sample (NaN when none). */
+/** GAUC of the validation scores (src/ml/metrics.ts perUserAuc). */
 export function groupedAuc(scores: Float32Array, labels: Uint8Array, users: Int32Array): number {
-  const order = Int32Array.from({ length: scores.length }, (_, i) => i).sort((a, b) => users[a] - users[b] || a - b);
-  let sum = 0;
-  let weight = 0;
-  for (let a = 0; a < order.length; ) {
-    let b = a;
-    while (b < order.length && users[order[b]] === users[order[a]]) b++;
-    const idx = order.subarray(a, b);
-    const v = auc(Float32Array.from(idx, (k) => scores[k]), Uint8Array.from(idx, (k) => labels[k]));
-    if (Number.isFinite(v)) {
-      sum += v * idx.length;
-      weight += idx.length;
-    }
-    a = b;
-  }
-  return weight > 0 ? sum / weight : NaN;
+  return perUserAuc(users, scores, labels).gauc;
 }
 
 async function scoreValidation(engine: TrainingEngine, assembler: BatchAssembler, order: Int32Array, freq: number | undefined): Promise<{ mean: StepMetrics; scores: Float32Array }> {
