@@ -8,12 +8,16 @@
  *   N       the conventional symbolic batch dimension
  *   helper  an op used by gradient graphs only (gemm with transposes, sign, expandAs, slice, unsqueeze, countRatio);
  *           helpers have no gradient rule and no reference kernel
+ *   inference op  an op of converted pretrained networks (conv, pooling, clip, transpose, reshape, pad, softmax,
+ *           leakyRelu; src/ml/extract/tfjs): NCHW like ONNX, emitted to ONNX only (no gradient, no reference kernel)
  */
 import {
   broadcastShapes,
   normaliseAxes,
   reducedShape,
   shapeToString,
+  staticSize,
+  spatialOutputDim,
   type Dim,
   type Shape,
 } from './shape.js';
@@ -23,9 +27,13 @@ export const DIFFERENTIABLE_OPS = [
   'softplus', 'abs', 'concat', 'reduceSum', 'reduceMean', 'identity',
 ] as const;
 export const HELPER_OPS = ['gemm', 'sign', 'expandAs', 'slice', 'unsqueeze', 'countRatio'] as const;
+export const INFERENCE_OPS = [
+  'conv', 'clip', 'leakyRelu', 'transpose', 'reshape', 'pad', 'averagePool', 'maxPool', 'globalAveragePool', 'softmax',
+] as const;
 export type DifferentiableOp = (typeof DIFFERENTIABLE_OPS)[number];
 export type HelperOp = (typeof HELPER_OPS)[number];
-export type OpName = DifferentiableOp | HelperOp;
+export type InferenceOp = (typeof INFERENCE_OPS)[number];
+export type OpName = DifferentiableOp | HelperOp | InferenceOp;
 
 export interface Attrs {
   /** concat / slice axis */
@@ -41,6 +49,30 @@ export interface Attrs {
   /** slice: [start, end) along axis */
   start?: number;
   end?: number;
+  /** conv / pools: per spatial axis (ONNX order: pads are all begins, then all ends) */
+  strides?: number[];
+  pads?: number[];
+  dilations?: number[];
+  kernelShape?: number[];
+  /** conv: channel groups (= input channels for a depthwise conv) */
+  group?: number;
+  /** clip bounds */
+  min?: number;
+  max?: number;
+  /** leakyRelu slope */
+  alpha?: number;
+  /** transpose permutation */
+  perm?: number[];
+  /** reshape target (ONNX semantics: 0 copies the input dim, -1 is inferred) */
+  shape?: number[];
+}
+
+/** Spatial geometry of a conv or pool over NCHW input; every list has one entry per spatial axis (pads: two). */
+export interface Window {
+  strides?: readonly number[];
+  /** [begin_0, begin_1, ..., end_0, end_1, ...] (default zeros) */
+  pads?: readonly number[];
+  dilations?: readonly number[];
 }
 
 export type ValueKind = 'input' | 'param' | 'const' | 'op';
@@ -278,6 +310,103 @@ export class Graph {
   /** Helper: g * size(small) / size(big), the ReduceMean gradient scale, computed at run time. */
   countRatio(g: Tensor, big: Tensor, small: Tensor, name?: string): Tensor {
     return this.node('countRatio', [g, big, small], {}, [...g.shape], name);
+  }
+
+  /** Output shape of a conv/pool over x [N, C, ...spatial] with `kernel` per spatial axis; spatial dims must be static. */
+  private windowShape(op: string, x: Tensor, channels: Dim, kernel: readonly number[], w: Window): { shape: Dim[]; attrs: Attrs } {
+    const spatial = x.shape.slice(2);
+    const k = kernel.length;
+    if (x.shape.length !== k + 2) throw new Error(`${op}: input ${shapeToString(x.shape)} is not [N, C, ${k} spatial dims]`);
+    const strides = [...(w.strides ?? kernel.map(() => 1))];
+    const dilations = [...(w.dilations ?? kernel.map(() => 1))];
+    const pads = [...(w.pads ?? new Array<number>(2 * k).fill(0))];
+    if (strides.length !== k || dilations.length !== k || pads.length !== 2 * k) throw new Error(`${op}: window lists do not match ${k} spatial axes`);
+    const out: Dim[] = [x.shape[0], channels];
+    spatial.forEach((d, i) => {
+      if (typeof d !== 'number') throw new Error(`${op}: spatial dim ${i} of ${shapeToString(x.shape)} must be static`);
+      const o = spatialOutputDim(d, kernel[i], strides[i], pads[i], pads[i + k], dilations[i]);
+      if (o < 1) throw new Error(`${op}: window ${kernel[i]} does not fit spatial dim ${d} (pads ${pads[i]}+${pads[i + k]})`);
+      out.push(o);
+    });
+    return { shape: out, attrs: { kernelShape: [...kernel], strides, pads, dilations } };
+  }
+
+  /** ONNX Conv: x [N, C, ...] * w [M, C/group, ...kernel] (+ b [M]). */
+  conv(x: Tensor, w: Tensor, b: Tensor | undefined, win: Window & { group?: number } = {}, name?: string): Tensor {
+    const group = win.group ?? 1;
+    const [m, cg, ...kernel] = w.shape;
+    if (typeof m !== 'number' || typeof cg !== 'number' || kernel.some((d) => typeof d !== 'number')) throw new Error('conv: weight shape must be static');
+    if (x.shape[1] !== cg * group || m % group !== 0) throw new Error(`conv: input ${shapeToString(x.shape)}, weight ${shapeToString(w.shape)}, group ${group}`);
+    if (b && (b.shape.length !== 1 || b.shape[0] !== m)) throw new Error(`conv: bias ${shapeToString(b.shape)} for ${m} output channels`);
+    const { shape, attrs } = this.windowShape('conv', x, m, kernel as number[], win);
+    return this.node('conv', b ? [x, w, b] : [x, w], { ...attrs, group }, shape, name);
+  }
+
+  /** Average pool (padding excluded from the count, as TensorFlow's SAME padding does) or max pool. */
+  pool(kind: 'averagePool' | 'maxPool', x: Tensor, kernel: readonly number[], win: Window = {}, name?: string): Tensor {
+    if (win.dilations && win.dilations.some((d) => d !== 1)) throw new Error(`${kind}: dilation is not supported`);
+    const { shape, attrs } = this.windowShape(kind, x, x.shape[1], kernel, { ...win, dilations: undefined });
+    delete attrs.dilations;
+    return this.node(kind, [x], attrs, shape, name);
+  }
+
+  /** Mean over every spatial axis, kept as size 1: [N, C, ...] -> [N, C, 1, ...]. */
+  globalAveragePool(x: Tensor, name?: string): Tensor {
+    if (x.shape.length < 3) throw new Error(`globalAveragePool: input ${shapeToString(x.shape)} has no spatial axes`);
+    return this.node('globalAveragePool', [x], {}, [x.shape[0], x.shape[1], ...x.shape.slice(2).map(() => 1)], name);
+  }
+
+  clip(x: Tensor, min: number, max: number, name?: string): Tensor {
+    if (!(min <= max)) throw new Error(`clip: min ${min} > max ${max}`);
+    return this.node('clip', [x], { min, max }, [...x.shape], name);
+  }
+
+  leakyRelu(x: Tensor, alpha: number, name?: string): Tensor {
+    return this.node('leakyRelu', [x], { alpha }, [...x.shape], name);
+  }
+
+  softmax(x: Tensor, axis = -1, name?: string): Tensor {
+    const [ax] = normaliseAxes([axis], x.shape.length);
+    return this.node('softmax', [x], { axis: ax }, [...x.shape], name);
+  }
+
+  transpose(x: Tensor, perm: readonly number[], name?: string): Tensor {
+    const rank = x.shape.length;
+    if (perm.length !== rank || [...perm].sort((a, b) => a - b).some((p, i) => p !== i)) throw new Error(`transpose: perm [${perm.join(', ')}] for rank ${rank}`);
+    return this.node('transpose', [x], { perm: [...perm] }, perm.map((p) => x.shape[p]), name);
+  }
+
+  /** ONNX Reshape: 0 copies the input dim at that position, one -1 takes what is left (static dims only). */
+  reshape(x: Tensor, target: readonly number[], name?: string): Tensor {
+    const out: Dim[] = target.map((d, i) => (d === 0 ? x.shape[i] : d));
+    const free = target.filter((d) => d === -1).length;
+    if (free > 1 || target.some((d, i) => d < -1 || (d === 0 && i >= x.shape.length))) throw new Error(`reshape: bad target [${target.join(', ')}]`);
+    // Dims copied by 0 cancel out of the count, so a symbolic batch dim may pass through.
+    const copied = new Set(target.flatMap((d, i) => (d === 0 ? [i] : [])));
+    const rest = x.shape.filter((_, i) => !copied.has(i));
+    const known = out.filter((d, i) => !copied.has(i) && d !== -1);
+    const inSize = staticSize(rest);
+    const outSize = staticSize(known);
+    if (inSize === undefined || outSize === undefined) throw new Error(`reshape: ${shapeToString(x.shape)} to [${target.join(', ')}] needs static dims`);
+    if (free) {
+      if (outSize === 0 || inSize % outSize !== 0) throw new Error(`reshape: ${shapeToString(x.shape)} to [${target.join(', ')}]`);
+      out[target.indexOf(-1)] = inSize / outSize;
+    } else if (inSize !== outSize) {
+      throw new Error(`reshape: ${shapeToString(x.shape)} to [${target.join(', ')}] changes the size`);
+    }
+    return this.node('reshape', [x], { shape: [...target] }, out, name);
+  }
+
+  /** Constant zero padding; `pads` is ONNX's [begin per axis..., end per axis...] over every axis. */
+  pad(x: Tensor, pads: readonly number[], name?: string): Tensor {
+    const rank = x.shape.length;
+    if (pads.length !== 2 * rank || pads.some((p) => p < 0 || !Number.isInteger(p))) throw new Error(`pad: pads [${pads.join(', ')}] for rank ${rank}`);
+    const shape = x.shape.map((d, i) => {
+      if (pads[i] === 0 && pads[i + rank] === 0) return d;
+      if (typeof d !== 'number') throw new Error(`pad: padded dim ${i} must be static`);
+      return d + pads[i] + pads[i + rank];
+    });
+    return this.node('pad', [x], { pads: [...pads] }, shape, name);
   }
 
   /** Node indices needed to compute `outputs`, in graph order. */

@@ -6,12 +6,13 @@
  */
 import onnxProto from 'onnx-proto';
 import type { Graph, Node } from './ir.js';
-import type { Dim } from './shape.js';
+import { samePadding, type Dim } from './shape.js';
 
 const { onnx } = onnxProto;
 type INodeProto = onnxProto.onnx.INodeProto;
 type ITensorProto = onnxProto.onnx.ITensorProto;
 type IValueInfoProto = onnxProto.onnx.IValueInfoProto;
+type IAttributeProto = onnxProto.onnx.IAttributeProto;
 
 export const ONNX_IR_VERSION = 8;
 export const ONNX_OPSET = 17;
@@ -95,6 +96,36 @@ class Emitter {
     return { name, type: onnx.AttributeProto.AttributeType.INTS, ints };
   }
 
+  /** kernel_shape, strides, pads and dilations of a conv node. */
+  private static window(n: Node) {
+    const a = n.attrs;
+    return [Emitter.intList('kernel_shape', a.kernelShape!), Emitter.intList('strides', a.strides!), Emitter.intList('pads', a.pads!), Emitter.intList('dilations', a.dilations!)];
+  }
+
+  /**
+   * kernel_shape, strides and padding of a pool node. onnxruntime's PadFusion merges a zero Pad into a following
+   * MaxPool or AveragePool unless the pool sets auto_pad, which is wrong for both (MaxPool pads with -inf, this
+   * AveragePool excludes padding from the mean). So a pool without pads says auto_pad VALID, and one whose pads are
+   * TensorFlow's SAME ones (the only padded pools the TF.js converters make) says SAME_UPPER; explicit pads remain
+   * for any other padding, and a zero Pad right before such a pool would be fused wrongly.
+   */
+  private poolWindow(n: Node) {
+    const a = n.attrs;
+    const out: IAttributeProto[] = [Emitter.intList('kernel_shape', a.kernelShape!), Emitter.intList('strides', a.strides!)];
+    const autoPad = (mode: string) => ({ name: 'auto_pad', type: onnx.AttributeProto.AttributeType.STRING, s: new TextEncoder().encode(mode) });
+    const pads = a.pads!;
+    if (pads.every((p) => p === 0)) return [...out, autoPad('VALID')];
+    const k = a.kernelShape!.length;
+    const spatial = this.g.values[n.inputs[0]].shape.slice(2);
+    const same = spatial.every((d, i) => {
+      if (typeof d !== 'number') return false;
+      const [b, e] = samePadding(d, a.kernelShape![i], a.strides![i]);
+      return pads[i] === b && pads[i + k] === e;
+    });
+    out.push(same ? autoPad('SAME_UPPER') : Emitter.intList('pads', pads));
+    return out;
+  }
+
   emit(n: Node): void {
     const name = (id: number) => this.g.values[id].name;
     const ins = n.inputs.map(name);
@@ -133,6 +164,27 @@ class Emitter {
         this.add('Div', [`${out}__fsmall`, `${out}__fbig`], `${out}__ratio`);
         return this.add('Mul', [ins[0], `${out}__ratio`], out);
       }
+      case 'conv':
+        return this.add('Conv', ins, out, [...Emitter.window(n), Emitter.int('group', n.attrs.group ?? 1)]);
+      case 'averagePool':
+        // count_include_pad 0: padded cells do not count, as in TensorFlow's SAME average pooling
+        return this.add('AveragePool', ins, out, [...this.poolWindow(n), Emitter.int('count_include_pad', 0)]);
+      case 'maxPool':
+        return this.add('MaxPool', ins, out, this.poolWindow(n));
+      case 'globalAveragePool':
+        return this.add('GlobalAveragePool', ins, out);
+      case 'clip':
+        return this.add('Clip', [ins[0], this.float(n.attrs.min!), this.float(n.attrs.max!)], out);
+      case 'leakyRelu':
+        return this.add('LeakyRelu', ins, out, [{ name: 'alpha', type: onnx.AttributeProto.AttributeType.FLOAT, f: n.attrs.alpha! }]);
+      case 'softmax':
+        return this.add('Softmax', ins, out, [Emitter.int('axis', n.attrs.axis!)]);
+      case 'transpose':
+        return this.add('Transpose', ins, out, [Emitter.intList('perm', n.attrs.perm!)]);
+      case 'reshape':
+        return this.add('Reshape', [ins[0], this.ints(n.attrs.shape!)], out);
+      case 'pad':
+        return this.add('Pad', [ins[0], this.ints(n.attrs.pads!), this.float(0)], out);
       default:
         throw new Error(`cannot emit op "${n.op}"`);
     }

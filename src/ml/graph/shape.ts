@@ -66,6 +66,22 @@ export function reducedShape(shape: Shape, axes: readonly number[], keepdims: bo
   return out;
 }
 
+/** Output length of a conv/pool window along one axis (ONNX/TensorFlow floor rule). */
+export function spatialOutputDim(size: number, kernel: number, stride: number, padBegin: number, padEnd: number, dilation = 1): number {
+  const span = (kernel - 1) * dilation + 1;
+  return Math.floor((size + padBegin + padEnd - span) / stride) + 1;
+}
+
+/**
+ * TensorFlow's SAME padding along one axis: the output has ceil(size / stride) positions, and the odd pixel of padding
+ * goes at the end (ONNX auto_pad SAME_UPPER).
+ */
+export function samePadding(size: number, kernel: number, stride: number, dilation = 1): [number, number] {
+  const span = (kernel - 1) * dilation + 1;
+  const total = Math.max((Math.ceil(size / stride) - 1) * stride + span - size, 0);
+  return [Math.floor(total / 2), total - Math.floor(total / 2)];
+}
+
 /** Product of the dims, or undefined when a dim is symbolic. */
 export function staticSize(shape: Shape): number | undefined {
   let n = 1;
