@@ -8,6 +8,7 @@
  * computed as X^T (X q).
  */
 import { Rng } from '../../lib/random.js';
+import { multiplyABt } from '../linalg.js';
 
 export interface PrincipalDirections {
   k: number;
@@ -131,23 +132,17 @@ export function principalDirections(x: Float32Array, m: number, D: number, k: nu
       }
     };
   } else {
-    const y = new Float64Array(l);
+    // Two blocked products instead of a pass over q per row (which streamed all of q from cache m times):
+    // Y = X q^T (m x l), then next = Y^T X / m, with X^T formed once so both read rows contiguously.
+    const xt = new Float32Array(D * m);
+    for (let r = 0; r < m; r++) for (let j = 0; j < D; j++) xt[j * m + r] = x[r * D + j];
+    const yt = new Float64Array(l * m);
     power = () => {
-      next.fill(0);
-      for (let r = 0; r < m; r++) {
-        const xr = r * D;
-        for (let c = 0; c < l; c++) {
-          const qc = c * D;
-          let s = 0;
-          for (let j = 0; j < D; j++) s += x[xr + j] * q[qc + j];
-          y[c] = s / Math.max(1, m);
-        }
-        for (let c = 0; c < l; c++) {
-          const w = y[c];
-          const qc = c * D;
-          for (let j = 0; j < D; j++) next[qc + j] += w * x[xr + j];
-        }
-      }
+      const y = multiplyABt(x, m, q, l, D);
+      for (let r = 0; r < m; r++) for (let c = 0; c < l; c++) yt[c * m + r] = y[r * l + c];
+      const prod = multiplyABt(yt, l, xt, D, m);
+      const inv = 1 / Math.max(1, m);
+      for (let i = 0; i < prod.length; i++) next[i] = prod[i] * inv;
     };
   }
   const iters = D <= GRAM_MAX_DIM ? 12 : 4;

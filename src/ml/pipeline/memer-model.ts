@@ -11,7 +11,7 @@
  *   samples        (user, post, label) of the signal's training interactions of the mature posts; signals logged as
  *                  positives only get sampled negatives (same user, another mature post, by popularity), as the FFM
  */
-import type { Dataset, MediaType } from '../../datasets/types.js';
+import { MEDIA_TYPES, type Dataset, type MediaType } from '../../datasets/types.js';
 import { fieldIndex, type FfmData } from '../ffm/data.js';
 import { buildSignalRows } from '../ffm/dataset.js';
 import { DEFAULT_ADAM } from '../graph/optimizer.js';
@@ -26,7 +26,7 @@ import type { OnnxRuntime } from '../onnx/runtime.js';
 import { Rng } from '../../lib/random.js';
 import { gatherItemFeatures } from './features.js';
 import type { PipelineOptions } from './options.js';
-import { reducedContent } from './content-pca.js';
+import { reducedContent, type ReducedContent } from './content-pca.js';
 import { fitRidge, ridgeAffine } from './ridge.js';
 
 /** Principal components per modality the linear prior regresses from. */
@@ -232,6 +232,32 @@ export async function trainMemerModel(input: MemerModelInput): Promise<MemerMode
  * (ridge.ts, λ chosen on a split of those posts) onto the backbone's content-only vectors when it has them (the hybrid:
  * the prior is then what the backbone itself would give a cold post), else onto the mature embeddings (RIDGE).
  */
+/**
+ * The principal directions depend on the features only, so one reduction per dataset, media type and modalities
+ * serves every signal's model and both of the trainer's prior fits (its training split, then all posts): fitted on
+ * the posts of the media type that have an interaction in the training log (never a held-out post, which has none).
+ */
+const reductions = new WeakMap<Dataset, Map<string, ReducedContent>>();
+
+function sharedReduction(input: MemerModelInput): ReducedContent {
+  const { ds, mediaType, modalities, options } = input;
+  let byKey = reductions.get(ds);
+  if (!byKey) reductions.set(ds, (byKey = new Map()));
+  const key = `${mediaType}|${modalities.map((m) => `${m.modality}:${m.dim}`).join(',')}|${options.seed}`;
+  let r = byKey.get(key);
+  if (!r) {
+    const media = MEDIA_TYPES.indexOf(mediaType);
+    const fitOn = new Uint8Array(ds.items.ids.length);
+    for (let i = 0; i < ds.interactions.length; i++) {
+      const item = ds.interactions.item[i];
+      if (ds.items.mediaType[item] === media) fitOn[item] = 1;
+    }
+    r = reducedContent(ds, modalities, fitOn, PRIOR_COMPONENTS, options.seed + 31);
+    byKey.set(key, r);
+  }
+  return r;
+}
+
 function linearPriorOf(input: MemerModelInput, local: Int32Array): LinearPrior {
   const from = new Uint8Array(input.ds.items.ids.length);
   // The content-only vectors are known for every post; mature embeddings only for the mature ones.
@@ -239,7 +265,7 @@ function linearPriorOf(input: MemerModelInput, local: Int32Array): LinearPrior {
   const target = input.contentPosts ?? input.posts;
   // On the top principal components of each modality (content-pca.ts): the same map class the hybrid's content
   // vectors live in, at a fraction of the cost of a ridge on thousands of raw columns.
-  const reduced = reducedContent(input.ds, input.modalities, from, PRIOR_COMPONENTS, input.options.seed + 31);
+  const reduced = sharedReduction(input);
   const fit = fitRidge(reduced.ds, target, input.d, from, reduced.specs, { seed: input.options.seed + 29 });
   const a = reduced.compose(ridgeAffine(fit, input.d), input.d);
   return {
