@@ -30,7 +30,7 @@ export const command: Command = defineCommand({
     '',
     'Options (defaults in brackets):',
     `  --out DIR               output folder (created; files of the same name are overwritten)`,
-    `  --preset NAME           start from a named platform: science (the science test's, docs/evaluation.md) [none]`,
+    `  --preset NAME           start from a named platform: science (the science test's), engaged (the default\n                          platform with boosted like/share/favorite rates; docs/evaluation.md) [none]`,
     `  --seed S                PRNG seed [${D.seed}]`,
     `  --users N               users [${D.users}]`,
     `  --posts N               posts, videos and images [${D.posts}]`,
