@@ -21,9 +21,11 @@ const LAYERS: Record<string, readonly string[] | '*'> = {
   bench: '*',
   // GraphQL turns requests into service calls: the services, never the database or the ML core directly.
   graphql: ['domain', ...SHARED],
-  domain: ['data', 'ml', 'datasets', 'generated', ...SHARED],
+  domain: ['data', 'ml', 'media', 'datasets', 'generated', ...SHARED],
   data: ['generated', ...SHARED],
-  ml: ['datasets', 'lib', 'errors'],
+  ml: ['datasets', 'media', 'lib', 'errors'],
+  // Raw media decoded to tensors (sharp, ffmpeg): no ML, no storage.
+  media: ['lib', 'errors'],
   datasets: ['lib', 'errors'],
   // Shared by all; config reads the vocabulary and log levels from lib.
   config: ['lib', 'errors'],
