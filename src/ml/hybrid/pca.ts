@@ -133,13 +133,11 @@ export function principalDirections(x: Float32Array, m: number, D: number, k: nu
     };
   } else {
     // Two blocked products instead of a pass over q per row (which streamed all of q from cache m times):
-    // Y = X q^T (m x l), then next = Y^T X / m, with X^T formed once so both read rows contiguously.
+    // Y^T = q X^T (l x m), then next = Y^T X / m, with X^T formed once so both read rows contiguously.
     const xt = new Float32Array(D * m);
     for (let r = 0; r < m; r++) for (let j = 0; j < D; j++) xt[j * m + r] = x[r * D + j];
-    const yt = new Float64Array(l * m);
     power = () => {
-      const y = multiplyABt(x, m, q, l, D);
-      for (let r = 0; r < m; r++) for (let c = 0; c < l; c++) yt[c * m + r] = y[r * l + c];
+      const yt = multiplyABt(q, l, x, m, D);
       const prod = multiplyABt(yt, l, xt, D, m);
       const inv = 1 / Math.max(1, m);
       for (let i = 0; i < prod.length; i++) next[i] = prod[i] * inv;

@@ -11,7 +11,7 @@
  *   samples        (user, post, label) of the signal's training interactions of the mature posts; signals logged as
  *                  positives only get sampled negatives (same user, another mature post, by popularity), as the FFM
  */
-import { MEDIA_TYPES, type Dataset, type MediaType } from '../../datasets/types.js';
+import type { Dataset, MediaType } from '../../datasets/types.js';
 import { fieldIndex, type FfmData } from '../ffm/data.js';
 import { buildSignalRows } from '../ffm/dataset.js';
 import { DEFAULT_ADAM } from '../graph/optimizer.js';
@@ -31,7 +31,7 @@ import { fitRidge, ridgeAffine } from './ridge.js';
 
 /** Principal components per modality the linear prior regresses from. */
 const PRIOR_COMPONENTS = 32;
-import { interactionsOfItems } from './subset.js';
+import { interactionsOfItems, itemMask } from './subset.js';
 
 export interface MemerModelMetrics {
   /** Validation AUC of S = p_rec . v_u on held-out mature posts (the trainer's item-level split), best epoch. */
@@ -228,11 +228,6 @@ export async function trainMemerModel(input: MemerModelInput): Promise<MemerMode
 }
 
 /**
- * MEMER's linear prior on the mature posts `local` (indices into input.items): a ridge regression of their content
- * (ridge.ts, λ chosen on a split of those posts) onto the backbone's content-only vectors when it has them (the hybrid:
- * the prior is then what the backbone itself would give a cold post), else onto the mature embeddings (RIDGE).
- */
-/**
  * The principal directions depend on the features only, so one reduction per dataset, media type and modalities
  * serves every signal's model and both of the trainer's prior fits (its training split, then all posts): fitted on
  * the posts of the media type that have an interaction in the training log (never a held-out post, which has none).
@@ -246,18 +241,19 @@ function sharedReduction(input: MemerModelInput): ReducedContent {
   const key = `${mediaType}|${modalities.map((m) => `${m.modality}:${m.dim}`).join(',')}|${options.seed}`;
   let r = byKey.get(key);
   if (!r) {
-    const media = MEDIA_TYPES.indexOf(mediaType);
-    const fitOn = new Uint8Array(ds.items.ids.length);
-    for (let i = 0; i < ds.interactions.length; i++) {
-      const item = ds.interactions.item[i];
-      if (ds.items.mediaType[item] === media) fitOn[item] = 1;
-    }
-    r = reducedContent(ds, modalities, fitOn, PRIOR_COMPONENTS, options.seed + 31);
+    const seen = new Uint8Array(ds.items.ids.length);
+    for (let i = 0; i < ds.interactions.length; i++) seen[ds.interactions.item[i]] = 1;
+    r = reducedContent(ds, modalities, itemMask(ds, mediaType, seen), PRIOR_COMPONENTS, options.seed + 31);
     byKey.set(key, r);
   }
   return r;
 }
 
+/**
+ * MEMER's linear prior on the mature posts `local` (indices into input.items): a ridge regression of their content
+ * (ridge.ts, λ chosen on a split of those posts) onto the backbone's content-only vectors when it has them (the hybrid:
+ * the prior is then what the backbone itself would give a cold post), else onto the mature embeddings (RIDGE).
+ */
 function linearPriorOf(input: MemerModelInput, local: Int32Array): LinearPrior {
   const from = new Uint8Array(input.ds.items.ids.length);
   // The content-only vectors are known for every post; mature embeddings only for the mature ones.
