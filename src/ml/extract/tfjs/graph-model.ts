@@ -7,7 +7,7 @@
  */
 import { Graph, type Tensor } from '../../graph/ir.js';
 import { TfjsConversionError, unsupportedConfig, unsupportedOp } from './errors.js';
-import { Layouts, Names, permute, type Value } from './layout.js';
+import { Layouts, Names, permute, type ConvertedGraph, type GraphCutOptions, type Value } from './layout.js';
 import { applyActivation, batchNormAffine, emitConv, windowPads, type Padding } from './tf-ops.js';
 import type { DecodedWeight, WeightData } from './weights.js';
 
@@ -26,19 +26,6 @@ interface TfAttr {
   type?: string;
   list?: { i?: (string | number)[]; s?: string[]; f?: number[] };
   shape?: { dim?: { size?: string | number }[]; unknownRank?: boolean };
-}
-
-export interface GraphModelGraph {
-  graph: Graph;
-  inputs: string[];
-  outputs: string[];
-}
-
-export interface GraphConvertOptions {
-  /** Node names to output (default: the nodes nothing else reads). */
-  outputs?: readonly string[];
-  inputShape?: readonly number[];
-  batchDim?: string;
 }
 
 const FORMAT = 'graph-model';
@@ -72,7 +59,7 @@ function parseInput(ref: string): { node: string; index: number } | undefined {
   return m ? { node: m[1], index: Number(m[2]) } : { node: ref, index: 0 };
 }
 
-export function graphModelToGraph(topology: Record<string, unknown>, weights: ReadonlyMap<string, DecodedWeight>, opts: GraphConvertOptions = {}): GraphModelGraph {
+export function graphModelToGraph(topology: Record<string, unknown>, weights: ReadonlyMap<string, DecodedWeight>, opts: GraphCutOptions = {}): ConvertedGraph {
   if (!Array.isArray(topology.node)) throw bad('the topology has no node list');
   const nodes = new Map<string, TfNode>();
   for (const n of topology.node as TfNode[]) {

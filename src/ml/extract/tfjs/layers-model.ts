@@ -9,7 +9,7 @@
  */
 import { Graph, type Tensor } from '../../graph/ir.js';
 import { TfjsConversionError, unsupportedConfig, unsupportedOp } from './errors.js';
-import { Layouts, Names, type Value } from './layout.js';
+import { Layouts, Names, type ConvertedGraph, type GraphCutOptions, type Value } from './layout.js';
 import { applyActivation, batchNormAffine, emitConv, foldAffine, windowPads, type Padding } from './tf-ops.js';
 import type { DecodedWeight } from './weights.js';
 
@@ -18,21 +18,6 @@ interface KerasLayer {
   class_name: string;
   config: Record<string, unknown>;
   inbound_nodes?: unknown;
-}
-
-export interface LayersGraph {
-  graph: Graph;
-  inputs: string[];
-  outputs: string[];
-}
-
-export interface LayersConvertOptions {
-  /** Layer names to output (default: the model's outputs). */
-  outputs?: readonly string[];
-  /** The input's dims after the batch axis, for a model that leaves them open (null). */
-  inputShape?: readonly number[];
-  /** The symbolic batch dim of the ONNX input (default 'N'). */
-  batchDim?: string;
 }
 
 const FORMAT = 'layers-model';
@@ -165,7 +150,7 @@ function order(topo: Topology, outputs: readonly string[]): KerasLayer[] {
   return out;
 }
 
-export function layersModelToGraph(topology: Record<string, unknown>, weights: ReadonlyMap<string, DecodedWeight>, opts: LayersConvertOptions = {}): LayersGraph {
+export function layersModelToGraph(topology: Record<string, unknown>, weights: ReadonlyMap<string, DecodedWeight>, opts: GraphCutOptions = {}): ConvertedGraph {
   const topo = parseTopology(topology);
   const outputs = [...(opts.outputs ?? topo.modelOutputs)];
   for (const o of outputs) {

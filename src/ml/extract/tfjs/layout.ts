@@ -7,6 +7,23 @@ import type { Graph, Tensor } from '../../graph/ir.js';
 import type { Dim } from '../../graph/shape.js';
 
 /** A converted tensor: `nchw` says it holds the channels-first transpose of the TensorFlow (rank-4, NHWC) tensor. */
+/** What either converter (layers-model.ts, graph-model.ts) returns: the graph and its input and output names. */
+export interface ConvertedGraph {
+  graph: Graph;
+  inputs: string[];
+  outputs: string[];
+}
+
+/** Options both converters take. */
+export interface GraphCutOptions {
+  /** Layer or node names to output (default: the model's outputs, or the nodes nothing else reads). */
+  outputs?: readonly string[];
+  /** The input's dims after the batch axis, for a model that leaves them open (null). */
+  inputShape?: readonly number[];
+  /** The symbolic batch dim of the ONNX input (default 'N'). */
+  batchDim?: string;
+}
+
 export interface Value {
   t: Tensor;
   nchw: boolean;
