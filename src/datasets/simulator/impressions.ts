@@ -74,7 +74,7 @@ class Slots {
 }
 
 /** Scores of one (user, post) pair: block dots combined per behaviour, plus the post bias. */
-class Scorer {
+export class Scorer {
   private readonly d = new Float64Array(4);
 
   constructor(private readonly world: World, private readonly o: SimulatorOptions) {}
@@ -98,6 +98,27 @@ class Scorer {
     out[2] = combine(w.share);
     out[3] = combine(w.favorite);
     out[4] = combine(w.watch) - 0.5 * (this.world.posts.logDuration[post] - LOG30);
+  }
+}
+
+/**
+ * Draws the outcome of one impression of post p to user u into out[0..6), in SIGNALS order (1 happened, 0 not):
+ * click, then like/share/favorite only after a click, then for videos the watch score's video_play or skip (both 0
+ * for images). The one place the ground truth decides behaviour: the log (writeImpressions) and the online replay
+ * (domain/experiments/replay.ts) draw through it, in this order of random numbers.
+ */
+export function drawOutcome(world: World, scorer: Scorer, cal: Calibration, u: number, p: number, rng: Rng, out: Uint8Array, scores = new Float64Array(5)): void {
+  scorer.score(u, p, scores);
+  const click = rng.next() < sigmoid(cal.click + scores[0]) ? 1 : 0;
+  out[0] = click;
+  out[1] = click && rng.next() < sigmoid(cal.like + scores[1]) ? 1 : 0;
+  out[2] = click && rng.next() < sigmoid(cal.share + scores[2]) ? 1 : 0;
+  out[3] = click && rng.next() < sigmoid(cal.favorite + scores[3]) ? 1 : 0;
+  out[4] = out[5] = 0;
+  if (world.posts.media[p] === 0) {
+    const score = scores[4] + logistic(rng);
+    out[4] = score > cal.playThreshold ? 1 : 0;
+    out[5] = score < cal.skipThreshold ? 1 : 0;
   }
 }
 
@@ -175,7 +196,8 @@ export function writeImpressions(
     counts[s].rows++;
     counts[s].positives += label;
   };
-  const out = new Float64Array(5);
+  const scores = new Float64Array(5);
+  const got = new Uint8Array(SIGNALS.length);
   const a = slots.starts.length;
   let times = new Float64Array(0);
   for (let slot = 0; slot < a; slot++) {
@@ -185,22 +207,14 @@ export function writeImpressions(
     const sorted = times.subarray(0, n).sort();
     for (let i = 0; i < n; i++) {
       const [u, p] = samplePair(world, users, slots, slot, rng);
-      scorer.score(u, p, out);
+      drawOutcome(world, scorer, cal, u, p, rng, got, scores);
       const t = sorted[i];
-      const click = rng.next() < sigmoid(cal.click + out[0]) ? 1 : 0;
-      if (all || click) emit(u, p, 0, t, click);
-      if (click) {
-        if (rng.next() < sigmoid(cal.like + out[1])) emit(u, p, 1, t, 1);
-        if (rng.next() < sigmoid(cal.share + out[2])) emit(u, p, 2, t, 1);
-        if (rng.next() < sigmoid(cal.favorite + out[3])) emit(u, p, 3, t, 1);
-      }
+      if (all || got[0]) emit(u, p, 0, t, got[0]);
+      for (let s = 1; s <= 3; s++) if (got[s]) emit(u, p, s, t, 1);
       if (world.posts.media[p] === 0) {
         stats.videoImpressions++;
-        const score = out[4] + logistic(rng);
-        const play = score > cal.playThreshold ? 1 : 0;
-        const skip = score < cal.skipThreshold ? 1 : 0;
-        if (all || play) emit(u, p, 4, t, play);
-        if (all || skip) emit(u, p, 5, t, skip);
+        if (all || got[4]) emit(u, p, 4, t, got[4]);
+        if (all || got[5]) emit(u, p, 5, t, got[5]);
       }
     }
     stats.impressions += n;

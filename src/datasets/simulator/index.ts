@@ -10,12 +10,14 @@ import { writeNpy } from '../npy.js';
 import { formatIso } from '../timestamps.js';
 import { MEDIA_TYPES } from '../types.js';
 import { AUX_COLUMNS, writeFeatures } from './features.js';
-import { SIGNALS, SIGNAL_BLOCK_WEIGHTS, calibrate, writeImpressions, type Calibration, type ImpressionStats } from './impressions.js';
+import { SIGNALS, SIGNAL_BLOCK_WEIGHTS, writeImpressions, type Calibration, type ImpressionStats } from './impressions.js';
 import { resolveOptions, type SimulatorOptions, type SimulatorOverrides } from './options.js';
+import { GroundTruth, simulatedIds } from './ground-truth.js';
 import { streamRng } from './sampling.js';
-import { buildWorld, type World } from './world.js';
+import type { World } from './world.js';
 
 export { SIGNALS } from './impressions.js';
+export { GroundTruth, simulatedIds } from './ground-truth.js';
 export { resolveOptions, DEFAULT_SIMULATOR_OPTIONS } from './options.js';
 export type { SimulatorOptions, SimulatorOverrides } from './options.js';
 
@@ -39,8 +41,7 @@ type Signal6 = (typeof SIGNALS)[number];
 export type SimulationStage = 'world' | 'features' | 'impressions';
 
 function idBytes(prefix: string, n: number): { ids: string[]; bytes: Uint8Array[] } {
-  const width = String(n).length;
-  const ids = Array.from({ length: n }, (_, i) => `${prefix}${String(i + 1).padStart(width, '0')}`);
+  const ids = simulatedIds(prefix, n);
   return { ids, bytes: ids.map((s) => Buffer.from(s)) };
 }
 
@@ -48,7 +49,8 @@ export async function simulate(out: string, overrides: SimulatorOverrides = {}, 
   const t0 = performance.now();
   const o = resolveOptions(overrides);
   mkdirSync(out, { recursive: true });
-  const world = buildWorld(o, streamRng(o.seed, 'world'));
+  const truth = new GroundTruth(o);
+  const { world, calibration: cal } = truth;
   onProgress?.('world', 1, 1);
   const posts = idBytes('p', world.posts.n);
   const users = idBytes('u', world.users.n);
@@ -68,7 +70,6 @@ export async function simulate(out: string, overrides: SimulatorOverrides = {}, 
   uw.close();
 
   const dtype = writeFeatures(out, world, o, streamRng(o.seed, 'features'), (d, t) => onProgress?.('features', d, t));
-  const cal = calibrate(world, o, streamRng(o.seed, 'calibration'));
   const stats = writeImpressions(join(out, 'interactions.csv'), world, o, cal, streamRng(o.seed, 'impressions'), { users: users.bytes, posts: posts.bytes }, (d, t) => onProgress?.('impressions', d, t));
 
   const ps = stats.perSignal;

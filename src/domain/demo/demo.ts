@@ -10,12 +10,14 @@ import { join } from 'node:path';
 import { rmSync } from 'node:fs';
 import { readDataset } from '../../datasets/read.js';
 import { selectItems } from '../../datasets/select.js';
-import { simulate } from '../../datasets/simulator/index.js';
+import { simulate, type SimulatorOverrides } from '../../datasets/simulator/index.js';
+import type { Dataset } from '../../datasets/types.js';
 import { writeDataset } from '../../datasets/write.js';
 import { importDataset, itemAsPostInput, presenceOf } from '../imports/import.service.js';
 import type { Services } from '../services.js';
 import { activateVersion } from '../training/activation.js';
-import { trainOnDatabase } from '../training/train.service.js';
+import { trainOnDatabase, type TrainOptions, type TrainSummary } from '../training/train.service.js';
+import type { PostInput } from '../posts/post.validation.js';
 import type { Logger } from '../../lib/logger.js';
 import type { MediaType } from '../types.js';
 
@@ -41,33 +43,72 @@ export async function prepareDemo(services: Services, dataDir: string, logger: L
   const { prisma } = services.db;
   if ((await prisma.post.count()) > 0) return { created: false, ...(await sampleUser(services)) };
   const t0 = performance.now();
-  const f = services.config.features;
-  const simDir = join(dataDir, 'demo-platform');
+  // The widths this installation takes (a new one: its built-in extractors'), so that raw media uploads fit the demo's models.
+  const f = services.widths.current().features;
   say(`Creating the demo platform (${DEMO.posts} posts, ${DEMO.users} users, ~${DEMO.interactions / 1000}k interactions; once, about a minute or two)...`);
-  await simulate(simDir, {
-    seed: DEMO.seed,
-    users: DEMO.users,
-    posts: DEMO.posts,
-    interactions: DEMO.interactions,
-    dims: { videoVisual: f.video.visual ?? 0, imageVisual: f.image.visual ?? 0, audio: f.video.audio ?? 0, text: f.video.text ?? f.image.text ?? 0 },
-    writeLatent: false,
-  });
-  const ds = await readDataset(simDir);
+  const { dataset, held } = await simulatedPlatform(
+    services,
+    join(dataDir, 'demo-platform'),
+    {
+      seed: DEMO.seed,
+      users: DEMO.users,
+      posts: DEMO.posts,
+      interactions: DEMO.interactions,
+      dims: { videoVisual: f.video.visual ?? 0, imageVisual: f.image.visual ?? 0, audio: f.video.audio ?? 0, text: f.video.text ?? f.image.text ?? 0 },
+      writeLatent: false,
+    },
+    DEMO.newPosts,
+    { seed: DEMO.seed },
+    say,
+  );
+  say(`  uploading ${held.length} brand-new posts...`);
+  const present = presenceOf(dataset);
+  await services.uploads.register(held.map((i) => brandNewPost(services, dataset, i, present)));
+  logger.info('demo platform ready', { seconds: Math.round((performance.now() - t0) / 1000) });
+  return { created: true, ...(await sampleUser(services)) };
+}
+
+export interface SimulatedPlatform {
+  dataset: Dataset;
+  /** Dataset indices of the posts held out of the import, oldest first: brand new to the trained models. */
+  held: number[];
+  trained: TrainSummary;
+}
+
+/**
+ * Simulates a platform into `dir`, imports it without its `holdOut` newest posts, then trains and activates the models
+ * as `memer train --activate` does. The demo uploads the held-out posts at once; the experiment replay
+ * (experiments/replay.ts) round by round.
+ */
+export async function simulatedPlatform(
+  services: Services,
+  dir: string,
+  simulator: SimulatorOverrides,
+  holdOut: number,
+  train: TrainOptions,
+  say: (line: string) => void,
+  onTrainProgress?: Parameters<typeof trainOnDatabase>[2],
+): Promise<SimulatedPlatform> {
+  await simulate(dir, simulator);
+  const ds = await readDataset(dir);
   const order = Array.from(ds.items.createdAt.keys()).sort((a, b) => ds.items.createdAt[b] - ds.items.createdAt[a]);
-  const held = new Set(order.slice(0, DEMO.newPosts));
-  const keep = Uint8Array.from(ds.items.ids, (_, i) => (held.has(i) ? 0 : 1));
-  const importDir = join(dataDir, 'demo-import');
+  const held = order.slice(0, holdOut).reverse();
+  const heldSet = new Set(held);
+  const keep = Uint8Array.from(ds.items.ids, (_, i) => (heldSet.has(i) ? 0 : 1));
+  const importDir = `${dir}-import`;
   await writeDataset(importDir, selectItems(ds, keep));
   const imported = await importDataset(services.db, services.config, importDir);
   rmSync(importDir, { recursive: true, force: true });
   say(`  imported ${imported.posts.created} posts and ${imported.interactions} interactions; training...`);
-  const trained = await trainOnDatabase(services, { seed: DEMO.seed });
+  const trained = await trainOnDatabase(services, train, onTrainProgress);
   for (const v of trained.versions.filter((x) => x.kind === 'FFM')) await activateVersion(services, v.version);
-  say(`  trained and activated ${trained.versions.length} model versions (${trained.run}); uploading ${held.size} brand-new posts...`);
-  const present = presenceOf(ds);
-  await services.uploads.register([...held].map((i) => ({ ...itemAsPostInput(ds, i, services.widths.current(), present), createdAt: new Date() })));
-  logger.info('demo platform ready', { seconds: Math.round((performance.now() - t0) / 1000) });
-  return { created: true, ...(await sampleUser(services)) };
+  say(`  trained and activated ${trained.versions.length} model versions (${trained.run})`);
+  return { dataset: ds, held, trained };
+}
+
+/** Item i of the platform as an upload happening now, with its content features (registerPost's input). */
+export function brandNewPost(services: Services, ds: Dataset, i: number, present: ReturnType<typeof presenceOf>): PostInput {
+  return { ...itemAsPostInput(ds, i, services.widths.current(), present), createdAt: new Date() };
 }
 
 /** Arguments of the sample recommendations query. */
