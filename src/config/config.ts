@@ -11,6 +11,31 @@ import { readSafelist } from './safelist.js';
 export type ExecutionProvider = 'cpu' | 'cuda' | 'auto';
 export type { LogLevel } from '../lib/logger.js';
 export type ReadAccess = 'open' | 'key';
+/** Content extractors for raw media (docs/content-pipeline.md): memer's built-in ones, or none (uploads carry vectors). */
+export type Extractors = 'builtin' | 'off';
+
+/** The per-file limits of src/media (MediaLimits); a limit not set keeps src/media/limits.ts's default. */
+export type MediaLimitSettings = Partial<Record<'maxBytes' | 'maxPixels' | 'maxVideoSeconds' | 'maxFrames' | 'timeoutMs', number>>;
+
+/**
+ * Raw media uploads (registerPost's `media`, `memer extract --media`): what one file may cost, how it is sampled, and how
+ * many are extracted at once. Audio-only files are not accepted, so their own limit is the video's. In the JSON file
+ * they are `media: { maxBytes, ..., fps, concurrency, ocr }`.
+ */
+export interface MediaSettings {
+  /**
+   * Bytes per file, pixels of an image or video frame (as declared), seconds of video, frames kept per video (a longer
+   * video is sampled more sparsely), wall-clock ms to decode one file.
+   */
+  limits: MediaLimitSettings;
+  /** Video frames sampled per second (paper 2.2: averaged per second, then over the video). */
+  fps: number;
+  /** Extractions (decode + models) at once per process; each holds up to maxFrames decoded frames (602 KB each). */
+  concurrency: number;
+  /** Read text in images and video frames (tesseract) for the text feature; only used with a text model. */
+  ocr: boolean;
+}
+
 /** Expected feature dimension per modality; a modality absent from the map is not accepted for that media type. */
 export type FeatureDims = Partial<Record<Modality, number>>;
 
@@ -97,6 +122,15 @@ export interface Config {
    * database), `auto` (redis when REDIS_URL is set, else postgres on a PostgreSQL database, else none), `off`.
    */
   sync: SyncMode;
+  /** `builtin`: raw media are accepted and turned into features by memer's extractors; `off`: media are refused. */
+  extractors: Extractors;
+  /**
+   * The installation's text model (a memer subword model, src/ml/extract/text-model.ts) that embeds a post's text and
+   * the text read from its media; null: `<modelDir>/text-model.onnx` when that file exists, else no text feature from
+   * media.
+   */
+  textModel: string | null;
+  media: MediaSettings;
 }
 
 export type SyncMode = 'auto' | 'postgres' | 'redis' | 'off';
@@ -150,6 +184,16 @@ export const defaults: Readonly<Config> = Object.freeze({
   shutdownMs: 10_000,
   safelist: null,
   sync: 'auto',
+  extractors: 'builtin',
+  textModel: null,
+  media: {
+    limits: {},
+    fps: 1,
+    // Two: one extraction's decode (ffmpeg, libvips) overlaps the other's models, and the decoded frames of two videos
+    // at the limits stay under ~750 MB.
+    concurrency: 2,
+    ocr: true,
+  },
 });
 
 export class ConfigError extends Error {
@@ -196,6 +240,16 @@ export const envNames = {
   MEMER_SHUTDOWN_MS: 'shutdownMs',
   MEMER_SAFELIST: 'safelist',
   MEMER_SYNC: 'sync',
+  MEMER_EXTRACTORS: 'extractors',
+  MEMER_TEXT_MODEL: 'textModel',
+  MEMER_MEDIA_MAX_BYTES: 'media.maxBytes',
+  MEMER_MEDIA_MAX_PIXELS: 'media.maxPixels',
+  MEMER_MEDIA_MAX_SECONDS: 'media.maxVideoSeconds',
+  MEMER_MEDIA_MAX_FRAMES: 'media.maxFrames',
+  MEMER_MEDIA_TIMEOUT_MS: 'media.timeoutMs',
+  MEMER_MEDIA_FPS: 'media.fps',
+  MEMER_MEDIA_CONCURRENCY: 'media.concurrency',
+  MEMER_MEDIA_OCR: 'media.ocr',
 } as const;
 
 const MODALITY_NAMES: readonly Modality[] = ['visual', 'audio', 'text', 'aux'];
@@ -233,6 +287,31 @@ function bool(setting: string, value: unknown): boolean {
 
 type Raw = Record<string, unknown>;
 
+function mediaSettings(get: (key: string) => unknown, name: (key: string) => string): MediaSettings {
+  const d = defaults.media;
+  const int = (k: keyof MediaLimitSettings | 'concurrency') => {
+    const v = get(`media.${k}`);
+    return v === undefined ? undefined : positiveInt(name(`media.${k}`), v);
+  };
+  const limits: MediaLimitSettings = {};
+  for (const k of ['maxBytes', 'maxPixels', 'maxVideoSeconds', 'maxFrames', 'timeoutMs'] as const) {
+    const v = int(k);
+    if (v !== undefined) limits[k] = v;
+  }
+  const rawFps = get('media.fps');
+  const fps = rawFps === undefined ? d.fps : Number(String(rawFps).trim());
+  // ffmpeg's fps filter and the per-second averaging: at most 60 frames a second, at least one frame a minute.
+  if (!(Number.isFinite(fps) && fps >= 1 / 60 && fps <= 60)) throw new ConfigError('MEMER_MEDIA_FPS', `expected a number of frames per second in [1/60, 60], got "${String(rawFps)}"`);
+  const media: MediaSettings = {
+    limits,
+    fps,
+    concurrency: int('concurrency') ?? d.concurrency,
+    ocr: get('media.ocr') === undefined ? d.ocr : bool('MEMER_MEDIA_OCR', get('media.ocr')),
+  };
+  if (limits.maxFrames !== undefined && limits.maxFrames < 2) throw new ConfigError('MEMER_MEDIA_MAX_FRAMES', `at least 2 frames per video, got ${limits.maxFrames}`);
+  return media;
+}
+
 function readFile(path: string): Raw {
   let parsed: unknown;
   try {
@@ -243,8 +322,9 @@ function readFile(path: string): Raw {
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError('MEMER_CONFIG', `${path} must hold a JSON object`);
   const raw: Raw = {};
   for (const [key, value] of Object.entries(parsed as Raw)) {
-    if (key === 'features' && value && typeof value === 'object') {
-      for (const [media, dims] of Object.entries(value as Raw)) raw[`features.${media}`] = dims;
+    // Nested objects of the file are the dotted keys of the environment names (features.video, media.maxBytes).
+    if ((key === 'features' || key === 'media') && value && typeof value === 'object' && !Array.isArray(value)) {
+      for (const [sub, v] of Object.entries(value as Raw)) raw[`${key}.${sub}`] = v;
     } else raw[key] = value;
   }
   return raw;
@@ -324,6 +404,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     shutdownMs: get('shutdownMs') === undefined ? defaults.shutdownMs : positiveInt('MEMER_SHUTDOWN_MS', get('shutdownMs'), true),
     safelist: get('safelist') === undefined ? defaults.safelist : String(get('safelist')),
     sync: oneOf('MEMER_SYNC', get('sync') ?? defaults.sync, ['auto', 'postgres', 'redis', 'off'] as const),
+    extractors: oneOf('MEMER_EXTRACTORS', get('extractors') ?? defaults.extractors, ['builtin', 'off'] as const),
+    textModel: get('textModel') === undefined ? defaults.textModel : String(get('textModel')),
+    media: mediaSettings(get, name),
   };
   // Read now, so that a broken manifest stops the start naming the setting (the server reads it again when it starts).
   if (config.safelist !== null) {

@@ -12,6 +12,7 @@ import { KeysService } from './keys/keys.service.js';
 import { RequestLoaders } from './loaders.js';
 import { ModelRegistry } from './models/registry.js';
 import { ModelsService } from './models/models.service.js';
+import { MediaService } from './media/media.service.js';
 import { FeatureWidths } from './posts/feature-widths.js';
 import { PostsService } from './posts/posts.service.js';
 import { needsVariant, type VariantSource } from './recommend/arm-variant.js';
@@ -25,6 +26,8 @@ export class Services {
   readonly posts: PostsService;
   /** The feature widths registrations are checked against (configured, or from the active models and stored posts). */
   readonly widths: FeatureWidths;
+  /** Raw media in registrations: decoding and the built-in content extractors (docs/content-pipeline.md). */
+  readonly media: MediaService;
   readonly users: UsersService;
   readonly interactions: InteractionsService;
   readonly signals: SignalsService;
@@ -65,7 +68,9 @@ export class Services {
     this.runtime = new OnnxRuntime(ort);
     this.modelRuntime = config.modelThread ? new OnnxRuntime({ ...ort, thread: true, threadMinRows: 4 }) : this.runtime;
     this.registry = new ModelRegistry(db.prisma, this.modelRuntime, config.modelDir, logger);
-    this.widths = new FeatureWidths(db.prisma, config, this.registry);
+    this.media = new MediaService(config, logger, () => this.widths.current());
+    // A new installation's widths are its extractors' own (with MEMER_EXTRACTORS=builtin).
+    this.widths = new FeatureWidths(db.prisma, config, this.registry, this.media.fallback() ?? undefined);
     this.index = new PostIndex(db.prisma, this.baselines, logger, this.runtime, { approximateFrom: config.approximateFrom }, db.direct);
     this.uploads = new UploadsService(db, this.posts, this.interactions, this.registry, this.index, this.baselines, this.catalog, logger);
     this.experiments = new ExperimentsService(db, this.catalog, logger, config.maxBatch, {
@@ -128,6 +133,7 @@ export class Services {
   async close(): Promise<void> {
     // The exposure log first: its queued impressions need the database.
     await this.experiments.close();
+    await this.media.close();
     await this.runtime.dispose();
     if (this.modelRuntime !== this.runtime) await this.modelRuntime.dispose();
     await this.db.close();

@@ -67,6 +67,11 @@ const CUT_GRACE_MS = 1000;
 export interface StartOptions {
   /** Start phases (name -> what it is doing) that keep /readyz at 503 until the caller releases them. */
   hold?: Record<string, string>;
+  /**
+   * Open the content extractors in the background once ready (memer serve), so that the first media upload does not
+   * pay for it (~1 s); otherwise they open at the first one.
+   */
+  warmExtractors?: boolean;
 }
 
 export async function startApp(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningApp> {
@@ -117,6 +122,8 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
     readiness.hold('start', 'loading the active models');
     await services.registry.sync();
     await services.widths.refresh();
+    // Raw media would be refused at upload for these; say so now, naming the widths.
+    for (const problem of services.media.mismatches()) logger.warn(problem);
     readiness.hold('start', 'building the recommendation indexes');
     await services.index.warm();
     // Other processes (memer train, other replicas) write models and embeddings: pick them up periodically.
@@ -129,6 +136,7 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
     transport.app = { apollo, services };
     readiness.attach(services);
     readiness.release('start');
+    if (options.warmExtractors) void services.media.warm().catch((err: unknown) => logger.error('the content extractors could not be opened', { error: (err as Error).message }));
   } catch (err) {
     clearInterval(timer);
     await closeServer();

@@ -6,7 +6,8 @@
  * sends a sane one) and one log line; bodies, variables and keys are never logged.
  * In safelist mode (safelist.ts) only registered operations reach Apollo. Apollo's automatic persisted queries (APQ)
  * work through this layer as through Apollo's own (POST and GET; apq-cache.ts shares them between replicas).
- * Bodies are capped at MAX_BODY_BYTES (a registerPosts batch of 1000 posts with 2,048-d features is ~25 MB).
+ * Bodies are capped at MAX_BODY_BYTES (a registerPosts batch of 1000 posts with 2,048-d features is ~25 MB); a
+ * GraphQL multipart request (registerPost's media file, multipart.ts) has its files cut at the media byte limit.
  * Every request is counted in `inflight` until its response is written; while the app drains (a graceful stop,
  * app.ts) responses carry `Connection: close`, so kept-alive clients reconnect elsewhere after their current request.
  */
@@ -22,6 +23,7 @@ import { authenticate, contextFor, type Auth, type Context } from '../graphql/co
 import type { Metrics, RequestInfo } from './metrics.js';
 import type { Bucket, RateLimiter } from './rate-limit.js';
 import type { InFlight } from './in-flight.js';
+import { isMultipart, MultipartError, multipartRefusal, readMultipart } from './multipart.js';
 import type { Readiness } from './readiness.js';
 import type { Safelist } from './safelist.js';
 
@@ -81,7 +83,7 @@ function send(res: ServerResponse, status: number, body: string, type = 'applica
 }
 
 /** A GraphQL-shaped error response from the transport itself (before Apollo); the request body is discarded. */
-function refuse(req: IncomingMessage, res: ServerResponse, status: number, code: ErrorCode, message: string, extensions: Record<string, unknown> = {}): void {
+function refuse(req: IncomingMessage, res: ServerResponse, status: number, code: ErrorCode | 'BAD_REQUEST', message: string, extensions: Record<string, unknown> = {}): void {
   req.resume();
   send(res, status, JSON.stringify({ errors: [{ message, extensions: { code, ...extensions } }] }));
 }
@@ -159,11 +161,31 @@ export async function handle(t: Transport, req: IncomingMessage, res: ServerResp
     });
   }
 
-  const text = req.method === 'POST' ? await readBody(req) : '';
-  if (text === null) return send(res, 413, JSON.stringify({ errors: [{ message: `request body over ${MAX_BODY_BYTES} bytes`, extensions: { code: 'BAD_USER_INPUT' } }] }));
   const headers = new HeaderMap();
   for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
-  let body: unknown = text;
+  let body: unknown;
+  // A multipart request's response waits for its body to end (multipart.ts).
+  let ended: Promise<void> | null = null;
+  if (isMultipart(req)) {
+    const refused = multipartRefusal(req, auth);
+    if (refused) {
+      info.outcome = refused.code;
+      return refuse(req, res, refused.status, refused.code, refused.message);
+    }
+    try {
+      ({ body, ended } = await readMultipart(req, res, { maxFieldSize: MAX_BODY_BYTES, maxFileSize: services.media.limits.maxBytes + 1, maxFiles: services.config.maxBatch }));
+    } catch (err) {
+      if (!(err instanceof MultipartError)) throw err;
+      if (err.status === 499) throw new ClientGone();
+      info.outcome = ErrorCode.BAD_USER_INPUT;
+      return refuse(req, res, err.status, ErrorCode.BAD_USER_INPUT, err.message);
+    }
+  } else {
+    const text = req.method === 'POST' ? await readBody(req) : '';
+    if (text === null) return send(res, 413, JSON.stringify({ errors: [{ message: `request body over ${MAX_BODY_BYTES} bytes`, extensions: { code: 'BAD_USER_INPUT' } }] }));
+    body = text;
+  }
+  const text = typeof body === 'string' ? body : '';
   if (text && (headers.get('content-type') ?? '').includes('application/json')) {
     try {
       body = JSON.parse(text);
@@ -184,6 +206,7 @@ export async function handle(t: Transport, req: IncomingMessage, res: ServerResp
     httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: query, body },
     context: async () => contextFor(services, auth, info),
   });
+  await ended;
   for (const [k, v] of result.headers) res.setHeader(k, v);
   res.statusCode = result.status ?? 200;
   if (result.body.kind === 'complete') res.end(result.body.string);

@@ -9,13 +9,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { main } from '../../src/cli/main.js';
 import { loadConfig } from '../../src/config/config.js';
 import type { Dataset } from '../../src/datasets/types.js';
 import { datasetWidths, resolveRules } from '../../src/domain/posts/feature-widths.js';
 import { writeDataset } from '../../src/datasets/write.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { startApp, type RunningApp } from '../../src/server/app.js';
+import { cli } from '../helpers/cli.js';
 
 const VISUAL = 12;
 const AUDIO = 5;
@@ -59,21 +59,6 @@ function tinyDataset(visual = VISUAL): Dataset {
     interactions: { length: n, user: Int32Array.from(user), item: Int32Array.from(item), signal: new Uint8Array(n), label: new Uint8Array(n).fill(1), time: new Float64Array(n) },
     features: { visual: { rows: ITEMS, dim: visual, dtype: 'float32', data: vis }, audio: { rows: ITEMS, dim: AUDIO, dtype: 'float32', data: aud } },
   };
-}
-
-/** Runs the CLI in-process, returning its exit code and what it printed. */
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const { log, error } = console;
-  console.log = (...a: unknown[]) => void out.push(a.join(' '));
-  console.error = (...a: unknown[]) => void err.push(a.join(' '));
-  try {
-    return { code: await main(args), out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
 }
 
 test('widths: configured ones bind; else the active model, the stored posts, the fallback; a file pads to its widest media type', () => {

@@ -34,7 +34,7 @@ export const command: Command = defineCommand({
     const logger = createLogger(config.logLevel);
     // From the first moment, so a signal during the start is a stop too (the default would end the process mid-phase).
     const stop = stopSignals(logger);
-    const app = await startApp(config, logger, values.demo ? { hold: { demo: 'building the demo platform' } } : {});
+    const app = await startApp(config, logger, { warmExtractors: true, ...(values.demo ? { hold: { demo: 'building the demo platform' } } : {}) });
     if (providerOf(config.databaseUrl) === 'sqlite' && (await app.services.keys.count()) === 0) {
       const { key } = await app.services.keys.create(['admin'], 'development');
       console.log(`Created a development API key (admin scope). It is shown only once:\n\n  ${key}\n`);

@@ -8,7 +8,9 @@
  *      that predate the record, the model's input width);
  *   2. the width of the posts of the media type already stored (the newest and oldest SAMPLE posts are read; a server
  *      reads them at start and, for media types without an active model, whenever it picks up others' writes);
- *   3. the fallback: for `memer import`, the dataset's own widths; for registerPost, the paper's defaults.
+ *   3. the fallback: for `memer import`, the dataset's own widths; for registerPost, the built-in content extractors'
+ *      widths (MEMER_EXTRACTORS=builtin, the default: a new installation takes what its own extractors make of raw
+ *      media) with the paper's for the other modalities, or the paper's alone (MEMER_EXTRACTORS=off).
  * A modality none of these name is not accepted for the media type (audio for images, by default).
  */
 import type { Config, FeatureDims } from '../../config/config.js';
@@ -146,8 +148,14 @@ export function resolveRules(
   return { features, origin, limits: { tags: config.maxTags, tagLength: config.maxTagLength } };
 }
 
+export interface Fallback {
+  widths: Record<DatasetMediaType, FeatureDims>;
+  /** Where they come from, for messages; %s stands for the media type's setting. */
+  origin: string;
+}
+
 /** The fallback of registerPost: the configuration's (default) widths. */
-export const defaultFallback = (config: Config) => ({ widths: config.features, origin: "the paper's default; %s sets another" });
+export const defaultFallback = (config: Config): Fallback => ({ widths: config.features, origin: "the paper's default; %s sets another" });
 
 /** The rules `memer import` checks a dataset against (its own widths where nothing else names one). */
 export async function importRules(prisma: Prisma, config: Config, ds: Dataset): Promise<FeatureRules> {
@@ -169,6 +177,8 @@ export class FeatureWidths {
     private readonly prisma: Prisma,
     private readonly config: Config,
     private readonly registry: ModelRegistry,
+    /** What stands where neither a model nor the stored posts name a width (default: defaultFallback). */
+    private readonly fallback: Fallback = defaultFallback(config),
   ) {}
 
   /**
@@ -194,7 +204,7 @@ export class FeatureWidths {
     const key = `${snap.stamp}|${this.storedVersion}`;
     if (this.cache?.key === key) return this.cache.rules;
     const models = [...snap.memer.values()].sort((a, b) => b.versionKey - a.versionKey).map((m) => ({ version: m.version, mediaType: m.mediaType, widths: m.featureWidths }));
-    const rules = resolveRules(this.config, models, this.stored, defaultFallback(this.config));
+    const rules = resolveRules(this.config, models, this.stored, this.fallback);
     this.cache = { key, rules };
     return rules;
   }

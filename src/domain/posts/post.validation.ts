@@ -29,8 +29,17 @@ export interface PostInput {
   tags?: string[] | null;
   text?: string | null;
   createdAt?: Date | null;
-  features?: Partial<Record<'visual' | 'audio' | 'text' | 'aux', FloatValues | readonly number[] | null>> | null;
+  features?: Partial<Record<FeatureName, FloatValues | readonly number[] | null>> | null;
+  /**
+   * Set when some features were computed by the service's extractors (domain/media) from the post's raw media (its
+   * sha256 `digest`) or its text: the payload hash covers what they were computed from instead of the vectors, so a
+   * retry with the same file and text is the same registration even where the extractors' floats differ in the last
+   * bits (another machine, another provider).
+   */
+  derived?: { features: readonly FeatureName[]; digest: string | null } | null;
 }
+
+export type FeatureName = 'visual' | 'audio' | 'text' | 'aux';
 
 export interface NormalizedPost {
   externalId: string;
@@ -72,6 +81,7 @@ export function normalizePost(input: PostInput, rules: FeatureRules, path = 'inp
   const expected = rules.features[media];
   const features: NormalizedPost['features'] = [];
   const hash = createHash('sha256');
+  const derived = new Set<string>(input.derived?.features ?? []);
   for (const modality of Object.keys(modalityNames) as Modality[]) {
     const name = modalityNames[modality];
     const values = input.features?.[name];
@@ -86,10 +96,12 @@ export function normalizePost(input: PostInput, rules: FeatureRules, path = 'inp
     const halves = values instanceof Halves ? checkHalves(values.bits, name, at) : quantize(values, name, at);
     const data = bytesOf(halves);
     features.push({ modality, dim, halves, data });
-    hash.update(name).update(data);
+    if (!derived.has(name)) hash.update(name).update(data);
   }
   // A registration without createdAt means "now": leave it out of the hash so that its retry still matches.
-  hash.update(JSON.stringify([externalId, input.mediaType, tags, text, input.createdAt ? createdAt.toISOString() : null]));
+  const identity: unknown[] = [externalId, input.mediaType, tags, text, input.createdAt ? createdAt.toISOString() : null];
+  if (input.derived) identity.push(input.derived.digest, [...derived].sort());
+  hash.update(JSON.stringify(identity));
   return { externalId, mediaType: input.mediaType, tags, text, createdAt, features, payloadHash: hash.digest('hex') };
 }
 

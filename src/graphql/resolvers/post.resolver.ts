@@ -31,9 +31,9 @@ export class PostResolver {
   }
 
   @Authorized('write')
-  @Mutation(() => Post, { description: 'Register an upload with its content features. Idempotent on id.' })
+  @Mutation(() => Post, { description: 'Register an upload with its content features, or its raw media (media). Idempotent on id.' })
   async registerPost(@Arg('input', () => RegisterPostInput) input: RegisterPostInput, @Ctx() ctx: Context): Promise<Post> {
-    const result = await ctx.services.uploads.registerOne(input);
+    const result = await ctx.services.uploads.registerOne(await ctx.services.media.prepare(input, 'input'));
     ctx.loaders.primeRegistered([result]);
     return result.post;
   }
@@ -42,7 +42,7 @@ export class PostResolver {
   @Mutation(() => [Post], { description: 'Register a batch of uploads in one transaction (all or nothing).' })
   async registerPosts(@Arg('inputs', () => [RegisterPostInput]) inputs: RegisterPostInput[], @Ctx() ctx: Context): Promise<Post[]> {
     if (inputs.length > ctx.services.config.maxBatch) throw badInput(`at most ${ctx.services.config.maxBatch} posts per call, got ${inputs.length}`, { path: 'inputs' });
-    const results = await ctx.services.uploads.register(inputs);
+    const results = await ctx.services.uploads.register(await ctx.services.media.prepareAll(inputs, 'inputs'));
     ctx.loaders.primeRegistered(results);
     return results.map((r) => r.post);
   }

@@ -1,5 +1,7 @@
 import { Field, ID, InputType, Int } from 'type-graphql';
 import { DateTimeResolver, JSONObjectResolver } from 'graphql-scalars';
+import GraphQLUpload from 'graphql-upload/GraphQLUpload.mjs';
+import type { UploadedFile } from '../../domain/media/media-input.js';
 import { MaturityStatus, MediaType } from './enums.js';
 import type { FloatValues } from '../../lib/packed-floats.js';
 import { FloatVector } from './scalars.js';
@@ -8,7 +10,8 @@ import { FloatVector } from './scalars.js';
   description:
     "Pre-extracted content features (paper 2.2). Each vector's length must be the width the service expects for the post's media type: " +
     'MEMER_FEATURES_VIDEO / MEMER_FEATURES_IMAGE when set, else the width the active MEMER models were trained on, else that of the posts ' +
-    "already stored, else the paper's default (in brackets below). A wrong length is a BAD_USER_INPUT error naming the expected width " +
+    "already stored, else, in a new installation, the built-in extractors' (visual 1280, audio 128, text the text model's) and the paper's " +
+    "for the rest (aux 3; all of them, in brackets below, with MEMER_EXTRACTORS=off). A wrong length is a BAD_USER_INPUT error naming the expected width " +
     '(extensions.expected) and the input (extensions.path).',
 })
 export class FeaturesInput {
@@ -29,6 +32,28 @@ export class FeaturesInput {
   aux?: FloatValues | null;
 }
 
+@InputType({
+  description:
+    "A post's raw media file (an image for IMAGE posts, a video for VIDEO posts), turned into features by the built-in extractors " +
+    '(docs/content-pipeline.md). Give exactly one of base64 (small files, inside the JSON) and file (a GraphQL multipart request; ' +
+    'it needs the apollo-require-preflight header). What the file is comes from its bytes; a corrupt, truncated, unsupported or ' +
+    'oversized file is a BAD_USER_INPUT whose extensions.reason names the problem (EMPTY, TRUNCATED, CORRUPT, UNSUPPORTED, TOO_LARGE, ' +
+    'TOO_MANY_PIXELS, TOO_LONG, NO_VIDEO_STREAM, TIMEOUT), and nothing is stored.',
+})
+export class MediaInput {
+  @Field(() => String, { nullable: true, description: 'The file in standard base64 (a data: URL prefix is accepted).' })
+  base64?: string | null;
+
+  @Field(() => GraphQLUpload, { nullable: true, description: 'The file as a part of a GraphQL multipart request.' })
+  file?: Promise<UploadedFile> | null;
+
+  @Field(() => String, { nullable: true, description: 'Declared type, e.g. image/jpeg: only quoted in messages (the bytes decide).' })
+  mimeType?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'File name: only quoted in messages.' })
+  filename?: string | null;
+}
+
 @InputType()
 export class RegisterPostInput {
   @Field(() => ID, { description: "The client's own id; registering the same id again with the same payload is a no-op." })
@@ -46,8 +71,16 @@ export class RegisterPostInput {
   @Field(() => DateTimeResolver, { nullable: true, description: 'Upload time; defaults to now.' })
   createdAt?: Date | null;
 
-  @Field(() => FeaturesInput, { nullable: true })
+  @Field(() => FeaturesInput, { nullable: true, description: 'Pre-extracted features; a vector given here wins over the one media would give for its modality.' })
   features?: FeaturesInput | null;
+
+  @Field(() => MediaInput, {
+    nullable: true,
+    description:
+      'The raw image or video: decoded, passed through the built-in extractors (visual; audio for videos; text from the text, tags and OCR when the installation has a text model) ' +
+      'and run through MEMER within this request. Fills the feature modalities not given in features.',
+  })
+  media?: MediaInput | null;
 }
 
 @InputType()
