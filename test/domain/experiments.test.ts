@@ -126,6 +126,12 @@ describe('statistics', () => {
     const small = relativeGain(ratio([5, 5], [0, 1]), ratio([5, 5], [3, 0]));
     assert.ok(small.low! >= -1);
     assert.equal(relativeGain(test, ratio([1, 1], [0, 0])).value, null);
+    // No event in 26 impressions against a 5% control: -100% at the point, but the exact Poisson bound for 0 events
+    // (3.689 / 26 = 14.2%) keeps the interval up to +184%, so it is no verdict of "worse".
+    const zero = relativeGain(ratio([13, 13], [0, 0]), ratio(new Array(100).fill(20), new Array(100).fill(1)));
+    assert.equal(zero.value, -1);
+    assert.equal(zero.low, -1);
+    assert.ok(Math.abs(zero.high! - (-Math.log(0.025) / 26 / 0.05 - 1)) < 1e-12, String(zero.high));
   });
 
   test('chi-square survival and the sample-ratio check', () => {

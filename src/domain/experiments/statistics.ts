@@ -6,12 +6,16 @@
  *   Var(R) ~ (s_y^2 - 2 R s_xy + R^2 s_x^2) / (n mean(x)^2).
  * - relativeGain: R_t / R_c - 1 with a 95% interval from the delta method on the log of the ratio of two independent
  *   arms, Var(log R_t - log R_c) ~ Var(R_t) / R_t^2 + Var(R_c) / R_c^2, mapped back (exp(.) - 1: never below -100%);
- *   with R_t = 0, on the ratio itself, Var ~ Var(R_t) / R_c^2.
+ *   with R_t = 0 the delta method has no width (every user's count is 0), so the upper end is the exact Poisson
+ *   bound for zero events, -ln(0.025) = 3.689 events over the arm's impressions, divided by R_c: a tag shown a few
+ *   times without a click then reads "unknown", not "-100% [-100%, -100%]".
  * - sampleRatio: Pearson's chi-square test of users per arm against the configured shares (a sample-ratio mismatch
  *   means assignment or logging is broken and the comparison is not to be trusted).
  */
 
 export const Z95 = 1.959963984540054;
+/** Upper end of the two-sided 95% exact Poisson interval of a count of 0: -ln(0.025). */
+const ZERO_EVENTS_UPPER95 = -Math.log(0.025);
 /** p-value under which the sample-ratio check reports a mismatch (the usual, conservative choice). */
 export const SRM_THRESHOLD = 0.001;
 
@@ -77,7 +81,7 @@ export function relativeGain(test: Ratio, control: Ratio): Interval {
   if (test.variance === null || control.variance === null) return { value, low: null, high: null };
   if (test.value === 0) {
     const sd = Math.sqrt(test.variance) / control.value;
-    return { value, low: -1, high: -1 + Z95 * sd };
+    return { value, low: -1, high: Math.max(-1 + Z95 * sd, ZERO_EVENTS_UPPER95 / test.sumX / control.value - 1) };
   }
   const sd = Math.sqrt(test.variance / (test.value * test.value) + control.variance / (control.value * control.value));
   const log = Math.log(test.value / control.value);

@@ -10,9 +10,9 @@
  *   MEMER        dec1(enc2(feat_p), freq) from the exported inference model (eq. 12)
  */
 import type { Dataset } from '../../datasets/types.js';
-import { postTagNames, type MemerModel } from '../pipeline/memer-model.js';
-import { postFeatureVectors } from '../pipeline/features.js';
-import { MemerEmbedder, type PostFeatures } from '../memer/inference.js';
+import type { MemerModel } from '../pipeline/memer-model.js';
+import { embedPosts } from '../pipeline/calibration.js';
+import { MemerEmbedder } from '../memer/inference.js';
 import type { OnnxRuntime } from '../onnx/runtime.js';
 import { Rng } from '../../lib/random.js';
 
@@ -95,13 +95,8 @@ export async function memerEmbeddings(ds: Dataset, runtime: OnnxRuntime, model: 
   const out = matrix(ds, d);
   const embedder = await MemerEmbedder.load(runtime, model.info.version, model.onnx);
   try {
-    const chunk = 1024;
-    for (let start = 0; start < targets.length; start += chunk) {
-      const ids = targets.subarray(start, Math.min(targets.length, start + chunk));
-      const posts: PostFeatures[] = Array.from(ids, (p) => ({ features: postFeatureVectors(ds, p, model.modalities), freq: freq(p), tags: postTagNames(ds, p) }));
-      const emb = await embedder.embedMany(posts);
-      ids.forEach((p, k) => out.set(emb.subarray(k * d, (k + 1) * d), p * d));
-    }
+    const emb = await embedPosts(ds, embedder, model.modalities, targets, freq);
+    targets.forEach((p, k) => out.set(emb.subarray(k * d, (k + 1) * d), p * d));
   } finally {
     await runtime.unload(model.info.version);
   }

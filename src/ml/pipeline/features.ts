@@ -79,3 +79,9 @@ export function postFeatureVectors(ds: Dataset, item: number, specs: readonly Mo
   }
   return out;
 }
+
+/** A post's tag names (what a model with a tag-average prior reads, PostFeatures.tags). */
+export function postTagNames(ds: Dataset, item: number): string[] {
+  const { tagOffsets, tagIds, tagNames } = ds.items;
+  return Array.from(tagIds.subarray(tagOffsets[item], tagOffsets[item + 1]), (t) => tagNames[t]);
+}

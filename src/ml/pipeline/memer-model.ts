@@ -28,6 +28,8 @@ import { gatherItemFeatures } from './features.js';
 import type { PipelineOptions } from './options.js';
 import { reducedContent, type ReducedContent } from './content-pca.js';
 import { fitRidge, ridgeAffine } from './ridge.js';
+import { constantUserDims, embedPosts, offsetShifts, type OffsetCalibration } from './calibration.js';
+import { MemerEmbedder } from '../memer/inference.js';
 
 /** Principal components per modality the linear prior regresses from. */
 const PRIOR_COMPONENTS = 32;
@@ -56,6 +58,8 @@ export interface MemerModelMetrics {
   posts: number;
   maturePosts: number;
   batchSize: number;
+  /** The offset calibration applied to the output (options.calibrateOffsets; calibration.ts); null: none. */
+  calibration: OffsetCalibration | null;
   seconds: number;
 }
 
@@ -169,12 +173,6 @@ export function itemTags(ds: Dataset, items: Int32Array): ItemTags {
   return { names: tagNames, offsets, ids };
 }
 
-/** A post's tag names (what a model with a tag-average prior reads, PostFeatures.tags). */
-export function postTagNames(ds: Dataset, item: number): string[] {
-  const { tagOffsets, tagIds, tagNames } = ds.items;
-  return Array.from(tagIds.subarray(tagOffsets[item], tagOffsets[item + 1]), (t) => tagNames[t]);
-}
-
 /** Trains (or searches) and exports one MEMER model. */
 export async function trainMemerModel(input: MemerModelInput): Promise<MemerModel> {
   const t0 = performance.now();
@@ -215,16 +213,37 @@ export async function trainMemerModel(input: MemerModelInput): Promise<MemerMode
     posts: input.items.length,
     maturePosts: input.mature ? input.items.reduce((n, i) => n + input.mature![i], 0) : input.items.length,
     batchSize,
+    calibration: null,
     seconds: 0,
   };
-  const onnx = exportInferenceModel(trained, {
-    signal: input.signal,
-    mediaType: input.mediaType,
-    version: `${o.version}-${input.signal}-${input.mediaType}-${input.modalities.map((m) => m.modality).join('+')}`,
-    metrics: { ...metrics, freqScale },
-  });
+  const version = `${o.version}-${input.signal}-${input.mediaType}-${input.modalities.map((m) => m.modality).join('+')}`;
+  if (o.calibrateOffsets) metrics.calibration = await calibrateOffsets(input, trained, version);
+  const onnx = exportInferenceModel(trained, { signal: input.signal, mediaType: input.mediaType, version, metrics: { ...metrics, freqScale } });
   metrics.seconds = (performance.now() - t0) / 1000;
   return { onnx, info: readMemerInfo(onnx), modalities: [...input.modalities], freqScale, metrics, trials };
+}
+
+/**
+ * Calibrates `trained` in place (calibration.ts): its output bias gets the shift that brings its mean embedding at
+ * freq 0 over the posts it trained on, in the dimensions every user holds constant, to the backbone's mean there.
+ */
+async function calibrateOffsets(input: MemerModelInput, trained: TrainingResult, version: string): Promise<OffsetCalibration | null> {
+  const dims = constantUserDims(input.users, input.d);
+  if (dims.length === 0) return null;
+  const key = `${version}#calibration`;
+  const embedder = await MemerEmbedder.load(input.runtime, key, exportInferenceModel(trained, { signal: input.signal, mediaType: input.mediaType, version: key }));
+  let embedded: Float32Array;
+  try {
+    embedded = await embedPosts(input.ds, embedder, input.modalities, input.items, () => 0);
+  } finally {
+    await input.runtime.unload(key);
+  }
+  const content = !!input.contentPosts;
+  const { shift, reference } = offsetShifts(embedded, input.items, input.contentPosts ?? input.posts, content ? null : input.mature ?? null, dims, input.d);
+  const bias = Float32Array.from(trained.weights.get('dec1.out.b')!);
+  dims.forEach((j, k) => (bias[j] += shift[k]));
+  trained.weights.set('dec1.out.b', bias);
+  return { dims, shift, reference, referenceOf: content ? 'backbone-content' : 'mature', posts: input.items.length };
 }
 
 /**

@@ -81,6 +81,12 @@ export interface PipelineOptions {
   readonly memerPosts: 'all' | 'mature';
   /** Fewer posts than this (of memerPosts) for a (signal, media type): no MEMER model (null in the result). */
   readonly minMemerPosts: number;
+  /**
+   * Shift each MEMER model's output, in the dimensions where every user vector holds the same value (the post bias),
+   * so that its mean over its training posts at freq 0 is the backbone's own (calibration.ts): models of different
+   * media types then rank together as the backbone's vectors do. No per-user order within a model changes.
+   */
+  readonly calibrateOffsets: boolean;
   /** Random-search trials over alpha, beta, gamma and layer sizes (paper 2.1.3); 0 or 1 = train once with the defaults. */
   readonly searchTrials: number;
   /** Wall-clock budget of one search in seconds; null = trials only. */
@@ -114,6 +120,7 @@ export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = Object.freeze({
   minMaturePosts: 50,
   trainItems: null,
   modalities: null,
+  calibrateOffsets: true,
   // Fewer epochs and a higher learning rate than the trainer's defaults (30, lr 1e-3): small data gives few steps.
   // The residual on a linear prior (the backbone's content-only vectors regressed on the content), freq drawn in
   // [0, own] and selection on validation GAUC at freq 0 were chosen on validation GAUC of the training posts
