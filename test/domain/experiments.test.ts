@@ -8,7 +8,7 @@ import { armOf, bucketOf } from '../../src/domain/experiments/assignment.js';
 import { normalizeExperiment } from '../../src/domain/experiments/experiment.validation.js';
 import { packPosts, packSources, unpackPosts, type ExposureRow } from '../../src/domain/experiments/experiment.types.js';
 import { ExposureLog, type ExposureSink } from '../../src/domain/experiments/exposure-log.js';
-import { metricDefs } from '../../src/domain/experiments/report.js';
+import { buildReport, metricDefs } from '../../src/domain/experiments/report.js';
 import { chiSquareSurvival, ratio, relativeGain, sampleRatio } from '../../src/domain/experiments/statistics.js';
 import { ArmVariant, armServing } from '../../src/domain/recommend/arm-variant.js';
 import { metaSource } from '../../src/domain/recommend/index-meta.js';
@@ -156,8 +156,26 @@ describe('statistics', () => {
       { key: 5, name: 'video_play', mediaTypes: ['VIDEO'] as ('VIDEO' | 'IMAGE')[] },
     ];
     const defs = metricDefs(signals);
-    assert.deepEqual(defs.map((d) => d.metric), ['ctr', 'engagements_per_view', 'plays_per_view', 'interactions_per_view', 'click', 'like', 'video_play']);
+    assert.deepEqual(defs.map((d) => d.metric), ['ctr', 'engagements_per_view', 'plays_per_view', 'interactions_per_view', 'click', 'like', 'video_play', 'clicks_per_user']);
     assert.deepEqual([...defs[2].media], ['VIDEO'], 'plays are per video impression');
+    assert.equal(defs.at(-1)!.per, 'user');
+  });
+
+  test("clicks_per_user: a tag's clicks over every user of the arm, where its CTR counts only the users shown the tag", () => {
+    const signals = [{ key: 1, name: 'click', mediaTypes: ['VIDEO', 'IMAGE'] as ('VIDEO' | 'IMAGE')[] }];
+    const user = (arm: number, image: number, clicks: number) => ({ arm, video: 0, image, conversions: Float64Array.of(clicks) });
+    // control: users 1-4 (only user 1 is shown the tag, 2 impressions, 1 click); test: users 5-8, all shown it (8, 2 clicks)
+    const overall = { tag: null, impressions: 0, users: new Map([[1, user(0, 10, 2)], [2, user(0, 10, 1)], [3, user(0, 10, 1)], [4, user(0, 10, 0)], [5, user(1, 10, 1)], [6, user(1, 10, 1)], [7, user(1, 10, 1)], [8, user(1, 10, 1)]]) };
+    const tag = { tag: 'dance', impressions: 10, users: new Map([[1, user(0, 2, 1)], [5, user(1, 2, 1)], [6, user(1, 2, 1)], [7, user(1, 2, 0)], [8, user(1, 2, 0)]]) };
+    const experiment = { key: 1, name: 'e', signal: { key: 1, name: 'click' }, status: 'RUNNING' as const, arms: arms(0.5, 0.5), attributionWindowS: 60, description: '', createdAt: new Date(0), startedAt: null, stoppedAt: null, droppedImpressions: 0 };
+    const report = buildReport(experiment, { signals, overall, tags: [tag], clientImpressions: 0, replacedServed: 0 }, 60);
+    const of = (arm: number, metric: string) => report.tags[0].arms[arm].metrics.find((m) => m.metric === metric)!;
+    assert.deepEqual([of(0, 'ctr').value, of(1, 'ctr').value], [1 / 2, 2 / 8], 'CTR: the tag is less efficient in the test arm');
+    assert.deepEqual([of(0, 'clicks_per_user').count, of(0, 'clicks_per_user').views, of(0, 'clicks_per_user').value], [1, 4, 1 / 4]);
+    assert.deepEqual([of(1, 'clicks_per_user').count, of(1, 'clicks_per_user').views, of(1, 'clicks_per_user').value], [2, 4, 2 / 4]);
+    assert.ok(Math.abs(of(1, 'clicks_per_user').gain! - 1) < 1e-12, 'reach: twice the clicks per user');
+    const overallPerUser = report.arms[0].metrics.find((m) => m.metric === 'clicks_per_user')!;
+    assert.deepEqual([overallPerUser.count, overallPerUser.views], [4, 4]);
   });
 });
 

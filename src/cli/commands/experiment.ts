@@ -196,12 +196,15 @@ async function simulateReplay(values: Record<string, unknown>, name: string | un
 
 /** The replay's figures under the report: the CTR gain, the per-genre verdicts, what was served, the time taken. */
 function replayText(r: ReplayResult): string {
-  const { ctr, tags } = r.summary;
+  const { ctr, tags, reach } = r.summary;
+  const verdicts = (v: typeof tags) =>
+    `better in ${v.better.length}, worse in ${v.worse.length}${v.worse.length ? ` (${v.worse.join(', ')})` : ''}, no significant difference in ${v.ties}` +
+    (v.lowestGain ? `; lowest gain ${v.lowestGain.tag} ${pct(v.lowestGain.gain)} [${pct(v.lowestGain.low)}, ${pct(v.lowestGain.high)}]` : '');
   const lines = [
     `replay: seed ${r.seed}; ${r.platform.posts} posts (${r.platform.newPosts} uploaded during the replay), ${r.platform.users} users, ${r.platform.interactions} warm interactions; ${r.size.rounds} rounds of ${r.size.usersPerRound} users x ${r.size.first} recommendations`,
     `CTR gain of ${r.report.arms[1]?.arm ?? 'the test arm'} over ${r.report.arms[0]?.arm ?? 'the control'}: ${pct(ctr.gain)} [${pct(ctr.low)}, ${pct(ctr.high)}]${ctr.low !== null && ctr.low > 0 ? ' (interval above 0)' : ''}`,
-    `per genre (${r.report.tags.length} tags): better in ${tags.better.length}, worse in ${tags.worse.length}${tags.worse.length ? ` (${tags.worse.join(', ')})` : ''}, no significant difference in ${tags.ties}` +
-      (tags.lowestGain ? `; lowest gain ${tags.lowestGain.tag} ${pct(tags.lowestGain.gain)} [${pct(tags.lowestGain.low)}, ${pct(tags.lowestGain.high)}]` : ''),
+    `per genre (${r.report.tags.length} tags), CTR of its impressions: ${verdicts(tags)}`,
+    `per genre, clicks per arm user (reach): ${verdicts(reach)}`,
     `time: ${r.seconds.platform.toFixed(0)} s platform (simulate, import, train, activate), ${r.seconds.replay.toFixed(0)} s replay, ${r.seconds.total.toFixed(0)} s in all`,
   ];
   return lines.join('\n');

@@ -109,8 +109,17 @@ export interface ArmTally {
 export interface ReplaySummary {
   /** The test arm's CTR gain over the control, with its 95% interval. */
   ctr: { gain: number | null; low: number | null; high: number | null };
-  /** Per genre (the report's tags): how many the test arm wins (interval above 0), loses (below 0) or ties. */
-  tags: { better: string[]; worse: string[]; ties: number; lowestGain: { tag: string; gain: number; low: number; high: number } | null };
+  /** Per genre (the report's tags), on the CTR of the genre's impressions: where the test arm wins (interval above 0), loses (below 0) or ties. */
+  tags: GenreVerdicts;
+  /** The same on the genre's clicks per arm user (its reach: report.ts clicks_per_user). */
+  reach: GenreVerdicts;
+}
+
+export interface GenreVerdicts {
+  better: string[];
+  worse: string[];
+  ties: number;
+  lowestGain: { tag: string; gain: number; low: number; high: number } | null;
 }
 
 export interface ReplayResult {
@@ -222,17 +231,24 @@ export async function replayExperiment(services: Services, dir: string, options:
 }
 
 /** The figures the issue asks of the replay: the test arm's CTR gain, and the genres where it wins or loses. */
-export function summarize(report: ExperimentReport, metric = 'ctr'): ReplaySummary {
-  const of = (arms: ExperimentReport['arms']): MetricResult | undefined => arms[1]?.metrics.find((m) => m.metric === metric);
-  const overall = of(report.arms);
-  const tags: ReplaySummary['tags'] = { better: [], worse: [], ties: 0, lowestGain: null };
+export function summarize(report: ExperimentReport): ReplaySummary {
+  const overall = testArmMetric(report.arms, 'ctr');
+  return { ctr: { gain: overall?.gain ?? null, low: overall?.gainLow ?? null, high: overall?.gainHigh ?? null }, tags: genreVerdicts(report, 'ctr'), reach: genreVerdicts(report, 'clicks_per_user') };
+}
+
+function testArmMetric(arms: ExperimentReport['arms'], metric: string): MetricResult | undefined {
+  return arms[1]?.metrics.find((m) => m.metric === metric);
+}
+
+function genreVerdicts(report: ExperimentReport, metric: string): GenreVerdicts {
+  const out: GenreVerdicts = { better: [], worse: [], ties: 0, lowestGain: null };
   for (const t of report.tags) {
-    const m = of(t.arms);
+    const m = testArmMetric(t.arms, metric);
     if (!m || m.gain === null || m.gainLow === null || m.gainHigh === null) continue;
-    if (m.gainLow > 0) tags.better.push(t.tag);
-    else if (m.gainHigh < 0) tags.worse.push(t.tag);
-    else tags.ties++;
-    if (!tags.lowestGain || m.gain < tags.lowestGain.gain) tags.lowestGain = { tag: t.tag, gain: m.gain, low: m.gainLow, high: m.gainHigh };
+    if (m.gainLow > 0) out.better.push(t.tag);
+    else if (m.gainHigh < 0) out.worse.push(t.tag);
+    else out.ties++;
+    if (!out.lowestGain || m.gain < out.lowestGain.gain) out.lowestGain = { tag: t.tag, gain: m.gain, low: m.gainLow, high: m.gainHigh };
   }
-  return { ctr: { gain: overall?.gain ?? null, low: overall?.gainLow ?? null, high: overall?.gainHigh ?? null }, tags };
+  return out;
 }

@@ -15,6 +15,7 @@ const LABELS: Record<string, string> = {
   plays_per_view: 'Successful plays per view',
   skips_per_view: 'Skips per view',
   interactions_per_view: 'Interactions per view',
+  clicks_per_user: 'Clicks per user',
 };
 
 /** The metrics of Table 3 (those the signals allowed), else every metric. */

@@ -6,7 +6,10 @@
  * Metrics: a rate is (impressions converted on the metric's signals) / (impressions of the media types they apply to),
  * so plays and skips are per video impression. The paper's four where their signals exist (ctr: click;
  * engagements_per_view: like + share + favorite; plays_per_view: video_play; skips_per_view: skip), then
- * interactions_per_view (every signal), then one per signal, named by it.
+ * interactions_per_view (every signal), then one per signal, named by it; and clicks_per_user: clicks over the arm's
+ * users (all of them, also in a tag's row: that tag's clicks per arm user). A tag's CTR compares the users each arm
+ * showed the tag to, which differ when one arm shows it far more widely; clicks per user compares whole arms, so it
+ * says whether a genre gained or lost engagement in all (its reach), beside how well each impression did.
  */
 import type { MediaType } from '../types.js';
 import type { ArmSource, ExperimentRecord } from './experiment.types.js';
@@ -18,7 +21,7 @@ export interface MetricResult {
   signals: string[];
   /** Impression-signal pairs converted. */
   count: number;
-  /** Impressions of the media types the signals apply to. */
+  /** The denominator: impressions of the media types the signals apply to; for a *_per_user metric, the arm's users. */
   views: number;
   value: number | null;
   low: number | null;
@@ -69,6 +72,8 @@ interface MetricDef {
   /** Slots into Outcomes.signals. */
   slots: number[];
   media: Set<MediaType>;
+  /** Denominator: the impressions of `media`, or every user of the arm. */
+  per: 'view' | 'user';
 }
 
 const TABLE3: readonly { metric: string; signals: readonly string[] }[] = [
@@ -79,7 +84,7 @@ const TABLE3: readonly { metric: string; signals: readonly string[] }[] = [
 ];
 
 export function metricDefs(signals: Outcomes['signals']): MetricDef[] {
-  const def = (metric: string, slots: number[]): MetricDef => ({ metric, slots, media: new Set(slots.flatMap((s) => signals[s].mediaTypes)) });
+  const def = (metric: string, slots: number[], per: MetricDef['per'] = 'view'): MetricDef => ({ metric, slots, media: new Set(slots.flatMap((s) => signals[s].mediaTypes)), per });
   const slotOf = new Map(signals.map((s, i) => [s.name, i]));
   const out: MetricDef[] = [];
   for (const t of TABLE3) {
@@ -88,21 +93,38 @@ export function metricDefs(signals: Outcomes['signals']): MetricDef[] {
   }
   if (signals.length) out.push(def('interactions_per_view', signals.map((_, i) => i)));
   for (let i = 0; i < signals.length; i++) out.push(def(signals[i].name, [i]));
+  const click = slotOf.get('click');
+  if (click !== undefined) out.push(def('clicks_per_user', [click], 'user'));
   return out;
 }
 
-function armResults(experiment: ExperimentRecord, segment: Segment, defs: MetricDef[], names: string[]): ArmResult[] {
+function usersByArm(experiment: ExperimentRecord, segment: Segment): UserOutcome[][] {
   const byArm = experiment.arms.map(() => [] as UserOutcome[]);
   for (const u of segment.users.values()) byArm[u.arm]?.push(u);
-  const ratios = byArm.map((users) =>
+  return byArm;
+}
+
+/** `population`: every user of each arm (the overall segment's), the denominator of the *_per_user metrics. */
+function armResults(experiment: ExperimentRecord, segment: Segment, defs: MetricDef[], names: string[], population: Segment): ArmResult[] {
+  const byArm = usersByArm(experiment, segment);
+  const members = experiment.arms.map(() => [] as number[]);
+  for (const [id, u] of population.users) members[u.arm]?.push(id);
+  const ratios = byArm.map((users, a) =>
     defs.map((d): Ratio => {
+      const conversions = (u: UserOutcome | undefined) => {
+        let c = 0;
+        if (u) for (const s of d.slots) c += u.conversions[s];
+        return c;
+      };
+      if (d.per === 'user') {
+        // Every arm user counts once; one who never saw the segment's posts converted 0 there.
+        return ratio(new Float64Array(members[a].length).fill(1), Float64Array.from(members[a], (id) => conversions(segment.users.get(id))));
+      }
       const x = new Float64Array(users.length);
       const y = new Float64Array(users.length);
       users.forEach((u, i) => {
         x[i] = (d.media.has('VIDEO') ? u.video : 0) + (d.media.has('IMAGE') ? u.image : 0);
-        let c = 0;
-        for (const s of d.slots) c += u.conversions[s];
-        y[i] = c;
+        y[i] = conversions(u);
       });
       return ratio(x, y);
     }),
@@ -144,7 +166,7 @@ function armResults(experiment: ExperimentRecord, segment: Segment, defs: Metric
 export function buildReport(experiment: ExperimentRecord, outcomes: Outcomes, attributionWindowSeconds: number, now = new Date()): ExperimentReport {
   const defs = metricDefs(outcomes.signals);
   const names = outcomes.signals.map((s) => s.name);
-  const arms = armResults(experiment, outcomes.overall, defs, names);
+  const arms = armResults(experiment, outcomes.overall, defs, names, outcomes.overall);
   const srm = sampleRatio(arms.map((a) => a.users), experiment.arms.map((a) => a.share));
   return {
     experiment,
@@ -156,7 +178,7 @@ export function buildReport(experiment: ExperimentRecord, outcomes: Outcomes, at
       threshold: SRM_THRESHOLD,
       arms: arms.map((a, i) => ({ arm: a.arm, users: a.users, expectedShare: srm.expected[i], observedShare: srm.observed[i] })),
     },
-    tags: outcomes.tags.map((t) => ({ tag: t.tag!, impressions: t.impressions, arms: armResults(experiment, t, defs, names) })),
+    tags: outcomes.tags.map((t) => ({ tag: t.tag!, impressions: t.impressions, arms: armResults(experiment, t, defs, names, outcomes.overall) })),
     clientImpressions: outcomes.clientImpressions,
     replacedServedImpressions: outcomes.replacedServed,
     droppedImpressions: experiment.droppedImpressions,

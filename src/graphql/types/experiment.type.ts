@@ -141,7 +141,7 @@ export class RecordImpressionsResult {
 export class ExperimentMetric {
   @Field(() => String, {
     description:
-      "ctr (click), engagements_per_view (like + share + favorite), plays_per_view (video_play), skips_per_view (skip), interactions_per_view (every signal), then one per signal, named by it. A 'view' is an impression of a post the signals apply to (plays and skips: video impressions).",
+      "ctr (click), engagements_per_view (like + share + favorite), plays_per_view (video_play), skips_per_view (skip), interactions_per_view (every signal), then one per signal, named by it, then clicks_per_user (clicks over the arm's users; in a tag's row, that tag's clicks per arm user: its reach). A 'view' is an impression of a post the signals apply to (plays and skips: video impressions).",
   })
   metric!: string;
 
@@ -151,7 +151,7 @@ export class ExperimentMetric {
   @Field(() => Int, { description: 'Impressions converted (per signal, at most once each), summed over the signals.' })
   count!: number;
 
-  @Field(() => Int, { description: 'Impressions of the media types the signals apply to.' })
+  @Field(() => Int, { description: "The denominator: impressions of the media types the signals apply to; for clicks_per_user, the arm's users." })
   views!: number;
 
   @Field(() => Float, { nullable: true, description: 'count / views; null without views.' })
