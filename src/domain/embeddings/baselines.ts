@@ -2,7 +2,8 @@
  * The paper's initialisation baselines (section 3.1.2), per signal:
  *   GLOBAL_AVG  mean of all MATURE post embeddings of the signal;
  *   TAG_AVG     per tag, mean of the MATURE embeddings of posts with that tag; a post with several tags gets the
- *               mean of its tags' averages (tags without mature posts are skipped; none left -> no TAG_AVG);
+ *               mean of its tags' averages (tags without mature posts are skipped; none left -> no TAG_AVG); the
+ *               same definition as the offline evaluation's (src/ml/baselines/tag-average.ts);
  *   RANDOM      N(0, 1/d) per component, seeded by the post id and signal name, so it is stable across requests.
  * Averages are cached per signal and recomputed when the set of MATURE embeddings changes, which is detected by a
  * cheap stamp query (matureStamp), so a retrain by another process or replica is picked up. The stamp is
@@ -13,6 +14,7 @@ import { createHash } from 'node:crypto';
 import type { Prisma } from '../../data/db.js';
 import { bytesToVector } from '../../lib/vectors.js';
 import { Rng } from '../../lib/random.js';
+import { TagAverageBuilder, tagAverageOf, type TagAverages } from '../../ml/baselines/tag-average.js';
 
 export const DEFAULT_DIM = 32;
 
@@ -27,12 +29,7 @@ export async function matureStamp(prisma: Prisma, signalKey: number): Promise<st
   return String(latest?.updatedAt.getTime() ?? 0);
 }
 
-interface Averages {
-  stamp: string;
-  dim: number;
-  global: Float32Array | null;
-  byTag: Map<string, Float32Array>;
-}
+type Averages = TagAverages<string> & { stamp: string };
 
 export class BaselineCache {
   private readonly cache = new Map<number, Averages & { checkedAt: number }>();
@@ -73,32 +70,15 @@ export class BaselineCache {
       where: { signalId: signalKey, source: 'MATURE' },
       select: { vector: true, post: { select: { tags: { select: { tag: true } } } } },
     });
-    if (rows.length === 0) return { stamp, dim: DEFAULT_DIM, global: null, byTag: new Map() };
-    const dim = rows[0].vector.byteLength / 4;
-    const global = new Float64Array(dim);
-    const sums = new Map<string, { sum: Float64Array; n: number }>();
-    for (const row of rows) {
-      const v = bytesToVector(row.vector);
-      for (let j = 0; j < dim; j++) global[j] += v[j];
-      for (const { tag } of row.post.tags) {
-        let s = sums.get(tag);
-        if (!s) sums.set(tag, (s = { sum: new Float64Array(dim), n: 0 }));
-        for (let j = 0; j < dim; j++) s.sum[j] += v[j];
-        s.n++;
-      }
-    }
-    const mean = (sum: Float64Array, n: number) => Float32Array.from(sum, (x) => x / n);
-    return { stamp, dim, global: mean(global, rows.length), byTag: new Map([...sums].map(([tag, s]) => [tag, mean(s.sum, s.n)])) };
+    const builder = new TagAverageBuilder<string>(rows.length ? rows[0].vector.byteLength / 4 : DEFAULT_DIM);
+    for (const row of rows) builder.add(bytesToVector(row.vector), row.post.tags.map((t) => t.tag));
+    return { ...builder.result(), stamp };
   }
 }
 
-/** Mean of the tag averages of the given tags; null when none of them has mature posts. */
-export function tagAverage(averages: Averages, tags: readonly string[]): Float32Array | null {
-  const found = tags.map((t) => averages.byTag.get(t)).filter((v): v is Float32Array => v !== undefined);
-  if (found.length === 0) return null;
-  const out = new Float32Array(averages.dim);
-  for (const v of found) for (let j = 0; j < out.length; j++) out[j] += v[j] / found.length;
-  return out;
+/** Mean of the tag averages of the given tags; null when none of them has mature posts (src/ml/baselines). */
+export function tagAverage(averages: TagAverages<string>, tags: readonly string[]): Float32Array | null {
+  return tagAverageOf(averages, tags);
 }
 
 export function randomEmbedding(postId: string, signal: string, dim: number): Float32Array {

@@ -15,35 +15,20 @@ import { embedPosts } from '../pipeline/calibration.js';
 import { MemerEmbedder } from '../memer/inference.js';
 import type { OnnxRuntime } from '../onnx/runtime.js';
 import { Rng } from '../../lib/random.js';
+import { TagAverageBuilder, tagAverageOf, type TagAverages } from '../baselines/tag-average.js';
 
-export interface Averages {
-  global: Float32Array;
-  /** Per tag index: the average, or undefined when no post of S has the tag. */
-  byTag: (Float32Array | undefined)[];
-}
+/** GLOBAL_AVG and TAG_AVG by tag index (src/ml/baselines/tag-average.ts, as serving computes them). */
+export type Averages = TagAverages<number>;
 
 /** GLOBAL_AVG and per-tag averages of `posts` (items x d) over the items in `from`. */
 export function averages(ds: Dataset, posts: Float32Array, d: number, from: Uint8Array): Averages {
-  const T = ds.items.tagNames.length;
-  const global = new Float64Array(d);
-  const sums = Array.from({ length: T }, () => null as Float64Array | null);
-  const counts = new Int32Array(T);
-  let n = 0;
-  for (let i = 0; i < from.length; i++) {
-    if (!from[i]) continue;
-    n++;
-    for (let j = 0; j < d; j++) global[j] += posts[i * d + j];
-    for (let a = ds.items.tagOffsets[i]; a < ds.items.tagOffsets[i + 1]; a++) {
-      const t = ds.items.tagIds[a];
-      const s = (sums[t] ??= new Float64Array(d));
-      for (let j = 0; j < d; j++) s[j] += posts[i * d + j];
-      counts[t]++;
-    }
-  }
-  return {
-    global: Float32Array.from(global, (x) => (n > 0 ? x / n : 0)),
-    byTag: sums.map((s, t) => (s ? Float32Array.from(s, (x) => x / counts[t]) : undefined)),
-  };
+  const builder = new TagAverageBuilder<number>(d);
+  for (let i = 0; i < from.length; i++) if (from[i]) builder.add(posts, tagsOf(ds, i), i * d);
+  return builder.result();
+}
+
+function tagsOf(ds: Dataset, i: number): Int32Array {
+  return ds.items.tagIds.subarray(ds.items.tagOffsets[i], ds.items.tagOffsets[i + 1]);
 }
 
 /** items x d matrices with rows filled for `targets` only. */
@@ -53,25 +38,19 @@ function matrix(ds: Dataset, d: number): Float32Array {
 
 export function globalAverageEmbeddings(ds: Dataset, avg: Averages, d: number, targets: Int32Array): Float32Array {
   const out = matrix(ds, d);
-  for (const p of targets) out.set(avg.global, p * d);
+  const global = avg.global ?? new Float32Array(d);
+  for (const p of targets) out.set(global, p * d);
   return out;
 }
 
 export function tagAverageEmbeddings(ds: Dataset, avg: Averages, d: number, targets: Int32Array): { embeddings: Float32Array; tagFallbacks: number } {
   const out = matrix(ds, d);
+  const global = avg.global ?? new Float32Array(d);
   let tagFallbacks = 0;
   for (const p of targets) {
-    let k = 0;
-    for (let a = ds.items.tagOffsets[p]; a < ds.items.tagOffsets[p + 1]; a++) {
-      const v = avg.byTag[ds.items.tagIds[a]];
-      if (!v) continue;
-      for (let j = 0; j < d; j++) out[p * d + j] += v[j];
-      k++;
-    }
-    if (k === 0) {
-      out.set(avg.global, p * d);
-      tagFallbacks++;
-    } else for (let j = 0; j < d; j++) out[p * d + j] /= k;
+    const v = tagAverageOf(avg, tagsOf(ds, p));
+    if (!v) tagFallbacks++;
+    out.set(v ?? global, p * d);
   }
   return { embeddings: out, tagFallbacks };
 }
