@@ -11,6 +11,7 @@ const commands: Record<string, { summary: string; load: () => Promise<{ command:
   experiment: { summary: 'online experiments (A/B arms for early-stage rankings): create, start, stop, list, report', load: () => import('./commands/experiment.js') },
   extract: { summary: 'run content extractors (ONNX files) over raw inputs and write a dataset\'s features/<modality>.npy', load: () => import('./commands/extract.js') },
   import: { summary: 'load a dataset folder (items.csv, interactions.csv, users.csv, features/*.npy) into the database', load: () => import('./commands/import.js') },
+  ingest: { summary: 'consume interaction events from NATS JetStream or Redis Streams into the database (at least once, idempotent by event id)', load: () => import('./commands/ingest.js') },
   keys: { summary: 'create, list and revoke API keys', load: () => import('./commands/keys.js') },
   serve: { summary: 'run the GraphQL service (migrates an empty database first)', load: () => import('./commands/serve.js') },
   simulate: { summary: 'generate a synthetic platform (posts, users, six signals, all modalities) as a dataset folder', load: () => import('./commands/simulate.js') },

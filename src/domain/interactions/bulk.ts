@@ -13,21 +13,23 @@ export interface InteractionRow {
   signalId: number;
   label: number;
   timestamp: Date;
+  /** The producer's event id (memer ingest), unique when set; absent for imports and recordInteractions. */
+  eventId?: string | null;
 }
 
-/** 5 parameters a row; SQLite allows 32766 bound parameters per statement, PostgreSQL 65535. */
-const CHUNK = 6000;
+/** 6 parameters a row; SQLite allows 32766 bound parameters per statement, PostgreSQL 65535. */
+const CHUNK = 5000;
 
-const INSERT_INTERACTION = `INSERT INTO "Interaction" ("userId", "postId", "signalId", "label", "timestamp") VALUES`;
+const INSERT_INTERACTION = `INSERT INTO "Interaction" ("userId", "postId", "signalId", "label", "timestamp", "eventId") VALUES`;
 
 export async function insertInteractions(tx: Tx, rows: readonly InteractionRow[]): Promise<void> {
   for (let i = 0; i < rows.length; i += CHUNK) {
-    const values = Sql.join(rows.slice(i, i + CHUNK).map((r) => Sql.sql`(${r.userId}, ${r.postId}, ${r.signalId}, ${r.label}, ${r.timestamp})`));
+    const values = Sql.join(rows.slice(i, i + CHUNK).map((r) => Sql.sql`(${r.userId}, ${r.postId}, ${r.signalId}, ${r.label}, ${r.timestamp}, ${r.eventId ?? null})`));
     await tx.$executeRaw`${Sql.raw(INSERT_INTERACTION)} ${values}`;
   }
 }
 
 /** insertInteractions on SQLite's direct connection, inside its (synchronous) transaction: one cached statement a row. */
 export function insertInteractionsDirect(db: DirectSqlite, rows: readonly InteractionRow[]): void {
-  for (const r of rows) db.run(`${INSERT_INTERACTION} (?, ?, ?, ?, ?)`, r.userId, r.postId, r.signalId, r.label, sqliteDate(r.timestamp));
+  for (const r of rows) db.run(`${INSERT_INTERACTION} (?, ?, ?, ?, ?, ?)`, r.userId, r.postId, r.signalId, r.label, sqliteDate(r.timestamp), r.eventId ?? null);
 }

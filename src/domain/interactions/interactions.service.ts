@@ -3,6 +3,11 @@
  * label 0 or 1, valid timestamp) before one transaction writes it: unknown users are created, the interaction rows are
  * inserted and the per post and signal statistics are incremented in the same transaction, so counts never disagree
  * with the rows behind them. Any bad element fails the whole batch with its index.
+ *
+ * Idempotency (memer ingest, at-least-once delivery): an input may carry the producer's `eventId`. Inside the write
+ * transaction, ids already stored are skipped (and an id repeated within the batch is written once), so a redelivered
+ * or re-published event is stored once and counted once; the unique index on Interaction.eventId turns two concurrent
+ * writers of one id into a unique violation, which retryTransaction retries to the skip.
  */
 import type { Config } from '../../config/config.js';
 import type { Prisma, Tx } from '../../data/db.js';
@@ -23,12 +28,16 @@ export interface InteractionInput {
   /** 1 positive (default), 0 explicit negative. */
   label?: number | null;
   timestamp?: Date | null;
+  /** The producer's id of this event: an id already stored is skipped (see above). */
+  eventId?: string | null;
 }
 
 export interface RecordResult {
   recorded: number;
   usersCreated: number;
   posts: number;
+  /** Inputs not written because their eventId was already stored or came earlier in the batch. */
+  duplicates: number;
 }
 
 interface Row {
@@ -37,7 +46,14 @@ interface Row {
   signalKey: number;
   label: number;
   timestamp: Date;
+  eventId: string | null;
 }
+
+/** The rows whose event id is not among `stored` (rows without one are always written). */
+const fresh = (rows: Row[], stored: readonly { eventId: string | null }[]) => {
+  const ids = new Set(stored.map((s) => s.eventId));
+  return ids.size ? rows.filter((r) => r.eventId === null || !ids.has(r.eventId)) : rows;
+};
 
 export class InteractionsService {
   constructor(
@@ -50,16 +66,17 @@ export class InteractionsService {
   ) {}
 
   async record(inputs: InteractionInput[], now = new Date()): Promise<RecordResult> {
-    if (inputs.length === 0) return { recorded: 0, usersCreated: 0, posts: 0 };
+    if (inputs.length === 0) return { recorded: 0, usersCreated: 0, posts: 0, duplicates: 0 };
     if (inputs.length > this.config.maxBatch) throw badInput(`at most ${this.config.maxBatch} interactions per call, got ${inputs.length}`, { path: 'inputs' });
     const signals = new Map((await this.signals.all()).map((s) => [s.name, s]));
     const postIds = [...new Set(inputs.map((x) => x.postId))];
     const posts = await this.prisma.post.findMany({ where: { externalId: { in: postIds } }, select: { id: true, externalId: true, mediaType: true } });
     const postById = new Map(posts.map((p) => [p.externalId, p]));
 
-    const rows: Row[] = inputs.map((x, i) => {
+    const batch: Row[] = inputs.map((x, i) => {
       const at = `inputs[${i}]`;
       validateId('user', x.userId, `${at}.userId`);
+      if (x.eventId != null) validateId('event', x.eventId, `${at}.eventId`);
       const post = postById.get(x.postId);
       if (!post) throw badInput(`${at}.postId: unknown post ${quote(x.postId)}`, { path: `${at}.postId`, index: i });
       const signal = signals.get(x.signal);
@@ -71,33 +88,51 @@ export class InteractionsService {
       if (label !== 0 && label !== 1) throw badInput(`${at}.label must be 0 or 1, got ${label}`, { path: `${at}.label`, index: i });
       const timestamp = x.timestamp ?? now;
       if (Number.isNaN(timestamp.getTime())) throw badInput(`${at}.timestamp is not a valid date`, { path: `${at}.timestamp`, index: i });
-      return { userId: x.userId, postKey: post.id, signalKey: signal.key, label, timestamp };
+      return { userId: x.userId, postKey: post.id, signalKey: signal.key, label, timestamp, eventId: x.eventId ?? null };
     });
+    const seen = new Set<string>();
+    const rows = batch.filter((r) => {
+      if (r.eventId === null) return true;
+      if (seen.has(r.eventId)) return false;
+      seen.add(r.eventId);
+      return true;
+    });
+    const eventIds = [...seen];
 
-    const stats = new StatAccumulator();
-    for (const r of rows) stats.add(r.postKey, r.signalKey, r.label, r.timestamp);
-    const userIds = rows.map((r) => r.userId);
-    const interactions = (users: Map<string, number>) => rows.map((r) => ({ userId: users.get(r.userId)!, postId: r.postKey, signalId: r.signalKey, label: r.label, timestamp: r.timestamp }));
+    const statsOf = (todo: Row[]) => {
+      const stats = new StatAccumulator();
+      for (const r of todo) stats.add(r.postKey, r.signalKey, r.label, r.timestamp);
+      return stats;
+    };
+    const interactions = (todo: Row[], users: Map<string, number>) =>
+      todo.map((r) => ({ userId: users.get(r.userId)!, postId: r.postKey, signalId: r.signalKey, label: r.label, timestamp: r.timestamp, eventId: r.eventId }));
     const direct = this.direct;
     if (direct) {
       // SQLite file: the direct connection's synchronous transaction, like uploads (data/direct-sqlite.ts). A Prisma
       // interactive transaction here left its uncommitted rows visible to other requests' reads on Prisma's one
       // connection for as long as it was open.
       return direct.transaction(() => {
-        const users = UsersService.ensureDirect(direct, userIds, now);
-        insertInteractionsDirect(direct, interactions(users.keys));
+        const stored = eventIds.length ? direct.all<{ eventId: string }>(`SELECT "eventId" FROM "Interaction" WHERE "eventId" IN (SELECT value FROM json_each(?))`, JSON.stringify(eventIds)) : [];
+        const todo = fresh(rows, stored);
+        const stats = statsOf(todo);
+        const users = UsersService.ensureDirect(direct, todo.map((r) => r.userId), now);
+        insertInteractionsDirect(direct, interactions(todo, users.keys));
         applyStatDeltasDirect(direct, stats.deltas());
-        return { recorded: rows.length, usersCreated: users.created, posts: stats.size };
+        return { recorded: todo.length, usersCreated: users.created, posts: stats.size, duplicates: inputs.length - todo.length };
       });
     }
     return retryTransaction(() =>
       this.prisma.$transaction(
         async (tx) => {
+          const stored = eventIds.length ? await tx.interaction.findMany({ where: { eventId: { in: eventIds } }, select: { eventId: true } }) : [];
+          const todo = fresh(rows, stored);
+          const stats = statsOf(todo);
+          const userIds = todo.map((r) => r.userId);
           const before = await tx.user.count({ where: { externalId: { in: [...new Set(userIds)] } } });
           const users = await UsersService.ensure(tx as Tx, userIds);
-          await insertInteractions(tx as Tx, interactions(users));
+          await insertInteractions(tx as Tx, interactions(todo, users));
           await applyStatDeltas(tx as Tx, this.provider, stats.deltas());
-          return { recorded: rows.length, usersCreated: users.size - before, posts: stats.size };
+          return { recorded: todo.length, usersCreated: users.size - before, posts: stats.size, duplicates: inputs.length - todo.length };
         },
         { timeout: 60_000, maxWait: 30_000 },
       ),
