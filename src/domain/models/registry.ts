@@ -15,6 +15,7 @@ import { MemerEnsemble } from '../../ml/memer/ensemble.js';
 import { MemerEmbedder } from '../../ml/memer/inference.js';
 import type { OnnxRuntime } from '../../ml/onnx/runtime.js';
 import { hashedTextOf, modelFeatureWidths } from '../posts/feature-widths.js';
+import { readMetrics, type MemerVersionMetrics } from './model-metrics.js';
 import type { MediaType } from '../types.js';
 
 export interface ActiveModel {
@@ -86,7 +87,7 @@ export class ModelRegistry {
   /** A MEMER version row as an ActiveModel of `signal` (its model loaded once, as `load`). */
   async activeModel(row: { id: number; version: string; artefact: string; metrics: string; mediaType: MediaType }, signal: { key: number; name: string }): Promise<ActiveModel> {
     const embedder = await this.load(row);
-    const metrics = JSON.parse(row.metrics) as { freqScale?: number };
+    const metrics = readMetrics<MemerVersionMetrics>(row.metrics);
     const freqScale = Number(metrics.freqScale ?? 0);
     const featureWidths = modelFeatureWidths(metrics, embedder.info.modalities);
     const hashedText = hashedTextOf(metrics);

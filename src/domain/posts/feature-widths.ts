@@ -14,6 +14,7 @@
  * A modality none of these name is not accepted for the media type (audio for images, by default).
  */
 import type { Config, FeatureDims } from '../../config/config.js';
+import { readMetrics, type MemerVersionMetrics } from '../models/model-metrics.js';
 import type { Prisma } from '../../data/db.js';
 import type { Dataset, MediaType as DatasetMediaType, Modality } from '../../datasets/types.js';
 import { MEDIA_TYPES, MODALITIES } from '../../datasets/types.js';
@@ -51,7 +52,7 @@ const SETTING: Record<DatasetMediaType, string> = { video: 'MEMER_FEATURES_VIDEO
  * `specs` (the loaded model's inputs).
  */
 export function modelFeatureWidths(metrics: unknown, specs: readonly { modality: Modality; dim: number }[] = []): FeatureDims {
-  const m = (typeof metrics === 'string' ? safeJson(metrics) : metrics) as { featureWidths?: FeatureDims; modalities?: { modality: Modality; dim: number }[] } | null;
+  const m = readMetrics<MemerVersionMetrics>(metrics);
   const out: FeatureDims = {};
   for (const s of Array.isArray(m?.modalities) ? m.modalities : specs) if (MODALITIES.includes(s.modality) && s.dim > 0) out[s.modality] = s.dim;
   for (const [k, v] of Object.entries(m?.featureWidths ?? {})) if (MODALITIES.includes(k as Modality) && Number.isInteger(v) && v > 0) out[k as Modality] = v;
@@ -62,18 +63,10 @@ export function modelFeatureWidths(metrics: unknown, specs: readonly { modality:
 
 /** D for a MEMER version trained with `memer train --hash-text D` (its metrics' `hashedText`), else null. */
 export function hashedTextOf(metrics: unknown): number | null {
-  const m = (typeof metrics === 'string' ? safeJson(metrics) : metrics) as { hashedText?: unknown } | null;
-  const d = m?.hashedText;
+  const d: unknown = readMetrics<MemerVersionMetrics>(metrics).hashedText;
   return typeof d === 'number' && Number.isInteger(d) && d >= 2 ? d : null;
 }
 
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
-}
 
 /** The active MEMER versions' widths, read from the database (no model loaded: for `memer import`). */
 export async function activeModelWidths(prisma: Prisma): Promise<ModelWidths[]> {

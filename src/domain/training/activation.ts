@@ -10,6 +10,7 @@ import type { Tx } from '../../data/db.js';
 import { conflict, notFound } from '../../errors.js';
 import { MemerService } from '../embeddings/memer.service.js';
 import { upsertPostEmbeddings, upsertUserEmbeddings, type PostEmbeddingRow } from '../embeddings/store.js';
+import { readMetrics, type MemerVersionMetrics } from '../models/model-metrics.js';
 import { slot, type ActiveModel, type Snapshot } from '../models/registry.js';
 import type { Services } from '../services.js';
 import type { MediaType } from '../types.js';
@@ -42,7 +43,7 @@ async function keysOf(tx: Tx, table: 'post' | 'user', ids: string[]): Promise<Ma
 /** MEMER versions whose validation GAUC is below their prior's (epoch 0): each with both numbers. */
 export function belowPrior(rows: readonly { version: string; metrics: string }[]): { version: string; validationGauc: number; priorValidationGauc: number }[] {
   return rows.flatMap((r) => {
-    const m = JSON.parse(r.metrics) as { validationGauc?: number | null; priorValidationGauc?: number | null };
+    const m = readMetrics<MemerVersionMetrics>(r.metrics);
     const v = m.validationGauc;
     const p = m.priorValidationGauc;
     return typeof v === 'number' && typeof p === 'number' && v < p ? [{ version: r.version, validationGauc: v, priorValidationGauc: p }] : [];
@@ -58,11 +59,11 @@ export async function activateVersion(services: Services, version: string, optio
   const { prisma } = services.db;
   const row = await prisma.modelVersion.findUnique({ where: { version }, include: { signal: true } });
   if (!row || !row.signal) throw notFound(`no model version ${version}`, { version });
-  const ffmVersion = row.kind === 'FFM' ? row.version : String((JSON.parse(row.metrics) as { backbone?: string }).backbone ?? '');
+  const ffmVersion = row.kind === 'FFM' ? row.version : String(readMetrics<MemerVersionMetrics>(row.metrics).backbone ?? '');
   const ffm = await prisma.modelVersion.findUnique({ where: { version: ffmVersion } });
   if (!ffm) throw notFound(`model version ${version} has no backbone version ${ffmVersion}`, { version });
   const memerRows = (await prisma.modelVersion.findMany({ where: { kind: 'MEMER', signalId: row.signalId, status: 'READY' } })).filter(
-    (m) => (JSON.parse(m.metrics) as { backbone?: string }).backbone === ffm.version,
+    (m) => readMetrics<MemerVersionMetrics>(m.metrics).backbone === ffm.version,
   );
   const worse = belowPrior(memerRows);
   const warnings = worse.map((w) => `${w.version}: validation GAUC ${w.validationGauc.toFixed(4)} is below its prior's ${w.priorValidationGauc.toFixed(4)}`);

@@ -6,6 +6,7 @@
  *   <run>/<signal>/users.npy          user embeddings (rows follow userIds), float32
  *   <run>/<signal>/memer-<media>.onnx the MEMER inference models
  */
+import type { BackboneVersionMetrics } from '../models/model-metrics.js';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readNpy, writeNpy } from '../../datasets/npy.js';
@@ -26,7 +27,7 @@ export interface Backbone {
   postIds: string[];
   userIds: string[];
   thresholds: Partial<Record<MediaType, ThresholdArtefact>>;
-  metrics: Record<string, unknown>;
+  metrics: BackboneVersionMetrics;
   posts: Float32Array;
   users: Float32Array;
 }

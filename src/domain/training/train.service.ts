@@ -19,13 +19,14 @@ import { retryTransaction } from '../../data/retry.js';
 import { badInput } from '../../errors.js';
 import { featurePresence } from '../../datasets/features.js';
 import { withHashedText } from '../../ml/evaluation/hashed-features.js';
+import type { BackboneVersionMetrics, MemerVersionMetrics } from '../models/model-metrics.js';
 
 export interface TrainedVersion {
   version: string;
   kind: 'FFM' | 'MEMER';
   signal: string;
   mediaType: MediaType | null;
-  metrics: Record<string, unknown>;
+  metrics: BackboneVersionMetrics | MemerVersionMetrics;
 }
 
 export interface TrainSummary {
@@ -92,7 +93,7 @@ export async function trainOnDatabase(
   const signalKey = new Map(dataset.signals.map((s, i) => [s, exported.signalKeys[i]]));
   for (const s of result.signals) {
     const backbone = toBackbone(s, dataset.items.ids, dataset.userIds, dataset.interactions, dataset.signals.indexOf(s.signal));
-    const ffmMetrics = { backbone: s.backbone, ffm: s.ffm, ...(s.hybrid ? { hybrid: s.hybrid } : {}), thresholds: backbone.thresholds, posts: backbone.postIds.length, users: backbone.userIds.length };
+    const ffmMetrics: BackboneVersionMetrics = { backbone: s.backbone, ffm: s.ffm, ...(s.hybrid ? { hybrid: s.hybrid } : {}), thresholds: backbone.thresholds, posts: backbone.postIds.length, users: backbone.userIds.length };
     const artefact = writeBackbone(services.config.modelDir, run, { ...backbone, metrics: ffmMetrics });
     writeMaturityPlot(join(services.config.modelDir, artefact, 'maturity.svg'), s);
     const ffmVersion = `${run}-ffm-${s.signal}`;
@@ -109,7 +110,7 @@ export async function trainOnDatabase(
       const uploaded = m.memer.modalities.filter((spec) => !(hashText !== undefined && spec.modality === 'text'));
       const featureWidths = Object.fromEntries(uploaded.map((spec) => [spec.modality, Math.max(spec.dim, exported.widths[media][spec.modality] ?? 0)]));
       const hashed = hashText !== undefined && m.memer.modalities.some((spec) => spec.modality === 'text') ? { hashedText: hashText } : {};
-      const metrics = { ...m.memer.metrics, freqScale: m.memer.freqScale, modalities: m.memer.modalities, featureWidths, ...hashed, backbone: ffmVersion, ...(m.memer.trials.length ? { search: m.memer.trials } : {}) };
+      const metrics: MemerVersionMetrics = { ...m.memer.metrics, freqScale: m.memer.freqScale, modalities: m.memer.modalities, featureWidths, ...hashed, backbone: ffmVersion, ...(m.memer.trials.length ? { search: m.memer.trials } : {}) };
       const rel = writeMemer(services.config.modelDir, run, s.signal, mediaTypeOf(media), m.memer.onnx);
       rows.push({ version: m.memer.info.version, kind: 'MEMER', signalId: signalKey.get(s.signal)!, mediaType: mediaTypeOf(media), status: 'READY', metrics: JSON.stringify(metrics), artefact: rel });
       versions.push({ version: m.memer.info.version, kind: 'MEMER', signal: s.signal, mediaType: mediaTypeOf(media), metrics });
