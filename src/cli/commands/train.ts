@@ -97,10 +97,10 @@ export const command: Command = defineCommand({
     else {
       console.log(`trained ${summary.run} on ${summary.dataset.posts} posts, ${summary.dataset.users} users, ${summary.dataset.interactions} interactions`);
       for (const v of summary.versions) {
-        const m = v.metrics as { validationAuc?: number | null; ffm?: { aucFull: number | null; aucDot: number | null }[]; thresholds?: Record<string, { threshold: number }> };
+        const m = v.metrics;
         const detail =
-          v.kind === 'FFM'
-            ? `AUC ${m.ffm?.map((f) => `${f.aucFull?.toFixed(3)} (dot ${f.aucDot?.toFixed(3)})`).join(', ')}; M ${Object.entries(m.thresholds ?? {}).map(([k, t]) => `${k} ${t.threshold}`).join(', ')}`
+          'ffm' in m
+            ? `AUC ${m.ffm.map((f) => `${f.aucFull?.toFixed(3)} (dot ${f.aucDot?.toFixed(3)})`).join(', ')}; M ${Object.entries(m.thresholds).map(([k, t]) => `${k} ${t?.threshold}`).join(', ')}`
             : `validation AUC ${m.validationAuc?.toFixed(3) ?? '-'}`;
         console.log(`  ${v.version.padEnd(48)} ${detail}`);
       }
