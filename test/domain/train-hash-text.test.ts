@@ -76,7 +76,8 @@ for (const provider of PROVIDERS) {
         const i = ds.items.ids.indexOf(id);
         const width = model.embedder.info.modalities.find((s) => s.modality === 'text')!.dim;
         const row = (ds.features.text!.data as Float32Array).slice(i * D, i * D + width);
-        return model.embedder.embed({ features: { text: row }, freq: normalisedFreq(views, model.freqScale) });
+        const tags = Array.from(ds.items.tagIds.subarray(ds.items.tagOffsets[i], ds.items.tagOffsets[i + 1]), (t) => ds.items.tagNames[t]);
+        return model.embedder.embed({ features: { text: row }, freq: normalisedFreq(views, model.freqScale), tags });
       };
       const served = async (id: string) => {
         const e = await prisma.postEmbedding.findFirstOrThrow({ where: { post: { externalId: id }, signalId: click, source: 'MEMER' } });

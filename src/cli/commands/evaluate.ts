@@ -58,6 +58,7 @@ export const command: Command = defineCommand({
     '  --backbone B          the backbone MEMER maps into and serving ranks with: hybrid | ffm (docs/memer.md) [hybrid]',
     '  --memer-prior P       MEMER residual on a prior: linear | tag-average | global-average | none (docs/memer.md) [linear]',
     '  --memer-prior-smoothing K   tag-average prior: pseudo-count shrinking a tag average to the global one [0]',
+    '  --no-prior-tags       linear prior: content only, without its per-tag rows (docs/memer.md)',
     '  --memer-residual-init S     with a prior: the decoder output layer starts at S x its Glorot init [0]',
     '  --memer-weight-decay X      MEMER AdamW decoupled weight decay [0]',
     '  --memer-rec-loss L    MEMER recommendation term: bce (the paper) | softmax (in-batch, a ranking loss) [bce]',
@@ -111,6 +112,7 @@ export const command: Command = defineCommand({
     'memer-rec-loss': { type: 'string' },
     backbone: { type: 'string' },
     'memer-prior-smoothing': { type: 'string' },
+    'no-prior-tags': { type: 'boolean' },
     'memer-residual-init': { type: 'string' },
     'memer-weight-decay': { type: 'string' },
     'memer-input-dropout': { type: 'string' },
@@ -166,6 +168,7 @@ export const command: Command = defineCommand({
         eta: num('ffm-eta', s('ffm-eta')), lambda: num('ffm-lambda', s('ffm-lambda')), biasLambda: num('ffm-bias-lambda', s('ffm-bias-lambda')),
       },
       foldBiases: values['fold-biases'] === true ? true : undefined,
+      priorTags: values['no-prior-tags'] === true ? false : undefined,
       backbone: choice('backbone', s('backbone'), ['hybrid', 'ffm']),
       ffmSearch: s('ffm-search-eta') || s('ffm-search-lambda') || s('ffm-search-bias-lambda')
         ? { eta: nums('ffm-search-eta', s('ffm-search-eta')), lambda: nums('ffm-search-lambda', s('ffm-search-lambda')), biasLambda: nums('ffm-search-bias-lambda', s('ffm-search-bias-lambda')), metric: choice('ffm-search-metric', s('ffm-search-metric'), ['logLoss', 'auc']) }

@@ -52,8 +52,12 @@ export function uploadFeatures(features: readonly { modality: Modality; halves: 
   return Object.fromEntries(features.map((f) => [inputName(f.modality), halvesToFloats(f.halves)]));
 }
 
-/** Whether any of `models` reads a text feature hashed from the post's text and tags (`memer train --hash-text`). */
-export const needsContent = (models: readonly ActiveModel[], posts: readonly PostRef[]) => models.some((m) => m.hashedText && posts.some((p) => p.mediaType === m.mediaType));
+/**
+ * Whether any of `models` reads the posts' text or tags: a text feature hashed from them (`memer train --hash-text`),
+ * or a prior with a tag input (a linear prior with its tag rows, a tag-average prior).
+ */
+export const needsContent = (models: readonly ActiveModel[], posts: readonly PostRef[]) =>
+  models.some((m) => (m.hashedText || m.embedder.readsTags) && posts.some((p) => p.mediaType === m.mediaType));
 
 /**
  * The MEMER vectors of `posts` under every model of their media type: `rows` to store (source MEMER, the views they
@@ -74,12 +78,14 @@ export async function predictVectors(
   const merged = ensembles.filter((e) => e.models.every((m) => active.has(m.versionKey)));
   const alone = models.filter((m) => !merged.some((e) => e.models.includes(m)));
   const freqOf = (model: ActiveModel, post: PostRef) => normalisedFreq(views.get(`${post.key}:${model.signalKey}`) ?? 0, model.freqScale);
+  // A model whose prior reads tags gets the post's (none stored: [], its "no known tag" row); others ignore them.
+  const tagsOf = (model: ActiveModel, post: PostRef) => (model.embedder.readsTags ? content.get(post.key)?.tags ?? [] : undefined);
   // Each model (or ensemble) has its own session: run them side by side.
   const perRun = await Promise.all([
     ...alone.map(async (model) => {
       const batch = usableBatch(model, posts, features(model));
       if (batch.length === 0) return [];
-      const inputs: PostFeatures[] = batch.map(({ post, input }) => ({ features: input, freq: freqOf(model, post) }));
+      const inputs: PostFeatures[] = batch.map(({ post, input }) => ({ features: input, freq: freqOf(model, post), tags: tagsOf(model, post) }));
       const vectors = batch.length === 1 ? [await model.embedder.embed(inputs[0])] : splitRows(await model.embedder.embedMany(inputs), batch.length);
       return batch.map(({ post }, i) => ({ model, post, vector: vectors[i] }));
     }),
@@ -88,7 +94,7 @@ export async function predictVectors(
       const batch = usableBatch(members[0], posts, features(members[0]));
       if (batch.length === 0) return [];
       const freqs = members.map((m) => Float32Array.from(batch, ({ post }) => freqOf(m, post)));
-      const outputs = await runner.embedAll(batch.map(({ input }) => ({ features: input })), freqs);
+      const outputs = await runner.embedAll(batch.map(({ post, input }) => ({ features: input, tags: content.get(post.key)?.tags ?? [] })), freqs);
       return members.flatMap((model, i) => {
         const vectors = splitRows(outputs[i], batch.length);
         return batch.map(({ post }, k) => ({ model, post, vector: vectors[k] }));

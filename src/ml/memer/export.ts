@@ -54,7 +54,7 @@ export interface TrainedModel {
 
 /** The prior as recorded in the metadata: `tags` are the columns of the `tags` input (its last column: no known tag). */
 export interface MemerPriorInfo {
-  kind: 'global-average' | 'tag-average';
+  kind: 'global-average' | 'tag-average' | 'linear';
   tags: string[];
   counts: number[];
   posts: number;

@@ -157,7 +157,9 @@ export function buildMemerGraph(config: MemerConfig, stats: StatsByModality, pri
     if (linear) {
       // A linear prior (prior.ts): c + sum_m raw_m A_m + presence B, constants of the graph.
       if (linear.modalities.join() !== arch.modalities.map((m) => m.modality).join()) throw new Error(`the linear prior is on ${linear.modalities.join('+')}, the model on ${arch.modalities.map((m) => m.modality).join('+')}`);
-      let sum = g.add(table, g.matmul(presence, g.constant(Float32Array.from(linear.presence), [M, d], 'prior.presence')));
+      // The constant part: c alone, or c plus the mean of the post's tag rows (prior.ts) through the `tags` input.
+      const constant = withTags ? g.matmul(g.input(INPUT.tags, ['N', T + 1]), table) : table;
+      let sum = g.add(constant, g.matmul(presence, g.constant(Float32Array.from(linear.presence), [M, d], 'prior.presence')));
       arch.modalities.forEach((spec, k) => {
         sum = g.add(sum, g.matmul(inputs.get(spec.modality)!, g.constant(Float32Array.from(linear.weights[k]), [spec.dim, d], `prior.W.${spec.modality}`)));
       });

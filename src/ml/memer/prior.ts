@@ -13,7 +13,10 @@
  *                it has none. prior = weights @ table: the mean of its tags' averages, else g, as TAG_AVG
  *   global prior kind 'global-average', or no tag in S: T = 0, the table is g alone and there is no `tags` input
  *   linear       kind 'linear': c + sum_m raw_m A_m + presence B (LinearPrior, fitted by the caller on S, e.g. a ridge
- *                regression of the content onto the backbone's content-only vectors); the table is c, T = 0
+ *                regression of the content onto the backbone's content-only vectors); the table is c, T = 0; with
+ *                LinearPrior.tags, plus the mean of the post's vocabulary tags' rows r_t (what the content map leaves
+ *                unexplained, averaged per tag): the table is then rows r_t + c, then c (+ r_none), and the tag weights
+ *                (which sum to 1) pick c up with the rows
  */
 import type { PriorKind } from './config.js';
 
@@ -34,6 +37,8 @@ export interface LinearPrior {
   readonly presence: Float32Array;
   /** d: c */
   readonly bias: Float32Array;
+  /** The tag part: per vocabulary tag (the `tags` input's columns) a row added to the content map, last row: no known tag. */
+  readonly tags?: { readonly names: readonly string[]; readonly rows: Float32Array; readonly counts: readonly number[]; readonly smoothing: number };
   /** how it was fitted (for the model metadata) */
   readonly info?: Readonly<Record<string, unknown>>;
 }
@@ -57,7 +62,13 @@ export interface Prior {
 /** A 'linear' prior from its fitted map, on `posts` training posts. */
 export function linearPrior(linear: LinearPrior, d: number, posts: number): Prior {
   if (linear.bias.length !== d) throw new Error(`the linear prior has d = ${linear.bias.length}, the model ${d}`);
-  return Object.freeze({ kind: 'linear', d, tags: Object.freeze([]), table: Float32Array.from(linear.bias), counts: Object.freeze([]), posts, smoothing: 0, linear });
+  const t = linear.tags;
+  const T = t?.names.length ?? 0;
+  if (t && t.rows.length !== (T + 1) * d) throw new Error(`the linear prior's tag rows hold ${t.rows.length} values, ${T + 1} x ${d} expected`);
+  // The tag weights of a post sum to 1, so the constant c rides along in every row.
+  const table = new Float32Array((T + 1) * d);
+  for (let r = 0; r <= T; r++) for (let j = 0; j < d; j++) table[r * d + j] = linear.bias[j] + (t ? t.rows[r * d + j] : 0);
+  return Object.freeze({ kind: 'linear', d, tags: Object.freeze([...(t?.names ?? [])]), table, counts: Object.freeze([...(t?.counts ?? [])]), posts, smoothing: t?.smoothing ?? 0, linear });
 }
 
 /** The prior fitted on `items` (indices into the rows of `embeddings`, items x d). */

@@ -1,4 +1,4 @@
-export { featureLayout, gatherItemFeatures, postFeatureVectors } from './features.js';
+export { featureLayout, gatherItemFeatures, postFeatureVectors, postTagNames } from './features.js';
 export { buildMemerData, normalisedFreq, trainMemerModel, type MemerModel, type MemerModelInput, type MemerModelMetrics } from './memer-model.js';
 export { DEFAULT_PIPELINE_OPTIONS, PAPER_PIPELINE_OPTIONS, pipelineOptions, type MemerOverrides, type PipelineOptions } from './options.js';
 export { pipelineProgress, pipelineSummary } from './progress.js';

@@ -87,6 +87,12 @@ export interface PipelineOptions {
    * media types then rank together as the backbone's vectors do. No per-user order within a model changes.
    */
   readonly calibrateOffsets: boolean;
+  /**
+   * A linear prior (architecture.prior 'linear') also reads the post's tags: per tag, the mean of what the content map
+   * leaves unexplained on the training posts (memer-model.ts residualTagRows), so MEMER starts from content and tags,
+   * as the hybrid backbone's own content-only vector does. Off: content only.
+   */
+  readonly priorTags: boolean;
   /** Random-search trials over alpha, beta, gamma and layer sizes (paper 2.1.3); 0 or 1 = train once with the defaults. */
   readonly searchTrials: number;
   /** Wall-clock budget of one search in seconds; null = trials only. */
@@ -121,6 +127,7 @@ export const DEFAULT_PIPELINE_OPTIONS: PipelineOptions = Object.freeze({
   trainItems: null,
   modalities: null,
   calibrateOffsets: true,
+  priorTags: true,
   // Fewer epochs and a higher learning rate than the trainer's defaults (30, lr 1e-3): small data gives few steps.
   // The residual on a linear prior (the backbone's content-only vectors regressed on the content), freq drawn in
   // [0, own] and selection on validation GAUC at freq 0 were chosen on validation GAUC of the training posts

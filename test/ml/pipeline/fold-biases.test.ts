@@ -13,7 +13,7 @@ import type { Dataset } from '../../../src/datasets/types.js';
 import { trainBackbones } from '../../../src/ml/ffm/backbones.js';
 import { MemerEmbedder } from '../../../src/ml/memer/inference.js';
 import { OnnxRuntime } from '../../../src/ml/onnx/runtime.js';
-import { pipelineOptions, postFeatureVectors, trainPipeline } from '../../../src/ml/pipeline/index.js';
+import { pipelineOptions, postFeatureVectors, postTagNames, trainPipeline } from '../../../src/ml/pipeline/index.js';
 import { memerUsers } from '../../../src/ml/pipeline/train.js';
 import { withInteractions } from '../../../src/ml/pipeline/subset.js';
 import { trainHybridMf } from '../../../src/ml/hybrid/train.js';
@@ -57,7 +57,7 @@ test('foldBiases: d = k + 2 in the posts, users and MEMER output; the folded dot
     assert.ok(media.memer, media.memerSkipped ?? '');
     const e = await MemerEmbedder.load(runtime, media.memer.info.version, media.memer.onnx);
     const item = ds.items.mediaType.indexOf(0);
-    const v = await e.embed({ features: postFeatureVectors(ds, item, media.memer.modalities), freq: 0 });
+    const v = await e.embed({ features: postFeatureVectors(ds, item, media.memer.modalities), freq: 0, tags: postTagNames(ds, item) });
     assert.equal(v.length, 34);
   } finally {
     await runtime.dispose();
@@ -105,7 +105,7 @@ test("backbone 'hybrid': users . posts is the hybrid model's score (1e-5), an it
   const runtime = new OnnxRuntime({ intraOpThreads: 1 });
   try {
     const e = await MemerEmbedder.load(runtime, media.memer.info.version, media.memer.onnx);
-    const v = await e.embed({ features: postFeatureVectors(ds, ds.items.mediaType.indexOf(0), media.memer.modalities), freq: 0 });
+    const v = await e.embed({ features: postFeatureVectors(ds, ds.items.mediaType.indexOf(0), media.memer.modalities), freq: 0, tags: postTagNames(ds, ds.items.mediaType.indexOf(0)) });
     assert.equal(v.length, 33);
     assert.ok(v.every(Number.isFinite));
   } finally {

@@ -12,7 +12,7 @@ import { simulate } from '../../../src/datasets/simulator/index.js';
 import type { Dataset } from '../../../src/datasets/types.js';
 import { MemerEmbedder } from '../../../src/ml/memer/inference.js';
 import { OnnxRuntime } from '../../../src/ml/onnx/runtime.js';
-import { estimateThreshold, featureLayout, normalisedFreq, pipelineOptions, pipelineSummary, postFeatureVectors, trainPipeline, viewCounts, withInteractions } from '../../../src/ml/pipeline/index.js';
+import { estimateThreshold, featureLayout, normalisedFreq, pipelineOptions, pipelineSummary, postFeatureVectors, postTagNames, trainPipeline, viewCounts, withInteractions } from '../../../src/ml/pipeline/index.js';
 
 let dir = '';
 let ds: Dataset;
@@ -86,7 +86,7 @@ test('trainPipeline (defaults: the hybrid backbone, d = k + 1): embeddings, thre
       assert.deepEqual(m.memer.info.modalities, r.layout[media]);
       const e = await MemerEmbedder.load(runtime, m.memer.info.version, m.memer.onnx);
       const item = ds.items.mediaType.indexOf(media === 'video' ? 0 : 1);
-      const v = await e.embed({ features: postFeatureVectors(ds, item, m.memer.modalities), freq: 0 });
+      const v = await e.embed({ features: postFeatureVectors(ds, item, m.memer.modalities), freq: 0, tags: postTagNames(ds, item) });
       assert.equal(v.length, 33);
       assert.ok(v.every(Number.isFinite));
       assert.equal(m.memer.metrics.prior?.kind, 'linear');
