@@ -16,9 +16,11 @@ import type { ApolloServer } from '@apollo/server';
 import type { Config } from '../config/config.js';
 import { openDatabase } from '../data/db.js';
 import { migrate, type MigrateResult } from '../data/migrate.js';
+import { providerOf } from '../data/provider.js';
 import { Services } from '../domain/services.js';
 import type { Context } from '../graphql/context.js';
 import type { Logger } from '../lib/logger.js';
+import { observeOnnx } from '../ml/onnx/observer.js';
 import { createChangeFeed, type ChangeFeed } from '../domain/sync/change-feed.js';
 import { readSafelist } from '../config/safelist.js';
 import { createApollo } from './apollo.js';
@@ -84,11 +86,14 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
   const safelist = config.safelist === null ? null : new Safelist(readSafelist(config.safelist));
   const transport: Transport = { config, logger, readiness, limiter, metrics, app: null, inflight: new InFlight(), draining: false, safelist };
   const apqCache = config.redisUrl ? new RedisApqCache(config.redisUrl, logger) : undefined;
+  // The onnxruntime and micro-batcher histograms: every ONNX run in this process (the observers are process-wide).
+  const unobserve = observeOnnx(metrics.onnxObserver());
   let server: Server;
   let url: string;
   try {
     ({ server, url } = await listen(transport, config.host, config.port));
   } catch (err) {
+    unobserve();
     await limiter.close();
     await apqCache?.close();
     throw err;
@@ -110,7 +115,7 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
     migrations = await migrate(config.databaseUrl);
     if (migrations.applied.length) logger.info('applied migrations', { provider: migrations.provider, applied: migrations.applied });
     readiness.hold('start', 'opening the database');
-    const db = await openDatabase(config.databaseUrl);
+    const db = await openDatabase(config.databaseUrl, { onTiming: metrics.dbTimer(providerOf(config.databaseUrl)) });
     await db.backgroundCheckpoints();
     services = new Services(db, config, logger);
     // Listening before the models and indexes load: a change committed meanwhile is refreshed as soon as they exist.
@@ -144,6 +149,7 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
     await changeRefresh;
     await apollo?.stop();
     await services?.close();
+    unobserve();
     await limiter.close();
     await apqCache?.close();
     throw err;
@@ -169,6 +175,7 @@ export async function startApp(config: Config, logger: Logger, options: StartOpt
     await changeRefresh;
     await started.apollo.stop();
     await started.services.close();
+    unobserve();
     await limiter.close();
     await apqCache?.close();
     return { inFlight, cut, ms: Math.round(performance.now() - t0) };

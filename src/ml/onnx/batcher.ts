@@ -7,6 +7,7 @@
  * batch size grows with the arrival rate.
  * Every input's first dim must be the batch dim; rows are concatenated along it and the outputs split back.
  */
+import { observed, reportBatch } from './observer.js';
 import { ModelInputError, type Feed, type Session } from './session.js';
 
 export interface BatcherOptions {
@@ -23,6 +24,8 @@ export const DEFAULT_BATCHER_OPTIONS: BatcherOptions = Object.freeze({ windowMs:
 interface Pending {
   rows: number;
   inputs: Readonly<Record<string, Float32Array>>;
+  /** performance.now() at submit, when an observer listens (observer.ts); else -1 */
+  queuedAt: number;
   resolve: (out: Record<string, Float32Array>) => void;
   reject: (e: Error) => void;
 }
@@ -67,7 +70,7 @@ export class MicroBatcher {
       if (!this.widths.has(k)) throw new ModelInputError(`${this.session.label}: unknown input "${k}"`, 'UNKNOWN_INPUT');
     }
     return new Promise((resolve, reject) => {
-      this.queue.push({ rows, inputs, resolve, reject });
+      this.queue.push({ rows, inputs, queuedAt: observed() ? performance.now() : -1, resolve, reject });
       this.queuedRows += rows;
       this.stats.requests++;
       this.schedule();
@@ -107,6 +110,10 @@ export class MicroBatcher {
     this.running = true;
     const batch = this.take();
     const total = batch.reduce((s, p) => s + p.rows, 0);
+    if (observed()) {
+      const now = performance.now();
+      reportBatch({ session: this.session, rows: total, waits: batch.map((p) => (p.queuedAt >= 0 ? (now - p.queuedAt) / 1000 : 0)) });
+    }
     try {
       const feeds: Record<string, Feed> = {};
       for (const [name, w] of this.widths) {

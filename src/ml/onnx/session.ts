@@ -5,6 +5,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { matchShape, type Dim } from '../graph/shape.js';
+import { observed, reportRun } from './observer.js';
 
 export interface Feed {
   data: Float32Array;
@@ -116,10 +117,24 @@ export class Session {
 
   /** Run without the input check, for hot loops whose feeds were checked once (the training loop). */
   async runUnchecked(feeds: Feeds, outputs?: readonly string[]): Promise<Record<string, Feed>> {
+    // Timed only when an observer listens (observer.ts): a performance.now() pair, nothing per row.
+    const t0 = observed() ? performance.now() : -1;
+    let ok = false;
     try {
-      return await this.inner.run(feeds, outputs);
+      const out = await this.inner.run(feeds, outputs);
+      ok = true;
+      return out;
     } catch (e) {
       throw new Error(`${this.label}: run failed with inputs ${describe(feeds)}: ${(e as Error).message}`);
+    } finally {
+      if (t0 >= 0) {
+        let rows = 1;
+        for (const k in feeds) {
+          rows = feeds[k].dims[0] ?? 1;
+          break;
+        }
+        reportRun((performance.now() - t0) / 1000, { session: this, rows, ok });
+      }
     }
   }
 
