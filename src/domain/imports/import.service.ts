@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import type { Config } from '../../config/config.js';
 import { importRules, type FeatureRules } from '../posts/feature-widths.js';
 import type { Db, Tx } from '../../data/db.js';
+import { sqliteDate } from '../../data/direct-sqlite.js';
 import type { Provider } from '../../data/provider.js';
 import { isUniqueViolation, retryTransaction } from '../../data/retry.js';
 import { DatasetError } from '../../datasets/errors.js';
@@ -40,7 +41,7 @@ export interface ImportSummary {
 
 export type ImportProgress = (stage: string, done: number, total: number) => void;
 
-const CHUNK = 5000;
+const CHUNK = 50_000;
 
 async function digestOf(dir: string): Promise<string> {
   const hash = createHash('sha256');
@@ -131,6 +132,7 @@ export async function importDataset(db: Db, config: Config, dir: string, onProgr
       const userKey = d.userIds.map((id) => userKeys.get(id)!);
       const stats = new StatAccumulator();
       const { user, label, time, length } = d.interactions;
+      // Chunks of 50,000 rows: one statement each (bulk.ts).
       for (let start = 0; start < length; start += CHUNK) {
         const rows = [];
         for (let r = start; r < Math.min(length, start + CHUNK); r++) {
@@ -138,14 +140,16 @@ export async function importDataset(db: Db, config: Config, dir: string, onProgr
           rows.push({ userId: userKey[user[r]], postId: postKeys[item[r]], signalId: signalKeys[signal[r]], label: label[r], timestamp: at });
           stats.add(postKeys[item[r]], signalKeys[signal[r]], label[r], at);
         }
-        await insertInteractions(t, rows);
+        await insertInteractions(t, rows, db.provider);
         onProgress('writing interactions', Math.min(length, start + CHUNK), length);
       }
       await applyStatDeltas(t, db.provider, stats.deltas());
       const created = posts.length - existing;
       // Stamp the new posts at the end of this (long) transaction: servers poll for posts registered since their last
       // look, and a stamp from the start of an import would fall behind their watermark before it commits.
-      await t.post.updateMany({ where: { id: { in: createdKeys } }, data: { registeredAt: new Date() } });
+      const stamp = new Date();
+      if (db.provider === 'sqlite') await t.$executeRawUnsafe(`UPDATE "Post" SET "registeredAt" = ? WHERE "id" IN (SELECT value FROM json_each(?))`, sqliteDate(stamp), JSON.stringify(createdKeys));
+      else await t.$executeRawUnsafe(`UPDATE "Post" SET "registeredAt" = $1::timestamp(3) WHERE "id" = ANY($2::int[])`, stamp.toISOString(), createdKeys);
       await t.datasetImport.create({ data: { digest, name: d.name, posts: posts.length, users: d.userIds.length, interactions: length } });
       return { created, existing, signalsCreated };
     },

@@ -15,6 +15,9 @@ export class RecordInteractionsResult {
 
   @Field(() => Int, { description: 'Distinct post and signal pairs whose statistics were updated.' })
   posts!: number;
+
+  @Field(() => Int, { description: 'Inputs not recorded because their eventId was already stored or came earlier in the batch (a retry).' })
+  duplicates!: number;
 }
 
 @Resolver(() => User)
@@ -54,7 +57,8 @@ export class UserResolver {
 
   @Authorized('write')
   @Mutation(() => RecordInteractionsResult, {
-    description: 'Record a batch of interactions in one transaction; unknown users are created. Any invalid element fails the whole batch.',
+    description:
+      'Record a batch of interactions in one transaction; unknown users are created. Any invalid element fails the whole batch. Inputs with an eventId already stored are skipped: retrying a batch with the same eventIds records nothing twice.',
   })
   async recordInteractions(@Arg('inputs', () => [InteractionInput]) inputs: InteractionInput[], @Ctx() ctx: Context): Promise<RecordInteractionsResult> {
     return ctx.services.uploads.record(inputs);

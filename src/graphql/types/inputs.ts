@@ -99,6 +99,13 @@ export class InteractionInput {
 
   @Field(() => DateTimeResolver, { nullable: true, description: 'Defaults to now.' })
   timestamp?: Date | null;
+
+  @Field(() => ID, {
+    nullable: true,
+    description:
+      'The client\'s id of this interaction (1-128 printable ASCII characters), for retries: an input whose eventId is already stored, or repeated earlier in the batch, is skipped (counted in `duplicates`), so a retried batch records nothing twice.',
+  })
+  eventId?: string | null;
 }
 
 @InputType()
