@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { getIntrospectionQuery, parse } from 'graphql';
 import { getComplexity } from 'graphql-query-complexity';
 import { defaults } from '../../src/config/config.js';
-import { costEstimator } from '../../src/graphql/cost.js';
+import { costEstimator, costShape } from '../../src/graphql/cost.js';
 import { graphqlSchema } from '../../src/graphql/schema.js';
 import { PROVIDERS } from '../helpers/databases.js';
 import { harness, type Harness } from '../helpers/harness.js';
@@ -109,6 +109,10 @@ describe('query limits are configurable', () => {
     assert.deepEqual([over.extensions.limit, over.extensions.actual], ['cost', 51]);
     await h.ok('mutation { registerPost(input: {id: "p", mediaType: IMAGE}) { id } }');
     assert.deepEqual((await h.ok(RECORD, batch(50))).recordInteractions, { recorded: 50 });
+    // Costs are remembered by the variables' shape: a batch of 50 costed (and cached) does not let 51 through.
+    const again = await h.fails('QUERY_TOO_COMPLEX', RECORD, batch(51));
+    assert.equal(again.extensions.actual, 51);
+    assert.deepEqual((await h.ok(RECORD, batch(50))).recordInteractions, { recorded: 50 });
   });
 
   test('with the cost check off, graphql-js\'s own argument error during execution is still BAD_USER_INPUT', async () => {
@@ -132,4 +136,13 @@ test('the cost model: objects 1, scalars 0, list fields and batches times their 
   const full = 'mutation($inputs: [RegisterPostInput!]!) { registerPosts(inputs: $inputs) { id servingSources { signal source } maturity(signal: "click") { status } embedding(signal: "click") { vector } } }';
   assert.equal(await costOf(full, { inputs }), 4000);
   assert.ok((await costOf(full, { inputs })) <= defaults.maxCost, 'a full batch with every field fits the default');
+});
+
+test('cost shape: list lengths and numbers, never strings or list elements (what the estimator reads)', () => {
+  const a = costShape({ first: 10, inputs: [{ userId: 'u1', postId: 'p' }, { userId: 'u2', postId: 'q' }], s: 'x' });
+  const b = costShape({ s: 'another', inputs: [{ userId: 'zz' }, { postId: 'p' }], first: 10 });
+  assert.deepEqual(a, b, 'key order, strings and elements do not matter');
+  assert.notDeepEqual(costShape({ inputs: [1, 2, 3] }), costShape({ inputs: [1, 2] }));
+  assert.notDeepEqual(costShape({ first: 10 }), costShape({ first: 11 }));
+  assert.deepEqual(costShape({ input: { id: 'p', media: { base64: 'x'.repeat(1000) } } }), { input: { id: '', media: { base64: '' } } });
 });
