@@ -9,6 +9,7 @@
  * flight at once (baseline: raw batch-1 items/s).
  * Parameters (--set key=value): threads (2), seconds per measurement (1), aux (16), concurrency (256).
  */
+import '../ml/onnx/telemetry-off.js';
 import * as ort from 'onnxruntime-node';
 import { positiveArg, percentile, withBaseline, type Bench, type BenchResult } from './harness.js';
 import { memerConfig, paperModalities } from '../ml/memer/config.js';

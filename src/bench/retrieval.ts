@@ -16,6 +16,7 @@
  * the random set runs at; its 1M graph takes minutes to build), queries (200), threads (2), connectivity,
  * expansionSearch, expansionAdd, normRanges, reduction (VectorStore defaults).
  */
+import '../ml/onnx/telemetry-off.js';
 import * as ort from 'onnxruntime-node';
 import { BenchArgError, positiveArg, percentile, withBaseline, type Bench, type BenchResult } from './harness.js';
 import { OnnxRuntime } from '../ml/onnx/runtime.js';

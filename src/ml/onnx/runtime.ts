@@ -14,6 +14,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import './telemetry-off.js';
 import * as ort from 'onnxruntime-node';
 import { readOnnxMetadata } from '../graph/onnx.js';
 import { localBackend, Session, type ProviderName, type SessionBackend } from './session.js';

@@ -1,5 +1,6 @@
 /** The session thread (session-thread.ts): onnxruntime sessions by id, created, run and released on request. */
 import { parentPort } from 'node:worker_threads';
+import './telemetry-off.js';
 import * as ort from 'onnxruntime-node';
 import { localBackend, type SessionBackend } from './session.js';
 import type { ThreadReply, ThreadRequest } from './session-thread.js';

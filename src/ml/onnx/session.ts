@@ -3,6 +3,7 @@
  * Feeds are plain { data, dims } pairs; every run first checks names, dtypes and dims against the session's own
  * input metadata, and a failure reports shapes (never data).
  */
+import './telemetry-off.js';
 import * as ort from 'onnxruntime-node';
 import { matchShape, type Dim } from '../graph/shape.js';
 import { observed, reportRun } from './observer.js';
