@@ -27,7 +27,7 @@ import { sqliteDate } from '../data/direct-sqlite.js';
 import { migrate } from '../data/migrate.js';
 import { sqlitePath, type Provider } from '../data/provider.js';
 import { scratchDatabase } from '../data/scratch-database.js';
-import { copyInteractionsPg } from '../domain/interactions/bulk.js';
+import { copyInteractions as copyInteractionsPg } from '../data/postgres/interactions.js';
 import { importDataset } from '../domain/imports/import.service.js';
 import { KeysService } from '../domain/keys/keys.service.js';
 import { BenchArgError, percentile, positiveArg, withBaseline, type Bench, type BenchResult } from './harness.js';

@@ -15,7 +15,7 @@
  * demo's trained FFM version for the click signal (re-activation: the same swap a new version does, its MEMER posts
  * recomputed) with the requests that failed while it ran (must be 0). Bounded in time (`minutes`) and count
  * (rate x duration requests at most); loopback only (the server listens on 127.0.0.1).
- * Parameters (--set): minutes=30  interval=60 (seconds)  rate=20 (requests/s)  warmup=10 (seconds, not measured)
+ * Parameters (--set): minutes=5 (the soak figure: minutes=30)  interval=30 (seconds)  rate=20 (requests/s)  warmup=10 (seconds, not measured)
  *   mix=upload:1,interactions:2,recommendations:4,post:3 (weights)  uploadBatch=4  interactionBatch=20
  *   maxInFlight=256  timeoutMs=30000 (a request slower than this counts as an error)  activate=1 (0: no activation)
  */
@@ -133,8 +133,8 @@ const MB = 2 ** 20;
 export const bench: Bench = {
   summary: 'load and soak: a mixed workload at a fixed rate against one memer serve (memory slope, p99 stability, an activation under load)',
   async run(args, log) {
-    const minutes = positiveArg(args, 'minutes', 30);
-    const interval = positiveArg(args, 'interval', 60);
+    const minutes = positiveArg(args, 'minutes', 5);
+    const interval = positiveArg(args, 'interval', 30);
     const rate = positiveArg(args, 'rate', 20);
     const warmup = args.warmup === '0' ? 0 : positiveArg(args, 'warmup', 10);
     const mix = parseMix(args.mix ?? 'upload:1,interactions:2,recommendations:4,post:3');

@@ -10,14 +10,28 @@ import { PrismaClient } from '../generated/sqlite/client.js';
 import { PrismaClient as PgPrismaClient } from '../generated/postgresql/client.js';
 import { DirectPostgres } from './direct-postgres.js';
 import { DirectSqlite } from './direct-sqlite.js';
+import type { InteractionStore } from './interactions.js';
+import { PostgresInteractionStore } from './postgres/interactions.js';
+import { PrismaInteractionStore } from './prisma/interactions.js';
+import { SqliteInteractionStore } from './sqlite/interactions.js';
 import { providerOf, sqlitePath, type Provider } from './provider.js';
 
 export type Prisma = PrismaClient;
 export type Tx = Omit<PrismaClient, '$connect' | '$disconnect' | '$on' | '$transaction' | '$extends'>;
 
+/**
+ * The repositories, one per aggregate, each an interface (src/data/<aggregate>.ts) with one implementation per
+ * database (src/data/sqlite/, postgres/, prisma/), chosen once here when the database opens (docs/architecture.md).
+ */
+export interface Stores {
+  interactions: InteractionStore;
+}
+
 export interface Db {
   prisma: Prisma;
   provider: Provider;
+  /** The repositories (see Stores): what the domain reads and writes through, without a provider branch of its own. */
+  stores: Stores;
   /** SQLite files only: a second connection for the upload hot path (see direct-sqlite.ts). */
   direct?: DirectSqlite;
   /** PostgreSQL only: a pool of plain connections for the upload hot path (see direct-postgres.ts). */
@@ -221,11 +235,16 @@ export async function openDatabase(url: string, options: OpenOptions = {}): Prom
     timeDirect(direct, pgDirect, options.onTiming);
     prisma = timePrisma(prisma, options.onTiming);
   }
+  // After the timing wrappers: the stores hold the timed clients.
+  const stores: Stores = {
+    interactions: direct ? new SqliteInteractionStore(direct) : pgDirect ? new PostgresInteractionStore(pgDirect) : new PrismaInteractionStore(prisma, provider),
+  };
   // DirectPostgres keeps its pg.Pool private; its counters are read here only (see poolStats).
   const directPool = (pgDirect as unknown as { pool?: PgPoolLike } | undefined)?.pool;
   return {
     prisma,
     provider,
+    stores,
     direct,
     pg: pgDirect,
     poolStats: () => [

@@ -57,7 +57,7 @@ export class Services {
     this.posts = new PostsService(db, () => this.widths.current());
     this.users = new UsersService(db.prisma, config);
     this.signals = new SignalsService(db.prisma);
-    this.interactions = new InteractionsService(db.prisma, db.provider, config, this.signals, db.direct, db.pg);
+    this.interactions = new InteractionsService(db.stores.interactions, config);
     this.keys = new KeysService(db.prisma);
     this.models = new ModelsService(db.prisma);
     this.baselines = new BaselineCache(db.prisma, config.refreshMs);

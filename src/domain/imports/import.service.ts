@@ -21,8 +21,8 @@ import { featurePresence, featureRow } from '../../datasets/features.js';
 import { itemTags } from '../../datasets/items.js';
 import { readDataset } from '../../datasets/read.js';
 import { MODALITIES, type Dataset, type Modality } from '../../datasets/types.js';
-import { insertInteractions } from '../interactions/bulk.js';
-import { applyStatDeltas, StatAccumulator } from '../interactions/stats.js';
+import { applyStatDeltas, insertInteractions } from '../../data/prisma/interactions.js';
+import { StatAccumulator } from '../../lib/stat-accumulator.js';
 import { normalizePost, type NormalizedPost, type PostInput } from '../posts/post.validation.js';
 import { writePosts } from '../posts/posts.service.js';
 import { UsersService } from '../users/users.service.js';
@@ -132,7 +132,7 @@ export async function importDataset(db: Db, config: Config, dir: string, onProgr
       const userKey = d.userIds.map((id) => userKeys.get(id)!);
       const stats = new StatAccumulator();
       const { user, label, time, length } = d.interactions;
-      // Chunks of 50,000 rows: one statement each (bulk.ts).
+      // Chunks of 50,000 rows: one statement each (src/data/prisma/interactions.ts).
       for (let start = 0; start < length; start += CHUNK) {
         const rows = [];
         for (let r = start; r < Math.min(length, start + CHUNK); r++) {
