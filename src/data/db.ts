@@ -10,9 +10,13 @@ import { PrismaClient } from '../generated/sqlite/client.js';
 import { PrismaClient as PgPrismaClient } from '../generated/postgresql/client.js';
 import { DirectPostgres } from './direct-postgres.js';
 import { DirectSqlite } from './direct-sqlite.js';
+import type { EmbeddingStore } from './embeddings.js';
 import type { InteractionStore } from './interactions.js';
+import { PostgresEmbeddingStore } from './postgres/embeddings.js';
 import { PostgresInteractionStore } from './postgres/interactions.js';
+import { PrismaEmbeddingStore } from './prisma/embeddings.js';
 import { PrismaInteractionStore } from './prisma/interactions.js';
+import { SqliteEmbeddingStore } from './sqlite/embeddings.js';
 import { SqliteInteractionStore } from './sqlite/interactions.js';
 import { providerOf, sqlitePath, type Provider } from './provider.js';
 
@@ -25,6 +29,7 @@ export type Tx = Omit<PrismaClient, '$connect' | '$disconnect' | '$on' | '$trans
  */
 export interface Stores {
   interactions: InteractionStore;
+  embeddings: EmbeddingStore;
 }
 
 export interface Db {
@@ -238,6 +243,7 @@ export async function openDatabase(url: string, options: OpenOptions = {}): Prom
   // After the timing wrappers: the stores hold the timed clients.
   const stores: Stores = {
     interactions: direct ? new SqliteInteractionStore(direct) : pgDirect ? new PostgresInteractionStore(pgDirect) : new PrismaInteractionStore(prisma, provider),
+    embeddings: direct ? new SqliteEmbeddingStore(prisma) : pgDirect ? new PostgresEmbeddingStore(prisma) : new PrismaEmbeddingStore(prisma, provider),
   };
   // DirectPostgres keeps its pg.Pool private; its counters are read here only (see poolStats).
   const directPool = (pgDirect as unknown as { pool?: PgPoolLike } | undefined)?.pool;

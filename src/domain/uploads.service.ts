@@ -17,9 +17,9 @@ import { retryTransaction } from '../data/retry.js';
 import type { Logger } from '../lib/logger.js';
 import type { Catalog } from './catalog.js';
 import { tagAverage, type BaselineCache } from './embeddings/baselines.js';
-import { MemerService, shouldRefresh, stillActive } from './embeddings/memer.service.js';
+import { MemerService, shouldRefresh } from './embeddings/memer.service.js';
 import { uploadFeatures, type Embedded } from './embeddings/predict.js';
-import { upsertPostEmbeddings, type PostEmbeddingRow } from './embeddings/store.js';
+import type { PostEmbeddingRow } from '../data/embeddings.js';
 import type { InteractionInput, InteractionsService, RecordResult } from './interactions/interactions.service.js';
 import type { Registered } from './loaders.js';
 import type { ModelRegistry, Snapshot } from './models/registry.js';
@@ -171,9 +171,9 @@ export class UploadsService {
       }
       let result: (Written & { stored: PostEmbeddingRow[] }) | null = null;
       await this.posts.registerNormalized(posts, async (tx, written) => {
-        if (check && rows.length > 0 && !(await stillActive(tx, rows))) throw new StaleModels();
+        if (check && rows.length > 0 && !(await this.db.stores.embeddings.stillActive(tx, rows))) throw new StaleModels();
         const stored = storedRows(rows, posts, written);
-        await upsertPostEmbeddings(tx, this.db.provider, stored, written.at);
+        await this.db.stores.embeddings.upsertPostEmbeddings(tx, stored, written.at);
         result = { ...written, stored };
       });
       return { ...result!, out };

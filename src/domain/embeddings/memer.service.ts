@@ -5,14 +5,11 @@
  * after a new model is activated.
  */
 import type { Db, Tx } from '../../data/db.js';
-import type { PgTx } from '../../data/direct-postgres.js';
-import type { DirectSqlite } from '../../data/direct-sqlite.js';
+import type { EmbeddingStore, PostEmbeddingRow } from '../../data/embeddings.js';
 import type { Logger } from '../../lib/logger.js';
 import type { ModelRegistry, Snapshot } from '../models/registry.js';
 import type { PostContent } from './hashed-text.js';
 import { decodeFeatures, needsContent, predictVectors, type Embedded, type Features, type PostRef } from './predict.js';
-import { upsertPostEmbeddings, type PostEmbeddingRow } from './store.js';
-import { retryTransaction } from '../../data/retry.js';
 
 /**
  * A stored MEMER vector is recomputed when the post's views for the signal have doubled since it was computed (and
@@ -29,11 +26,16 @@ export interface Fresh {
 }
 
 export class MemerService {
+  /** Where the vectors go (src/data/embeddings.ts: `db.stores.embeddings`, one implementation per database). */
+  private readonly store: EmbeddingStore;
+
   constructor(
     private readonly db: Db,
     private readonly registry: ModelRegistry,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.store = db.stores.embeddings;
+  }
 
   /**
    * Computes and stores MEMER vectors for the posts under `snapshot`'s active models. `fresh` gives the stored
@@ -45,19 +47,14 @@ export class MemerService {
   async embed(posts: readonly PostRef[], snapshot: Snapshot = this.registry.current(), tx?: Tx, fresh?: Fresh): Promise<Embedded[]> {
     if (tx) {
       const { rows, out } = await this.predict(posts, snapshot, tx, fresh);
-      await upsertPostEmbeddings(tx, this.db.provider, rows);
+      await this.store.upsertPostEmbeddings(tx, rows);
       return out;
     }
     for (let attempt = 0; ; attempt++) {
       const { rows, out } = await this.predict(posts, snapshot, this.db.prisma, fresh);
       if (rows.length === 0) return out;
-      const written = await retryTransaction(() =>
-        this.db.prisma.$transaction(async (t) => {
-          if (!(await stillActive(t as Tx, rows)) && attempt < 2) return false;
-          await upsertPostEmbeddings(t as Tx, this.db.provider, rows);
-          return true;
-        }),
-      );
+      // Checked on the first two attempts; the third writes what the re-synced models predicted, so the loop ends.
+      const written = await this.store.writePostEmbeddings(rows, { check: attempt < 2 });
       if (written) {
         this.logger.debug('memer embeddings stored', { posts: posts.length, vectors: rows.length });
         return out;
@@ -86,27 +83,4 @@ export class MemerService {
       : undefined;
     return predictVectors(models, wanted, features, views, snapshot.ensembles, content);
   }
-}
-
-/** The model versions that produced `rows`, once each. */
-const versionsOf = (rows: readonly PostEmbeddingRow[]) => [...new Set(rows.map((r) => r.modelVersionKey!))];
-
-/** Whether the model versions that produced `rows` are all still active (checked inside the writing transaction). */
-export async function stillActive(tx: Tx, rows: readonly PostEmbeddingRow[]): Promise<boolean> {
-  const versions = versionsOf(rows);
-  return (await tx.modelVersion.count({ where: { id: { in: versions }, active: true } })) === versions.length;
-}
-
-/** stillActive on SQLite's direct connection, inside its (synchronous) transaction. */
-export function stillActiveDirect(db: DirectSqlite, rows: readonly PostEmbeddingRow[]): boolean {
-  const versions = versionsOf(rows);
-  const [{ n }] = db.all<{ n: number }>(`SELECT COUNT(*) AS "n" FROM "ModelVersion" WHERE "id" IN (SELECT value FROM json_each(?)) AND "active" = 1`, JSON.stringify(versions));
-  return n === versions.length;
-}
-
-/** stillActive on PostgreSQL's direct pool, inside its transaction. */
-export async function stillActivePg(tx: PgTx, rows: readonly PostEmbeddingRow[]): Promise<boolean> {
-  const versions = versionsOf(rows);
-  const [{ n }] = await tx.query<{ n: number }>(`SELECT COUNT(*)::int AS "n" FROM "ModelVersion" WHERE "id" = ANY($1::int[]) AND "active"`, [versions]);
-  return n === versions.length;
 }

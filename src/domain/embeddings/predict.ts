@@ -10,7 +10,7 @@ import { normalisedFreq } from '../../ml/pipeline/memer-model.js';
 import type { ActiveModel, Ensemble } from '../models/registry.js';
 import { modalityNames, type MediaType, type Modality } from '../types.js';
 import { hashedTextRows, type PostContent } from './hashed-text.js';
-import type { PostEmbeddingRow } from './store.js';
+import type { PostEmbeddingRow } from '../../data/embeddings.js';
 
 export interface PostRef {
   key: number;

@@ -7,9 +7,9 @@
  * refresh (ModelRegistry.sync, PostIndex.refresh).
  */
 import type { Tx } from '../../data/db.js';
+import type { PostEmbeddingRow } from '../../data/embeddings.js';
 import { conflict, notFound } from '../../errors.js';
 import { MemerService } from '../embeddings/memer.service.js';
-import { upsertPostEmbeddings, upsertUserEmbeddings, type PostEmbeddingRow } from '../embeddings/store.js';
 import { readMetrics, type MemerVersionMetrics } from '../models/model-metrics.js';
 import { slot, type ActiveModel, type Snapshot } from '../models/registry.js';
 import type { Services } from '../services.js';
@@ -80,6 +80,7 @@ export async function activateVersion(services: Services, version: string, optio
   const backbone = await readBackbone(services.config.modelDir, ffm.artefact);
   const signalKey = row.signal.id;
   const memer = new MemerService(services.db, services.registry, services.logger);
+  const embeddings = services.db.stores.embeddings;
 
   // The MEMER predictions of every post are computed before the write transaction, so that it holds the database
   // (SQLite: its single writer) only for the writes. Posts registered meanwhile are predicted inside it.
@@ -103,13 +104,12 @@ export async function activateVersion(services: Services, version: string, optio
       const [postKeys, userKeys] = await Promise.all([keysOf(tx, 'post', backbone.postIds), keysOf(tx, 'user', backbone.userIds)]);
       const d = backbone.dim;
       await tx.postEmbedding.deleteMany({ where: { signalId: signalKey, source: { in: ['MATURE', 'MEMER'] } } });
-      await upsertPostEmbeddings(
+      await embeddings.upsertPostEmbeddings(
         tx,
-        services.db.provider,
         backbone.postIds.flatMap((id, i) => (postKeys.has(id) ? [{ postKey: postKeys.get(id)!, signalKey, source: 'MATURE' as const, modelVersionKey: ffm.id, vector: backbone.posts.subarray(i * d, (i + 1) * d), views: 0 }] : [])),
       );
       await tx.userEmbedding.deleteMany({ where: { signalId: signalKey } });
-      await upsertUserEmbeddings(
+      await embeddings.upsertUserEmbeddings(
         tx,
         backbone.userIds.flatMap((id, i) => (userKeys.has(id) ? [{ userKey: userKeys.get(id)!, signalKey, modelVersionKey: ffm.id, vector: backbone.users.subarray(i * d, (i + 1) * d) }] : [])),
       );
@@ -123,7 +123,7 @@ export async function activateVersion(services: Services, version: string, optio
       // prediction stays available as an explicit source, and AUTO prefers MATURE for them).
       const late = (await tx.post.findMany({ where: { mediaType: { in: media } }, select: { id: true, mediaType: true } })).filter((p) => !done.has(p.id));
       const rows = [...predicted, ...(await memer.predict(late.map((p) => ({ key: p.id, mediaType: p.mediaType })), snapshot, tx)).rows];
-      await upsertPostEmbeddings(tx, services.db.provider, rows);
+      await embeddings.upsertPostEmbeddings(tx, rows);
       return { maturePosts: postKeys.size, users: userKeys.size, memerPosts: new Set(rows.map((r) => r.postKey)).size };
     },
     { timeout: 30 * 60_000, maxWait: 60_000 },

@@ -4,8 +4,8 @@
  * keys; storedRows maps them (also for the Prisma path in uploads.service.ts).
  */
 import type { DirectSqlite } from '../../data/direct-sqlite.js';
-import { stillActiveDirect } from '../embeddings/memer.service.js';
-import { upsertPostEmbeddingsDirect, type PostEmbeddingRow } from '../embeddings/store.js';
+import type { PostEmbeddingRow } from '../../data/embeddings.js';
+import { stillActive, upsertPostEmbeddings } from '../../data/sqlite/embeddings.js';
 import { uniqueById, type Written } from '../posts/post-records.js';
 import type { NormalizedPost } from '../posts/post.validation.js';
 import { writePostsDirect } from '../posts/posts.direct.js';
@@ -29,8 +29,8 @@ export function storedRows(rows: readonly PostEmbeddingRow[], posts: readonly No
 export function writeUploadsDirect(db: DirectSqlite, posts: readonly NormalizedPost[], rows: readonly PostEmbeddingRow[], check: boolean): { written: Written; stored: PostEmbeddingRow[] } {
   // Stamped inside the transaction (which may have waited for the write lock), so it is close to the commit.
   const written = writePostsDirect(db, uniqueById(posts), new Date());
-  if (check && rows.length > 0 && !stillActiveDirect(db, rows)) throw new StaleModels();
+  if (check && rows.length > 0 && !stillActive(db, rows)) throw new StaleModels();
   const stored = storedRows(rows, posts, written);
-  upsertPostEmbeddingsDirect(db, stored, written.at);
+  upsertPostEmbeddings(db, stored, written.at);
   return { written, stored };
 }

@@ -8,8 +8,8 @@
  */
 import type { PgTx } from '../../data/direct-postgres.js';
 import { bytesOf } from '../../lib/vectors.js';
-import { stillActivePg } from '../embeddings/memer.service.js';
-import type { PostEmbeddingRow } from '../embeddings/store.js';
+import type { PostEmbeddingRow } from '../../data/embeddings.js';
+import { stillActive } from '../../data/postgres/embeddings.js';
 import { checkStored, freshRecord, uniqueById, type Written } from '../posts/post-records.js';
 import { readPostsPg } from '../posts/posts.pg.js';
 import type { NormalizedPost } from '../posts/post.validation.js';
@@ -55,7 +55,7 @@ SELECT "id", "externalId" FROM p`;
 export async function writeUploadsPg(tx: PgTx, posts: readonly NormalizedPost[], rows: readonly PostEmbeddingRow[], check: boolean): Promise<{ written: Written; stored: PostEmbeddingRow[] }> {
   const unique = uniqueById(posts);
   const now = new Date();
-  if (check && rows.length > 0 && !(await stillActivePg(tx, rows))) throw new StaleModels();
+  if (check && rows.length > 0 && !(await stillActive(tx, rows))) throw new StaleModels();
   const hashes = await tx.query<{ externalId: string; payloadHash: string }>(`SELECT "externalId", "payloadHash" FROM "Post" WHERE "externalId" = ANY($1::text[])`, [unique.map((p) => p.externalId)]);
   checkStored(new Map(hashes.map((h) => [h.externalId, h.payloadHash])), unique);
   const records = new Map<string, PostRecord>();
