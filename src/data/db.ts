@@ -14,10 +14,14 @@ import type { EmbeddingStore } from './embeddings.js';
 import type { InteractionStore } from './interactions.js';
 import { PostgresEmbeddingStore } from './postgres/embeddings.js';
 import { PostgresInteractionStore } from './postgres/interactions.js';
+import { PostgresRecommendationReads } from './postgres/recommend-reads.js';
 import { PrismaEmbeddingStore } from './prisma/embeddings.js';
 import { PrismaInteractionStore } from './prisma/interactions.js';
+import { PrismaRecommendationReads } from './prisma/recommend-reads.js';
+import type { RecommendationReads } from './recommend-reads.js';
 import { SqliteEmbeddingStore } from './sqlite/embeddings.js';
 import { SqliteInteractionStore } from './sqlite/interactions.js';
+import { SqliteRecommendationReads } from './sqlite/recommend-reads.js';
 import { providerOf, sqlitePath, type Provider } from './provider.js';
 
 export type Prisma = PrismaClient;
@@ -30,6 +34,7 @@ export type Tx = Omit<PrismaClient, '$connect' | '$disconnect' | '$on' | '$trans
 export interface Stores {
   interactions: InteractionStore;
   embeddings: EmbeddingStore;
+  recommendations: RecommendationReads;
 }
 
 export interface Db {
@@ -244,6 +249,7 @@ export async function openDatabase(url: string, options: OpenOptions = {}): Prom
   const stores: Stores = {
     interactions: direct ? new SqliteInteractionStore(direct) : pgDirect ? new PostgresInteractionStore(pgDirect) : new PrismaInteractionStore(prisma, provider),
     embeddings: direct ? new SqliteEmbeddingStore(prisma) : pgDirect ? new PostgresEmbeddingStore(prisma) : new PrismaEmbeddingStore(prisma, provider),
+    recommendations: direct ? new SqliteRecommendationReads(direct) : pgDirect ? new PostgresRecommendationReads(prisma, pgDirect) : new PrismaRecommendationReads(prisma),
   };
   // DirectPostgres keeps its pg.Pool private; its counters are read here only (see poolStats).
   const directPool = (pgDirect as unknown as { pool?: PgPoolLike } | undefined)?.pool;

@@ -71,7 +71,7 @@ export class Services {
     this.media = new MediaService(config, logger, () => this.widths.current());
     // A new installation's widths are its extractors' own (with MEMER_EXTRACTORS=builtin).
     this.widths = new FeatureWidths(db.prisma, config, this.registry, this.media.fallback() ?? undefined);
-    this.index = new PostIndex(db.prisma, this.baselines, logger, this.runtime, { approximateFrom: config.approximateFrom }, db.direct);
+    this.index = new PostIndex(db.prisma, db.stores.recommendations, this.baselines, logger, this.runtime, { approximateFrom: config.approximateFrom });
     this.uploads = new UploadsService(db, this.posts, this.interactions, this.registry, this.index, this.baselines, this.catalog, logger);
     this.experiments = new ExperimentsService(db, this.catalog, logger, config.maxBatch, {
       ...options.experiments,
@@ -80,7 +80,7 @@ export class Services {
         options.experiments?.onChange?.(running);
       },
     });
-    this.recommendations = new RecommendationsService(db.prisma, this.index, db.direct, db.pg, config.maxRecommendations, this.experiments);
+    this.recommendations = new RecommendationsService(db.prisma, this.index, db.stores.recommendations, config.maxRecommendations, this.experiments);
   }
 
   /** Fresh DataLoaders for one request. */

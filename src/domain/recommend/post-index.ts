@@ -7,7 +7,7 @@
  * rebuilt in the background and swapped in whole, because every fallback average moves with them.
  */
 import type { Prisma } from '../../data/db.js';
-import type { DirectSqlite } from '../../data/direct-sqlite.js';
+import type { RecommendationReads, StampCount } from '../../data/recommend-reads.js';
 import type { Logger } from '../../lib/logger.js';
 import type { OnnxRuntime } from '../../ml/onnx/runtime.js';
 import { bytesToVector } from '../../lib/vectors.js';
@@ -19,7 +19,6 @@ import type { EmbeddingSource, MediaType } from '../types.js';
 import { ArmVariant, armServing, type VariantSource } from './arm-variant.js';
 import { packMeta } from './index-meta.js';
 import { SeenStamps, type Stamped } from './seen-stamps.js';
-import { WindowReads, type StampCount } from './window-reads.js';
 
 /** How far back each refresh looks past its previous watermark (transactions in flight, small clock skew). */
 const OVERLAP_MS = 5000;
@@ -71,21 +70,18 @@ interface Fresh {
 
 export class PostIndex {
   private readonly indexes = new Map<number, Promise<SignalIndex>>();
-  private readonly reads: WindowReads;
   /** Counters for monitoring and tests: rows refreshes read back, and rows they skipped as already in the index. */
   readonly stats = { reread: 0, skippedSeen: 0 };
 
   constructor(
     private readonly prisma: Prisma,
+    /** The refresh window's reads (every refresh, on the event loop): db.stores.recommendations. */
+    private readonly reads: RecommendationReads,
     private readonly baselines: BaselineCache,
     private readonly logger: Logger,
     private readonly runtime: OnnxRuntime,
     private readonly storeOptions: Partial<Omit<VectorStoreOptions, 'dim' | 'runtime'>> = {},
-    /** SQLite: the direct connection, for the refresh window's reads (every refresh, on the event loop). */
-    direct?: DirectSqlite,
-  ) {
-    this.reads = new WindowReads(prisma, direct);
-  }
+  ) {}
 
   /**
    * Builds the indexes of the signals that have user embeddings (trained ones), so that no request pays for it: at

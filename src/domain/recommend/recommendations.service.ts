@@ -13,14 +13,11 @@
  * impressions go to the exposure log, which writes them later: the request pays a hash and a queue push.
  */
 import type { Prisma } from '../../data/db.js';
-import type { DirectPostgres } from '../../data/direct-postgres.js';
-import type { DirectSqlite } from '../../data/direct-sqlite.js';
+import type { RecommendationReads } from '../../data/recommend-reads.js';
 import { badInput } from '../../errors.js';
 import { bytesToVector } from '../../lib/vectors.js';
 import type { ExperimentsService } from '../experiments/experiments.service.js';
 import type { RequestLoaders } from '../loaders.js';
-import { readPostsDirect } from '../posts/posts.direct.js';
-import { readPostsPg } from '../posts/posts.pg.js';
 import { toPostRecord } from '../posts/post-records.js';
 import type { EmbeddingSource, MediaType, PostRecord } from '../types.js';
 import { ArmVariant, needsVariant } from './arm-variant.js';
@@ -62,10 +59,8 @@ export class RecommendationsService {
   constructor(
     private readonly prisma: Prisma,
     private readonly index: PostIndex,
-    /** SQLite: the direct connection, for the per-request reads (Prisma costs ~1 ms of a ~5 ms request there). */
-    private readonly direct?: DirectSqlite,
-    /** PostgreSQL: the direct pool, for the same reads (Prisma cost ~1.2 ms of a ~2 ms request at 100k posts). */
-    private readonly pg?: DirectPostgres,
+    /** The per-request reads (the user, the result posts): db.stores.recommendations. */
+    private readonly reads: RecommendationReads,
     /** The largest `first` (config.maxRecommendations). */
     private readonly maxFirst = MAX_RECOMMENDATIONS,
     /** Assignment to experiment arms and the exposure log; without it nobody is in an experiment. */
@@ -80,7 +75,7 @@ export class RecommendationsService {
     if (req.mediaType && !signal.mediaTypes.includes(req.mediaType)) throw badInput(`${signal.name} does not apply to ${req.mediaType} posts`, { argument: 'mediaType' });
     const assignment = this.experiments ? await this.experiments.assign(signal.key, req.userId) : null;
     const armSource = assignment && needsVariant(assignment.arm.source) ? assignment.arm.source : null;
-    const user = await this.userContext(req.userId, signal.key);
+    const user = await this.reads.userContext(req.userId, signal.key, SEEN_LIMIT);
     const recent = user?.recent ?? [];
     const seen = req.excludeSeen === false ? new Set<number>() : new Set(recent);
     const embedding = user?.vector ? { vector: user.vector } : null;
@@ -110,46 +105,13 @@ export class RecommendationsService {
       for (const p of await this.popular(signal.key, recent.slice(0, RECENT_FOR_TAGS), taken, req, req.first - out.length)) out.push(p);
     }
     const keys = out.map((o) => o.key);
-    const posts = this.direct
-      ? readPostsDirect(this.direct, 'id', keys)
-      : this.pg
-        ? await readPostsPg(this.pg, 'id', keys)
-        : (await this.prisma.post.findMany({ where: { id: { in: keys } }, include: { tags: { select: { tag: true } } } })).map(toPostRecord);
+    const posts = (await this.reads.postsByKey(keys)).map(toPostRecord);
     const byKey = new Map(posts.map((p) => [p.key, p]));
     const served = out.filter((o) => byKey.has(o.key));
     if (assignment) this.experiments!.served(assignment, req.userId, served.map((o) => ({ postKey: o.key, source: o.source })));
     const experiment = assignment?.experiment ?? null;
     const arm = assignment?.arm.name ?? null;
     return served.map((o) => ({ post: byKey.get(o.key)!, score: o.score, source: o.source, strategy: o.strategy, experiment, arm }));
-  }
-
-  /** The user's internal key, recent interactions (post keys, newest first) and embedding for the signal; null if unknown. */
-  private async userContext(externalId: string, signalKey: number): Promise<{ recent: number[]; vector: Uint8Array | null } | null> {
-    if (this.direct) {
-      const [user] = this.direct.all<{ id: number }>(`SELECT "id" FROM "User" WHERE "externalId" = ?`, externalId);
-      if (!user) return null;
-      const recent = this.direct.all<{ postId: number }>(`SELECT "postId" FROM "Interaction" WHERE "userId" = ? ORDER BY "timestamp" DESC LIMIT ?`, user.id, SEEN_LIMIT);
-      const [embedding] = this.direct.all<{ vector: Uint8Array }>(`SELECT "vector" FROM "UserEmbedding" WHERE "userId" = ? AND "signalId" = ?`, user.id, signalKey);
-      return { recent: recent.map((r) => r.postId), vector: embedding?.vector ?? null };
-    }
-    if (this.pg) {
-      const [user] = await this.pg.query<{ recent: number[]; vector: Uint8Array | null }>(
-        `SELECT ARRAY(SELECT i."postId" FROM "Interaction" i WHERE i."userId" = u."id" ORDER BY i."timestamp" DESC LIMIT $3) AS "recent",
-           (SELECT e."vector" FROM "UserEmbedding" e WHERE e."userId" = u."id" AND e."signalId" = $2) AS "vector"
-         FROM "User" u WHERE u."externalId" = $1`,
-        [externalId, signalKey, SEEN_LIMIT],
-      );
-      return user ?? null;
-    }
-    // One client call for the user, their recent interactions and their embedding (Prisma's cost is per call).
-    const user = await this.prisma.user.findUnique({
-      where: { externalId },
-      select: {
-        interactions: { orderBy: { timestamp: 'desc' }, take: SEEN_LIMIT, select: { postId: true } },
-        embeddings: { where: { signalId: signalKey }, select: { vector: true } },
-      },
-    });
-    return user ? { recent: user.interactions.map((i) => i.postId), vector: user.embeddings[0]?.vector ?? null } : null;
   }
 
   /**
