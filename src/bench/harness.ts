@@ -115,13 +115,13 @@ export interface ServeChild {
 /**
  * Starts `memer serve --port 0 [args]` with `env` over this process's environment, without REDIS_URL (a benchmark
  * names its Redis itself) and with rate limits off (one load generator is one client: the service is measured, not its
- * limits); resolves with its URL once it prints it (then /readyz answers 200).
+ * limits); resolves with its URL once it prints it (then /readyz answers 200). `nodeFlags` go to node (e.g. --cpu-prof).
  */
-export async function startServeChild(env: Record<string, string>, args: readonly string[] = []): Promise<ServeChild> {
+export async function startServeChild(env: Record<string, string>, args: readonly string[] = [], nodeFlags: readonly string[] = []): Promise<ServeChild> {
   const base = { ...process.env };
   delete base.REDIS_URL;
   const bin = new URL('../../bin/memer.js', import.meta.url).pathname;
-  const child = spawn(process.execPath, [bin, 'serve', ...args, '--port', '0'], {
+  const child = spawn(process.execPath, [...nodeFlags, bin, 'serve', ...args, '--port', '0'], {
     env: { ...base, MEMER_RATE_PER_KEY: '0', MEMER_RATE_PER_ADDRESS: '0', ...env, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -15,7 +15,6 @@
  *   parts=api,import (empty list: skip)  pgAdmin=postgresql://postgres@127.0.0.1:5432/postgres
  *   profile=DIR (the server's CPU profile, node --cpu-prof)
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,7 +29,7 @@ import { scratchDatabase } from '../data/scratch-database.js';
 import { copyInteractions as copyInteractionsPg } from '../data/postgres/interactions.js';
 import { importDataset } from '../domain/imports/import.service.js';
 import { KeysService } from '../domain/keys/keys.service.js';
-import { BenchArgError, percentile, positiveArg, withBaseline, type Bench, type BenchResult } from './harness.js';
+import { BenchArgError, percentile, positiveArg, startServeChild, stopServeChild, withBaseline, type Bench, type BenchResult } from './harness.js';
 import { HttpClient } from './http-client.js';
 
 const DEFAULT_PG_ADMIN = 'postgresql://postgres@127.0.0.1:5432/postgres';
@@ -66,33 +65,6 @@ export function batchBody(b: number, p: Pick<IngestParams, 'posts' | 'users' | '
     parts.push(`{"userId":"u${x.user}","postId":"p${x.post}","signal":"${SIGNALS[x.signal]}","label":${x.label},"timestamp":"${new Date(x.at).toISOString()}"${id}}`);
   }
   return `{"query":${RECORD},"variables":{"i":[${parts.join(',')}]}}`;
-}
-
-async function startServer(env: Record<string, string>, nodeFlags: string[]): Promise<{ url: URL; child: ChildProcess }> {
-  const base = { ...process.env };
-  delete base.REDIS_URL;
-  const bin = new URL('../../bin/memer.js', import.meta.url).pathname;
-  const child = spawn(process.execPath, [...nodeFlags, bin, 'serve', '--port', '0', '--host', '127.0.0.1'], {
-    env: { ...base, MEMER_RATE_PER_KEY: '0', MEMER_RATE_PER_ADDRESS: '0', ...env, LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (b: Buffer) => {
-      out += b.toString();
-      const m = /serving GraphQL at (\S+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`memer serve exited with ${code}: ${out}`)));
-  });
-  return { url: new URL(url), child };
-}
-
-async function stopServer(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
 }
 
 /** Migrated, `posts` video posts p0.., a write key (returned). */
@@ -211,8 +183,9 @@ async function apiPart(provider: Provider, pgAdmin: string, p: IngestParams, log
     const key = await seed(scratch.url, p.posts);
     mkdirSync(join(dir, 'models'));
     const nodeFlags = p.profile ? ['--cpu-prof', `--cpu-prof-dir=${p.profile}`] : [];
-    const server = await startServer({ DATABASE_URL: scratch.url, MEMER_MODEL_DIR: join(dir, 'models'), MEMER_EXECUTION_PROVIDER: 'cpu', MEMER_MAX_BATCH: String(Math.max(1000, p.batch)) }, nodeFlags);
-    const client = new HttpClient(server.url.hostname, Number(server.url.port), server.url.pathname, { authorization: `Bearer ${key}` });
+    const server = await startServeChild({ DATABASE_URL: scratch.url, MEMER_MODEL_DIR: join(dir, 'models'), MEMER_EXECUTION_PROVIDER: 'cpu', MEMER_MAX_BATCH: String(Math.max(1000, p.batch)) }, ['--host', '127.0.0.1'], nodeFlags);
+    const url = new URL(server.url);
+    const client = new HttpClient(url.hostname, Number(url.port), url.pathname, { authorization: `Bearer ${key}` });
     const measured: { label: string; rate: number; p50: number; p99: number }[] = [];
     try {
       const batches = Math.ceil(p.total / p.batch);
@@ -234,7 +207,7 @@ async function apiPart(provider: Provider, pgAdmin: string, p: IngestParams, log
       }
     } finally {
       client.close();
-      await stopServer(server.child);
+      await stopServeChild(server.child);
     }
     log(`${on(provider)}: raw inserts of the same ${p.total} rows...`);
     const rows = await keyedRows(scratch.url, provider, { ...p, total: Math.ceil(p.total / p.batch) * p.batch });

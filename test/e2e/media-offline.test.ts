@@ -19,6 +19,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { awaitServing } from '../server/live-server.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const bin = join(root, 'bin', 'memer.js');
@@ -153,7 +154,7 @@ describe('npm start offline: a JPEG and an MP4 through the API, with no request 
   let env: NodeJS.ProcessEnv;
   let child: ChildProcess;
   let exited: Promise<unknown>;
-  let out = '';
+  let output: () => string = () => '';
   let url: string;
   let key: string;
   let startSeconds: number;
@@ -189,23 +190,10 @@ describe('npm start offline: a JPEG and an MP4 through the API, with no request 
     child = strace
       ? spawn('strace', [...strace, '-o', straceLog!, ...command], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] })
       : spawn(command[0], command.slice(1), { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-    url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`memer serve --demo was not ready in ${READY_MS} ms:\n${out}`)), READY_MS);
-      child.stdout!.on('data', (b: Buffer) => {
-        out += b.toString();
-        const m = /serving GraphQL at (\S+)/.exec(out);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1]);
-        }
-      });
-      child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
-      void exited.then((how) => {
-        clearTimeout(timer);
-        reject(new Error(`memer serve --demo exited (${JSON.stringify(how)}) before it was ready:\n${out}`));
-      });
-    });
+    const serving = awaitServing(child, READY_MS, 'memer serve --demo');
+    exited = serving.exited;
+    output = serving.output;
+    url = await serving.url;
     startSeconds = (performance.now() - t0) / 1000;
     const main = readGuardLog(guardLog).find((e) => e.event === 'loaded' && e.threadId === 0 && e.argv?.[0] === bin && e.argv?.[1] === 'serve');
     assert.ok(main, `the network guard did not load in the server: ${readFileSync(guardLog, 'utf8')}`);
@@ -255,7 +243,7 @@ describe('npm start offline: a JPEG and an MP4 through the API, with no request 
 
   test('the demo is up, built from scratch, and the server runs under the guard', (t) => {
     t.diagnostic(`memer serve --demo ready in ${startSeconds.toFixed(1)} s`);
-    assert.match(out, /Creating the demo platform/);
+    assert.match(output(), /Creating the demo platform/);
     const loaded = readGuardLog(guardLog).filter((e) => e.event === 'loaded');
     const server = loaded.filter((e) => e.pid === serverPid);
     assert.ok(server.some((e) => e.threadId === 0), `the guard did not load in the server process: ${JSON.stringify(loaded)}`);
@@ -266,7 +254,7 @@ describe('npm start offline: a JPEG and an MP4 through the API, with no request 
 
   test('an inline JPEG and a multipart MP4 each get a MEMER embedding and a place in recommendations', async (t) => {
     const tryDir = join(dataDir, 'demo-media', 'try');
-    assert.ok(existsSync(tryDir), `the demo wrote no ${tryDir}:\n${out}`);
+    assert.ok(existsSync(tryDir), `the demo wrote no ${tryDir}:\n${output()}`);
     const files = readdirSync(tryDir).sort();
     const jpegName = files.find((f) => f.endsWith('.jpg'));
     const mp4Name = files.find((f) => f.endsWith('.mp4'));
@@ -300,8 +288,8 @@ describe('npm start offline: a JPEG and an MP4 through the API, with no request 
     }
 
     // Users to look in: the demo's sample user and its try-file users first, then users with a click embedding.
-    const named = [...out.matchAll(/Recommendations for user (\S+?),/g)].map((m) => m[1]);
-    const enters = /enters the top 10 of recommendations[^:]*: (.*)/.exec(out)?.[1].split(', ').map((s) => s.split(' ').at(-1)!) ?? [];
+    const named = [...output().matchAll(/Recommendations for user (\S+?),/g)].map((m) => m[1]);
+    const enters = /enters the top 10 of recommendations[^:]*: (.*)/.exec(output())?.[1].split(', ').map((s) => s.split(' ').at(-1)!) ?? [];
     const listed = await gql(USERS);
     assert.equal(listed.errors, undefined, JSON.stringify(listed.errors));
     const embedded = (listed.data.users.edges as { node: { id: string; embedding: unknown } }[]).filter((e) => e.node.embedding).map((e) => e.node.id);

@@ -105,10 +105,19 @@ export interface LiveServer {
 /** Starts `memer serve --port 0` and resolves once it prints its URL (that is, once /readyz answers 200). */
 export async function spawnServer(env: Record<string, string>, timeoutMs = 60_000): Promise<LiveServer> {
   const child = spawn(process.execPath, [bin, 'serve', '--port', '0'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const serving = awaitServing(child, timeoutMs, 'memer serve');
+  return { url: await serving.url, child, output: serving.output, exited: serving.exited };
+}
+
+/**
+ * A spawned `memer serve` (stdout and stderr piped): its output so far, its exit, and the URL it prints once ready,
+ * rejected with the output when it exits first or takes longer than `timeoutMs`.
+ */
+export function awaitServing(child: ChildProcess, timeoutMs: number, what: string): Omit<LiveServer, 'url' | 'child'> & { url: Promise<string> } {
   let out = '';
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`memer serve did not become ready in ${timeoutMs} ms: ${out}`)), timeoutMs);
+  const url = new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} did not become ready in ${timeoutMs} ms: ${out}`)), timeoutMs);
     child.stdout!.on('data', (b: Buffer) => {
       out += b.toString();
       const m = /serving GraphQL at (\S+)/.exec(out);
@@ -120,10 +129,10 @@ export async function spawnServer(env: Record<string, string>, timeoutMs = 60_00
     child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
     void exited.then(({ code, signal }) => {
       clearTimeout(timer);
-      reject(new Error(`memer serve exited (${code ?? signal}) before it was ready: ${out}`));
+      reject(new Error(`${what} exited (${code ?? signal}) before it was ready: ${out}`));
     });
   });
-  return { url, child, output: () => out, exited };
+  return { url, output: () => out, exited };
 }
 
 /** Kills a server and waits for it (after a test failed, say); no-op when it has exited. */

@@ -52,7 +52,7 @@ export class PrismaInteractionStore implements InteractionStore {
 }
 
 /** Internal keys of these users, creating the missing ones (inside the caller's transaction); also how many it created. */
-async function ensureUsers(tx: Tx, externalIds: readonly string[]): Promise<{ keys: Map<string, number>; created: number }> {
+export async function ensureUsers(tx: Tx, externalIds: readonly string[]): Promise<{ keys: Map<string, number>; created: number }> {
   const ids = [...new Set(externalIds)];
   const found = await tx.user.findMany({ where: { externalId: { in: ids } }, select: { id: true, externalId: true } });
   const keys = new Map(found.map((u) => [u.externalId, u.id]));

@@ -21,11 +21,10 @@ import { featurePresence, featureRow } from '../../datasets/features.js';
 import { itemTags } from '../../datasets/items.js';
 import { readDataset } from '../../datasets/read.js';
 import { MODALITIES, type Dataset, type Modality } from '../../datasets/types.js';
-import { applyStatDeltas, insertInteractions } from '../../data/prisma/interactions.js';
+import { applyStatDeltas, ensureUsers, insertInteractions } from '../../data/prisma/interactions.js';
 import { StatAccumulator } from '../../lib/stat-accumulator.js';
 import { normalizePost, type NormalizedPost, type PostInput } from '../posts/post.validation.js';
 import { writePosts } from '../posts/posts.service.js';
-import { UsersService } from '../users/users.service.js';
 import { MEDIA_BY_INDEX, type MediaType } from '../types.js';
 
 export interface ImportSummary {
@@ -128,7 +127,7 @@ export async function importDataset(db: Db, config: Config, dir: string, onProgr
         signalKeys.push(s.id);
       }
       const { keys: postKeys, existing, created: createdKeys } = await writeAllPosts(t, db.provider, posts, onProgress);
-      const userKeys = await UsersService.ensure(t, d.userIds);
+      const userKeys = (await ensureUsers(t, d.userIds)).keys;
       const userKey = d.userIds.map((id) => userKeys.get(id)!);
       const stats = new StatAccumulator();
       const { user, label, time, length } = d.interactions;

@@ -1,7 +1,6 @@
 /** Users, addressed by the client's own ids. Unknown users seen in interactions are created on the fly. */
 import type { Config } from '../../config/config.js';
-import type { Prisma, Tx } from '../../data/db.js';
-import { sqliteDate, type DirectSqlite } from '../../data/direct-sqlite.js';
+import type { Prisma } from '../../data/db.js';
 import { retryTransaction } from '../../data/retry.js';
 import { badInput } from '../../errors.js';
 import { checkFirst, decodeCursor, toPage, type Page } from '../pagination.js';
@@ -69,31 +68,6 @@ export class UsersService {
     const rows = await this.prisma.user.findMany({ where: { externalId: { in: prepared.map((u) => u.externalId) } } });
     const byId = new Map(rows.map((r) => [r.externalId, toUserRecord(r)]));
     return prepared.map((u) => byId.get(u.externalId)!);
-  }
-
-  /** Internal keys of these users, creating the missing ones (inside the caller's transaction). */
-  static async ensure(tx: Tx, externalIds: string[]): Promise<Map<string, number>> {
-    const ids = [...new Set(externalIds)];
-    const found = await tx.user.findMany({ where: { externalId: { in: ids } }, select: { id: true, externalId: true } });
-    const keys = new Map(found.map((u) => [u.externalId, u.id]));
-    const missing = ids.filter((id) => !keys.has(id));
-    if (missing.length) {
-      const created = await tx.user.createManyAndReturn({ data: missing.map((externalId) => ({ externalId })), select: { id: true, externalId: true } });
-      for (const u of created) keys.set(u.externalId, u.id);
-    }
-    return keys;
-  }
-
-  /** ensure on SQLite's direct connection, inside its (synchronous) transaction; also says how many it created. */
-  static ensureDirect(db: DirectSqlite, externalIds: string[], now: Date): { keys: Map<string, number>; created: number } {
-    const ids = [...new Set(externalIds)];
-    const found = db.all<{ id: number; externalId: string }>(`SELECT "id", "externalId" FROM "User" WHERE "externalId" IN (SELECT value FROM json_each(?))`, JSON.stringify(ids));
-    const keys = new Map(found.map((u) => [u.externalId, u.id]));
-    const at = sqliteDate(now);
-    for (const id of ids) {
-      if (!keys.has(id)) keys.set(id, Number(db.run(`INSERT INTO "User" ("externalId", "createdAt", "updatedAt") VALUES (?, ?, ?)`, id, at, at).lastInsertRowid));
-    }
-    return { keys, created: keys.size - found.length };
   }
 
   async byIds(ids: readonly string[]): Promise<(UserRecord | null)[]> {
