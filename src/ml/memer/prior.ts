@@ -151,7 +151,7 @@ export function tagColumns(vocabulary: ReadonlyMap<string, number>, names: reado
 
 /** Per item, its vocabulary columns (CSR), for the batch assembler. */
 export function itemTagColumns(prior: Prior, tags: ItemTags | undefined, count: number): { offsets: Int32Array; columns: Int32Array } {
-  const vocab = new Map(prior.tags.map((t, c) => [t, c]));
+  const vocab = vocabularyOf(prior);
   const byId = tags ? Int32Array.from(tags.names, (n) => vocab.get(n) ?? -1) : new Int32Array(0);
   const offsets = new Int32Array(count + 1);
   const cols: number[] = [];
@@ -162,11 +162,20 @@ export function itemTagColumns(prior: Prior, tags: ItemTags | undefined, count: 
   return { offsets, columns: Int32Array.from(cols) };
 }
 
+const vocabularies = new WeakMap<Prior, ReadonlyMap<string, number>>();
+
+/** A prior's vocabulary column by tag name, built once per (frozen) prior: priorVector runs once per post. */
+function vocabularyOf(prior: Prior): ReadonlyMap<string, number> {
+  let v = vocabularies.get(prior);
+  if (!v) vocabularies.set(prior, (v = new Map(prior.tags.map((t, c) => [t, c]))));
+  return v;
+}
+
 /** The prior vector of a post with these tag names (plain TypeScript, the graph's formula; for tests and checks). */
 export function priorVector(prior: Prior, names: readonly string[] | undefined): Float32Array {
   const T = prior.tags.length;
   const w = new Float32Array(T + 1);
-  writeTagWeights(w, 0, T, tagColumns(new Map(prior.tags.map((t, c) => [t, c])), names));
+  writeTagWeights(w, 0, T, tagColumns(vocabularyOf(prior), names));
   const out = new Float32Array(prior.d);
   for (let c = 0; c <= T; c++) if (w[c]) for (let j = 0; j < prior.d; j++) out[j] += w[c] * prior.table[c * prior.d + j];
   return out;
