@@ -1,7 +1,7 @@
 /**
  * Posts on SQLite's direct connection (data/direct-sqlite.ts): `writePosts`'s rows and rules for uploads, as
- * synchronous prepared statements inside the caller's transaction, and the post reader that uploads and
- * recommendations share. Id lists travel as one JSON parameter (json_each), so each statement text is prepared once.
+ * synchronous prepared statements inside the caller's transaction, and the post reader of uploads (the recommendations'
+ * result posts are read by data/sqlite/recommend-reads.ts). Id lists travel as one JSON parameter (json_each), so each statement text is prepared once.
  */
 import { sqliteDate, type DirectSqlite } from '../../data/direct-sqlite.js';
 import type { MediaType, PostRecord } from '../types.js';

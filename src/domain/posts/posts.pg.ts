@@ -1,6 +1,6 @@
 /**
- * Posts on PostgreSQL's direct pool (data/direct-postgres.ts): the post reader that uploads (a retry's stored posts)
- * and recommendations (the result posts) share, one statement with the tags as an array.
+ * Posts on PostgreSQL's direct pool (data/direct-postgres.ts): the post reader of uploads (a retry's stored posts),
+ * one statement with the tags as an array (the recommendations' result posts: data/postgres/recommend-reads.ts).
  */
 import type { PgQuery } from '../../data/direct-postgres.js';
 import type { MediaType, PostRecord } from '../types.js';
